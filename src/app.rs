@@ -1,0 +1,192 @@
+//! Building the application: state, router and layers in one place; binding the listener;
+//! running until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::http::{HeaderName, Request};
+use axum::{middleware, Router};
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+use tracing::Level;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::config::{AuthMode, Config, Role};
+use crate::db;
+use crate::http;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: SqlitePool,
+    pub throttle: Arc<LoginThrottle>,
+    pub security_headers: Arc<http::headers::SecurityHeaders>,
+}
+
+pub const SESSION_COOKIE: &str = "shoebox_session";
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl App {
+    /// Opens the database (migrating it), creates the administrator on first start and binds the
+    /// listener, so `port()` is known before serving (tests bind port 0).
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let pool = db::connect(&config.database_path()).await?;
+        db::migrate(&pool).await?;
+        bootstrap_admin(&pool, &config).await?;
+        if config.auth_mode == AuthMode::Public {
+            tracing::warn!(
+                "AUTH_MODE=public: nobody signs in and every visitor acts as the administrator. \
+                 Use this only on a private network you trust."
+            );
+        }
+        let addr = SocketAddr::new(config.http_host, config.http_port);
+        let listener = TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}: is another program using it? Set HTTP_PORT (or HTTP_HOST) to a free one")
+        })?;
+        let state = AppState {
+            security_headers: Arc::new(http::headers::SecurityHeaders::for_config(&config)),
+            config: Arc::new(config),
+            db: pool,
+            throttle: Arc::new(LoginThrottle::default()),
+        };
+        let router = router(state.clone());
+        Ok(App { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves; in-flight requests are allowed to finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let store = SqliteStore::new(self.state.db.clone());
+        let cleanup = tokio::spawn(async move {
+            // Expired sessions are removed hourly; a failure only leaves rows for the next run.
+            let _ = tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+                store,
+                tokio::time::Duration::from_secs(3600),
+            )
+            .await;
+        });
+        tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        cleanup.abort();
+        self.state.db.close().await;
+        result.context("server failed")
+    }
+}
+
+/// The whole HTTP surface: every resource's router merged, then the layers, outermost last.
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    let store = SqliteStore::new(state.db.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.site_is_https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(config.session_timeout.as_secs() as i64)));
+
+    Router::new()
+        .merge(http::pages::router())
+        .merge(http::login::router())
+        .merge(http::session_api::router())
+        .merge(http::health::router())
+        .merge(http::assets::router())
+        .fallback(http::pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), http::pages::html_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::require_token))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), http::headers::add_security_headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok());
+                    // The path only: query strings can carry one-time codes.
+                    tracing::info_span!("request", id = id.unwrap_or(""), method = %req.method(), path = req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Creates `ADMIN_USER` when there is no administrator at all. Without `ADMIN_PASSWORD`, a
+/// generated password is printed once; afterwards an administrator exists and nothing is printed.
+pub async fn bootstrap_admin(pool: &SqlitePool, config: &Config) -> anyhow::Result<()> {
+    if db::users::count_admins(pool).await? > 0 {
+        return Ok(());
+    }
+    if let Some(existing) = db::users::by_username(pool, &config.admin_user).await? {
+        db::users::set_role(pool, existing.id, Role::Admin).await?;
+        tracing::warn!(username = %existing.username, "there was no administrator: made the existing ADMIN_USER account an administrator");
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.expose().to_string(), false),
+        None => (crate::auth::password::generate_password(), true),
+    };
+    let hash = crate::auth::password::hash(password.clone()).await?;
+    let new = db::users::NewUser {
+        username: config.admin_user.clone(),
+        role: Some(Role::Admin),
+        password_hash: Some(hash),
+        ..Default::default()
+    };
+    db::users::insert(pool, &new).await?;
+    if generated {
+        tracing::warn!(
+            "Created the administrator \"{}\" with the generated password {password} . \
+             Write it down now: it is not shown again. Change it with `shoebox users passwd {}`.",
+            config.admin_user,
+            config.admin_user
+        );
+    } else {
+        tracing::info!(username = %config.admin_user, "created the administrator with the password from ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

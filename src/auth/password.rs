@@ -1,0 +1,65 @@
+//! Password rules and argon2id hashing; hashing runs on the blocking pool, never on the async threads.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::distributions::{Alphanumeric, DistString};
+
+pub const MIN_PASSWORD_LEN: usize = 8;
+/// Long enough for any passphrase, short enough that hashing cannot be used to burn CPU.
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+pub fn validate_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        return Err(format!("password too short: use at least {MIN_PASSWORD_LEN} characters"));
+    }
+    if p.len() > MAX_PASSWORD_LEN {
+        return Err(format!("password too long: use at most {MAX_PASSWORD_LEN} bytes"));
+    }
+    Ok(())
+}
+
+/// Usernames: 1-64 characters of letters, digits, `.`, `_`, `-` and `@`, starting with a letter or digit.
+pub fn validate_username(u: &str) -> Result<(), String> {
+    let ok_chars = u.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    let starts_ok = u.chars().next().is_some_and(|c| c.is_alphanumeric());
+    if u.is_empty() || u.chars().count() > 64 || !ok_chars || !starts_ok {
+        return Err(format!(
+            "not a valid username {u:?}: use 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// A strong random password for the generated administrator account (24 alphanumerics, ~142 bits).
+pub fn generate_password() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
+}
+
+pub async fn hash(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+    })
+    .await?
+}
+
+/// Checks `password` against `stored`. With no stored hash it still spends the time of one
+/// verification, so response times do not reveal which usernames exist.
+pub async fn verify(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
+        let Ok(parsed) = PasswordHash::new(&stored) else { return false };
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        ok && stored != DUMMY_HASH
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// argon2id hash of a random string nobody knows, with the default parameters.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2hvZWJveGR1bW15c2FsdA$2Ct3Qj5lV1Sbz8RFnTnHDXfPz8pPxbvEPDbyjbiqkp8";

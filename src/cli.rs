@@ -1,0 +1,340 @@
+//! The command line: `serve` (default), `migrate`, `users …`, `config`, `healthcheck`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, App};
+use crate::auth::password;
+use crate::config::{Config, ConfigSource, Role};
+use crate::db;
+
+#[derive(Parser)]
+#[command(name = "shoebox", version, about = "A self-hosted photo gallery with single sign-on")]
+pub struct Cli {
+    /// TOML configuration file (default: config/shoebox.toml when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Print every effective setting and where it came from (secrets redacted).
+    Config,
+    /// Exit 0 when the configured server answers /health, 1 otherwise.
+    Healthcheck {
+        /// Base URL to check instead of the configured host and port.
+        #[arg(long)]
+        url: Option<String>,
+        /// Seconds to wait for an answer.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// Create an account. Without --password or --oidc-subject, the password is read from stdin.
+    Add {
+        username: String,
+        #[command(flatten)]
+        fields: UserFields,
+        /// Password (visible in the process list; prefer stdin).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List accounts.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an account.
+    Mod {
+        username: String,
+        #[command(flatten)]
+        fields: UserFields,
+        /// Stop the account from signing in.
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Allow the account to sign in again.
+        #[arg(long)]
+        enable: bool,
+        /// Remove the linked single sign-on identity.
+        #[arg(long, conflicts_with = "oidc_subject")]
+        unlink_oidc: bool,
+    },
+    /// Delete an account.
+    Rm { username: String },
+    /// Set a password; read from stdin unless --password is given.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Args, Default)]
+pub struct UserFields {
+    /// admin, user or viewer.
+    #[arg(long)]
+    role: Option<Role>,
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// Single sign-on subject (`sub`) this account belongs to; it claims the account at first sign-in.
+    #[arg(long)]
+    oidc_subject: Option<String>,
+    /// Issuer of that subject; empty matches any issuer and is filled at first sign-in.
+    #[arg(long, requires = "oidc_subject")]
+    oidc_issuer: Option<String>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&ConfigSource::from_process(cli.config.clone())) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_level, config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => {
+            let app = App::build(config).await?;
+            app.run_until_stopped(app::shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let pool = db::connect(&config.database_path()).await?;
+            db::migrate(&pool).await?;
+            println!("database {} is up to date", config.database_path().display());
+        }
+        Command::Users(cmd) => users(cmd, &config).await?,
+        Command::Config => {
+            let rows = config.describe();
+            let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+            let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).min(48);
+            for (name, value, source) in rows {
+                println!("{name:w0$}  {value:w1$}  {source}");
+            }
+        }
+        Command::Healthcheck { url, timeout } => return Ok(healthcheck(&config, url, timeout).await),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn healthcheck(config: &Config, url: Option<String>, timeout: u64) -> ExitCode {
+    let base = url.unwrap_or_else(|| {
+        let host = if config.http_host.is_unspecified() {
+            if config.http_host.is_ipv4() {
+                "127.0.0.1".to_string()
+            } else {
+                "[::1]".to_string()
+            }
+        } else if config.http_host.is_ipv6() {
+            format!("[{}]", config.http_host)
+        } else {
+            config.http_host.to_string()
+        };
+        format!("http://{host}:{}", config.http_port)
+    });
+    let target = format!("{}/health", base.trim_end_matches('/'));
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(timeout))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("healthcheck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match client.get(&target).send().await {
+        Ok(r) if r.status().is_success() => {
+            println!("{target}: {}", r.status());
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            eprintln!("{target}: {}", r.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{target}: no answer ({e})");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_password_from_stdin() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (input is shown; pipe it in to hide it): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_path()).await?;
+    db::migrate(&pool).await?;
+    let find = |name: String| {
+        let pool = pool.clone();
+        async move { db::users::by_username(&pool, &name).await?.with_context(|| format!("no user named {name:?}")) }
+    };
+    match cmd {
+        UsersCommand::Add { username, fields, password: pw } => {
+            password::validate_username(&username).map_err(anyhow::Error::msg)?;
+            if db::users::username_taken(&pool, &username).await? {
+                bail!("a user named {username:?} already exists: pick another name or use `shoebox users mod`");
+            }
+            let pw = match (pw, &fields.oidc_subject) {
+                (Some(p), _) => Some(p),
+                (None, Some(_)) => None,
+                (None, None) => Some(read_password_from_stdin()?),
+            };
+            let hash = match pw {
+                Some(p) => {
+                    password::validate_password(&p).map_err(anyhow::Error::msg)?;
+                    Some(password::hash(p).await?)
+                }
+                None => None,
+            };
+            let new = db::users::NewUser {
+                username: username.clone(),
+                display_name: fields.name.unwrap_or_default(),
+                email: fields.email,
+                email_verified: false,
+                role: fields.role,
+                password_hash: hash,
+                auth_provider: Some(if fields.oidc_subject.is_some() { "oidc" } else { "local" }.into()),
+                auth_issuer: fields.oidc_issuer.unwrap_or_default(),
+                auth_subject: fields.oidc_subject,
+            };
+            let id = db::users::insert(&pool, &new).await.map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    anyhow::anyhow!("that single sign-on subject is already linked to another account")
+                }
+                _ => e.into(),
+            })?;
+            println!("created user {username} (id {id}, role {})", new.role.unwrap_or(Role::User));
+        }
+        UsersCommand::List { json } => {
+            let rows = db::users::list(&pool).await?;
+            if json {
+                let users: Vec<_> = rows.iter().map(|r| r.to_user()).collect();
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                println!("USERNAME                 ROLE    AUTH   STATUS    EMAIL");
+                for r in rows {
+                    let status = if r.disabled { "disabled" } else { "active" };
+                    let auth = if r.auth_subject.is_some() { "oidc" } else { "local" };
+                    println!(
+                        "{:<24} {:<7} {:<6} {:<9} {}",
+                        r.username,
+                        r.role,
+                        auth,
+                        status,
+                        r.email.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        UsersCommand::Mod { username, fields, disable, enable, unlink_oidc } => {
+            let row = find(username.clone()).await?;
+            let mut tx = pool.begin().await?;
+            if let Some(role) = fields.role {
+                if row.role() == Role::Admin && role != Role::Admin && db::users::count_admins(&mut *tx).await? <= 1 {
+                    bail!("{username} is the last administrator: make someone else an administrator first");
+                }
+                db::users::set_role(&mut *tx, row.id, role).await?;
+            }
+            if fields.name.is_some() || fields.email.is_some() {
+                let name = fields.name.unwrap_or(row.display_name.clone());
+                let (email, verified) = match fields.email {
+                    Some(e) if e.is_empty() => (None, false),
+                    Some(e) => (Some(e), false),
+                    None => (row.email.clone(), row.email_verified),
+                };
+                db::users::set_profile(&mut *tx, row.id, &name, email.as_deref(), verified).await?;
+            }
+            if disable || enable {
+                db::users::set_disabled(&mut *tx, row.id, disable).await?;
+            }
+            if let Some(sub) = &fields.oidc_subject {
+                let issuer = fields.oidc_issuer.clone().unwrap_or_default();
+                db::users::set_identity(&mut *tx, row.id, &issuer, Some(sub)).await.map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        anyhow::anyhow!("that single sign-on subject is already linked to another account")
+                    }
+                    _ => e.into(),
+                })?;
+            }
+            if unlink_oidc {
+                db::users::set_identity(&mut *tx, row.id, "", None).await?;
+            }
+            tx.commit().await?;
+            if disable {
+                // A disabled account's sessions stop working at their next request (the
+                // extractor re-reads the account), so nothing else needs ending here.
+                println!("disabled {username}");
+            }
+            println!("updated user {username}");
+        }
+        UsersCommand::Rm { username } => {
+            let row = find(username.clone()).await?;
+            if row.role() == Role::Admin && db::users::count_admins(&pool).await? <= 1 {
+                bail!("{username} is the last administrator: make someone else an administrator first");
+            }
+            db::users::delete(&pool, row.id).await?;
+            println!("deleted user {username}");
+        }
+        UsersCommand::Passwd { username, password: pw } => {
+            let row = find(username.clone()).await?;
+            let pw = match pw {
+                Some(p) => p,
+                None => read_password_from_stdin()?,
+            };
+            password::validate_password(&pw).map_err(anyhow::Error::msg)?;
+            let hash = password::hash(pw).await?;
+            db::users::set_password(&pool, row.id, &hash).await?;
+            println!("password of {username} changed");
+        }
+    }
+    Ok(())
+}

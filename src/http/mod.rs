@@ -1,0 +1,8 @@
+//! The HTTP surface: one module per resource, each with its own `router()`.
+
+pub mod assets;
+pub mod headers;
+pub mod health;
+pub mod login;
+pub mod pages;
+pub mod session_api;

@@ -1,0 +1,143 @@
+//! The page shell: layout data, the library and account pages, and HTML error pages.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::config::AuthMode;
+use crate::db::users::User;
+use crate::error::{AppError, AppResult, ErrorInfo};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(library)).route("/account", get(account))
+}
+
+/// What the base layout needs on every page.
+pub struct Layout {
+    pub title: String,
+    pub user: Option<User>,
+    pub csrf_token: String,
+    pub css: String,
+    pub js: String,
+    /// No sign-in at all (AUTH_MODE=public): no sign-out button.
+    pub public_mode: bool,
+}
+
+impl Layout {
+    pub fn new(state: &AppState, title: impl Into<String>, current: Option<&CurrentUser>) -> Self {
+        Layout {
+            title: title.into(),
+            user: current.map(|c| c.user.clone()),
+            csrf_token: current.map(|c| c.csrf_token.clone()).unwrap_or_default(),
+            css: super::assets::url("app.css"),
+            js: super::assets::url("app.js"),
+            public_mode: state.config.auth_mode == AuthMode::Public,
+        }
+    }
+}
+
+pub fn render(t: &impl Template) -> AppResult<Html<String>> {
+    Ok(Html(t.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "library.html")]
+struct LibraryPage {
+    layout: Layout,
+    originals_path: String,
+}
+
+async fn library(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
+    render(&LibraryPage {
+        layout: Layout::new(&state, "Library", Some(&current)),
+        originals_path: state.config.originals_path.display().to_string(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    user: User,
+    sign_in_method: String,
+    last_sign_in: String,
+}
+
+async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
+    let user = current.user.clone();
+    let sign_in_method = match current.auth.as_ref().map(|a| a.method.as_str()) {
+        Some("oidc") => format!("Single sign-on ({})", state.config.oidc.provider),
+        Some(_) => "Username and password".to_string(),
+        None => "No sign-in (public mode)".to_string(),
+    };
+    let last_sign_in = user
+        .last_sign_in_at
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "never".into());
+    render(&AccountPage { layout: Layout::new(&state, "Account", Some(&current)), user, sign_in_method, last_sign_in })
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    heading: String,
+    message: String,
+}
+
+/// Turns error responses of page routes into the HTML error page; API routes keep JSON.
+pub async fn html_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let wants_json = path.starts_with("/api/") || path == "/health" || path.starts_with("/static/");
+    let response = next.run(request).await;
+    if wants_json {
+        return response;
+    }
+    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Page not found".to_string(),
+        StatusCode::FORBIDDEN => "Not allowed".to_string(),
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts".to_string(),
+        s if s.is_server_error() => "Something went wrong".to_string(),
+        s => s.canonical_reason().unwrap_or("Error").to_string(),
+    };
+    let message = if status == StatusCode::NOT_FOUND {
+        "There is nothing at this address. Check the link, or go back to the library.".to_string()
+    } else {
+        info.message
+    };
+    let page = ErrorPage {
+        layout: Layout::new(&state, heading.clone(), None),
+        status: status.as_u16(),
+        heading,
+        message,
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            if let Some(v) = response.headers().get(header::RETRY_AFTER) {
+                r.headers_mut().insert(header::RETRY_AFTER, v.clone());
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the error page failed");
+            response
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `/api/v1/session`: sign in with JSON, read the current session, sign out.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+use crate::auth::client::ClientAddr;
+use crate::auth::session::MaybeUser;
+use crate::auth::{sign_in, CurrentUser};
+use crate::error::{AppError, AppResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/session", get(current).post(create).delete(destroy))
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// JSON sign-in. A cross-site form cannot send `application/json` without a CORS preflight,
+/// which Shoebox never grants, so this needs no CSRF token of its own.
+async fn create(
+    State(state): State<AppState>,
+    MaybeUser(_, session): MaybeUser,
+    addr: ClientAddr,
+    Json(c): Json<Credentials>,
+) -> AppResult<Json<Value>> {
+    if state.config.auth_mode == crate::config::AuthMode::Public {
+        return Err(AppError::BadRequest("AUTH_MODE is public: there is nothing to sign in to".into()));
+    }
+    let (user, csrf_token) = sign_in::with_password(&state, &session, addr, &c.username, &c.password).await?;
+    Ok(Json(json!({ "user": user, "csrf_token": csrf_token })))
+}
+
+async fn current(current: CurrentUser) -> Json<Value> {
+    Json(json!({ "user": current.user, "csrf_token": current.csrf_token }))
+}
+
+async fn destroy(State(state): State<AppState>, current: CurrentUser, addr: ClientAddr) -> AppResult<Json<Value>> {
+    sign_in::sign_out(&state, &current.session, addr).await?;
+    Ok(Json(json!({ "signed_out": true })))
+}

@@ -1,0 +1,10 @@
+//! Shoebox: a self-hosted photo gallery with single sign-on.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod telemetry;
