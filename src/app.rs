@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::http::{HeaderName, Request};
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};

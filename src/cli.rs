@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{self, App};
@@ -161,11 +161,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 async fn healthcheck(config: &Config, url: Option<String>, timeout: u64) -> ExitCode {
     let base = url.unwrap_or_else(|| {
         let host = if config.http_host.is_unspecified() {
-            if config.http_host.is_ipv4() {
-                "127.0.0.1".to_string()
-            } else {
-                "[::1]".to_string()
-            }
+            if config.http_host.is_ipv4() { "127.0.0.1".to_string() } else { "[::1]".to_string() }
         } else if config.http_host.is_ipv6() {
             format!("[{}]", config.http_host)
         } else {

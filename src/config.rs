@@ -31,30 +31,73 @@ const fn secret(name: &'static str, help: &'static str) -> OptionSpec {
 }
 
 pub const OPTIONS: &[OptionSpec] = &[
-    opt("SITE_URL", Some("http://localhost:2342/"), "Public URL people open, as the reverse proxy serves it; decides the Secure cookie flag, HSTS and the single sign-on redirect URI."),
+    opt(
+        "SITE_URL",
+        Some("http://localhost:2342/"),
+        "Public URL people open, as the reverse proxy serves it; decides the Secure cookie flag, HSTS and the single sign-on redirect URI.",
+    ),
     opt("HTTP_HOST", Some("0.0.0.0"), "Address to listen on."),
     opt("HTTP_PORT", Some("2342"), "Port to listen on (1-65535)."),
     opt("STORAGE_PATH", Some("./storage"), "Folder for the database, sessions and cache."),
     opt("ORIGINALS_PATH", None, "Folder holding the original photos; defaults to `<STORAGE_PATH>/originals`."),
     opt("DATABASE_DRIVER", Some("sqlite"), "Database engine; only `sqlite` is supported."),
     opt("ADMIN_USER", Some("admin"), "Username of the administrator created on first start."),
-    secret("ADMIN_PASSWORD", "Password of that administrator (at least 8 characters); when unset, a strong one is generated and printed once in the log."),
-    opt("AUTH_MODE", Some("password"), "`password`: everyone signs in. `public`: no sign-in at all, everyone acts as the administrator (private LAN only)."),
-    opt("PASSWORD_LOGIN", Some("true"), "Show the password form on the login page; when false it is only at `/login?local=1`."),
-    opt("SESSION_MAXAGE", Some("1209600"), "Absolute session lifetime: seconds, or a number with s/m/h/d/w (e.g. `14d`)."),
-    opt("SESSION_TIMEOUT", Some("604800"), "A session ends after this long without a request: seconds, or with s/m/h/d/w."),
-    opt("TRUSTED_PROXY", Some("127.0.0.1/32,::1/128,172.16.0.0/12"), "Comma list of reverse proxy addresses or CIDR ranges whose X-Forwarded-For is believed (for sign-in rate limits and the audit log)."),
+    secret(
+        "ADMIN_PASSWORD",
+        "Password of that administrator (at least 8 characters); when unset, a strong one is generated and printed once in the log.",
+    ),
+    opt(
+        "AUTH_MODE",
+        Some("password"),
+        "`password`: everyone signs in. `public`: no sign-in at all, everyone acts as the administrator (private LAN only).",
+    ),
+    opt(
+        "PASSWORD_LOGIN",
+        Some("true"),
+        "Show the password form on the login page; when false it is only at `/login?local=1`.",
+    ),
+    opt(
+        "SESSION_MAXAGE",
+        Some("1209600"),
+        "Absolute session lifetime: seconds, or a number with s/m/h/d/w (e.g. `14d`).",
+    ),
+    opt(
+        "SESSION_TIMEOUT",
+        Some("604800"),
+        "A session ends after this long without a request: seconds, or with s/m/h/d/w.",
+    ),
+    opt(
+        "TRUSTED_PROXY",
+        Some("127.0.0.1/32,::1/128,172.16.0.0/12"),
+        "Comma list of reverse proxy addresses or CIDR ranges whose X-Forwarded-For is believed (for sign-in rate limits and the audit log).",
+    ),
     opt("LOG_LEVEL", Some("info"), "trace, debug, info, warn or error."),
     opt("LOG_FORMAT", Some("text"), "`text` or `json`."),
-    opt("OIDC_URI", None, "Issuer URL of the OpenID Connect provider, exactly as its discovery document states it (e.g. `https://auth.example.com`)."),
+    opt(
+        "OIDC_URI",
+        None,
+        "Issuer URL of the OpenID Connect provider, exactly as its discovery document states it (e.g. `https://auth.example.com`).",
+    ),
     opt("OIDC_CLIENT", None, "Client id registered at the provider."),
     secret("OIDC_SECRET", "Client secret registered at the provider (plain text, not Authelia's digest)."),
-    opt("OIDC_SCOPES", Some("openid email profile address"), "Scopes to request, separated by spaces or commas; must all be registered for the client at the provider."),
+    opt(
+        "OIDC_SCOPES",
+        Some("openid email profile address"),
+        "Scopes to request, separated by spaces or commas; must all be registered for the client at the provider.",
+    ),
     opt("OIDC_PROVIDER", Some("OpenID"), "Provider name on the sign-in button."),
     opt("OIDC_ICON", None, "URL or path of an icon shown on the sign-in button."),
-    opt("OIDC_REDIRECT", Some("false"), "Send anonymous visitors straight to the provider (`/login?local=1` still shows the password form)."),
+    opt(
+        "OIDC_REDIRECT",
+        Some("false"),
+        "Send anonymous visitors straight to the provider (`/login?local=1` still shows the password form).",
+    ),
     opt("OIDC_REGISTER", Some("false"), "Create an account the first time someone unknown signs in with the provider."),
-    opt("OIDC_USERNAME", Some("preferred_username"), "Claim that names new accounts (falls back to name, nickname, verified email)."),
+    opt(
+        "OIDC_USERNAME",
+        Some("preferred_username"),
+        "Claim that names new accounts (falls back to name, nickname, verified email).",
+    ),
     opt("OIDC_DOMAIN", None, "Comma list of email domains; when set, sign-in needs a verified email in one of them."),
     opt("OIDC_ROLE", Some("user"), "Role of accounts created by single sign-on: admin, user or viewer."),
     opt("OIDC_GROUP_CLAIM", Some("groups"), "Claim that lists the user's groups."),
@@ -67,10 +110,7 @@ pub const OPTIONS: &[OptionSpec] = &[
 ];
 
 pub fn spec(name: &str) -> &'static OptionSpec {
-    OPTIONS
-        .iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| panic!("option {name} is not in the table"))
+    OPTIONS.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("option {name} is not in the table"))
 }
 
 /// Where an effective value came from.
@@ -290,7 +330,11 @@ impl Config {
         let duration = |name: &str| -> Result<Duration, ConfigError> {
             let v = text(name).unwrap_or_default();
             parse_duration(&v).ok_or_else(|| {
-                bad(get(name), name, "not a duration: use seconds (e.g. 3600) or a number with s, m, h, d or w (e.g. 14d)")
+                bad(
+                    get(name),
+                    name,
+                    "not a duration: use seconds (e.g. 3600) or a number with s, m, h, d or w (e.g. 14d)",
+                )
             })
         };
         let list = |name: &str| -> Vec<String> {
@@ -304,7 +348,11 @@ impl Config {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| {
-                bad(get("SITE_URL"), "SITE_URL", "not an http(s) URL: use the address people open, e.g. https://photos.example.com/")
+                bad(
+                    get("SITE_URL"),
+                    "SITE_URL",
+                    "not an http(s) URL: use the address people open, e.g. https://photos.example.com/",
+                )
             })?;
         if !site_url.path().ends_with('/') {
             let path = format!("{}/", site_url.path());
@@ -316,7 +364,11 @@ impl Config {
             if http_host_text == "localhost" {
                 Ok(IpAddr::from([127, 0, 0, 1]))
             } else {
-                Err(bad(get("HTTP_HOST"), "HTTP_HOST", "not an IP address: use e.g. 0.0.0.0 (all interfaces) or 127.0.0.1"))
+                Err(bad(
+                    get("HTTP_HOST"),
+                    "HTTP_HOST",
+                    "not an IP address: use e.g. 0.0.0.0 (all interfaces) or 127.0.0.1",
+                ))
             }
         })?;
 
@@ -326,7 +378,8 @@ impl Config {
             .ok_or_else(|| bad(get("HTTP_PORT"), "HTTP_PORT", "not a port number (1-65535)"))?;
 
         let storage_path = PathBuf::from(text("STORAGE_PATH").unwrap_or_else(|| "./storage".into()));
-        let originals_path = text("ORIGINALS_PATH").map(PathBuf::from).unwrap_or_else(|| storage_path.join("originals"));
+        let originals_path =
+            text("ORIGINALS_PATH").map(PathBuf::from).unwrap_or_else(|| storage_path.join("originals"));
 
         match text("DATABASE_DRIVER").as_deref().map(str::to_ascii_lowercase).as_deref() {
             Some("sqlite") | Some("sqlite3") => {}
@@ -335,7 +388,7 @@ impl Config {
                     get("DATABASE_DRIVER"),
                     "DATABASE_DRIVER",
                     "unsupported database driver: only sqlite is supported, remove the setting or set it to sqlite",
-                ))
+                ));
             }
         }
 
@@ -344,8 +397,9 @@ impl Config {
         let admin_password = match get("ADMIN_PASSWORD").value.as_deref() {
             None | Some("") => None,
             Some(p) => {
-                crate::auth::password::validate_password(p)
-                    .map_err(|e| ConfigError(format!("{}: {e}", secret_label(get("ADMIN_PASSWORD"), "ADMIN_PASSWORD"))))?;
+                crate::auth::password::validate_password(p).map_err(|e| {
+                    ConfigError(format!("{}: {e}", secret_label(get("ADMIN_PASSWORD"), "ADMIN_PASSWORD")))
+                })?;
                 Some(Secret::new(p))
             }
         };
@@ -367,10 +421,13 @@ impl Config {
 
         let mut trusted_proxies = Vec::new();
         for item in list("TRUSTED_PROXY") {
-            let net = item
-                .parse::<IpNet>()
-                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| bad(get("TRUSTED_PROXY"), "TRUSTED_PROXY", format!("{item:?} is not an IP address or CIDR range (e.g. 172.16.0.0/12)")))?;
+            let net = item.parse::<IpNet>().or_else(|_| item.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                bad(
+                    get("TRUSTED_PROXY"),
+                    "TRUSTED_PROXY",
+                    format!("{item:?} is not an IP address or CIDR range (e.g. 172.16.0.0/12)"),
+                )
+            })?;
             trusted_proxies.push(net);
         }
 
@@ -380,7 +437,13 @@ impl Config {
             Some("info") => tracing::Level::INFO,
             Some("warn") | Some("warning") => tracing::Level::WARN,
             Some("error") => tracing::Level::ERROR,
-            _ => return Err(bad(get("LOG_LEVEL"), "LOG_LEVEL", "not a log level: use trace, debug, info, warn or error")),
+            _ => {
+                return Err(bad(
+                    get("LOG_LEVEL"),
+                    "LOG_LEVEL",
+                    "not a log level: use trace, debug, info, warn or error",
+                ));
+            }
         };
         let log_format = match text("LOG_FORMAT").as_deref().map(str::to_ascii_lowercase).as_deref() {
             Some("text") => LogFormat::Text,
@@ -389,6 +452,16 @@ impl Config {
         };
 
         let oidc = oidc_from(&settings, &site_url)?;
+
+        let password_login = boolean("PASSWORD_LOGIN")?;
+
+        // Typed values hold the secrets now; the raw table keeps only the fact that one is set.
+        let mut settings = settings;
+        for o in OPTIONS.iter().filter(|o| o.secret) {
+            if let Some(s) = settings.get_mut(o.name).filter(|s| s.value.as_deref().is_some_and(|v| !v.is_empty())) {
+                s.value = Some("(redacted)".into());
+            }
+        }
 
         Ok(Config {
             site_url,
@@ -399,7 +472,7 @@ impl Config {
             admin_user,
             admin_password,
             auth_mode,
-            password_login: boolean("PASSWORD_LOGIN")?,
+            password_login,
             session_maxage,
             session_timeout,
             trusted_proxies,
@@ -481,7 +554,13 @@ fn oidc_from(settings: &BTreeMap<&'static str, Setting>, site_url: &Url) -> Resu
         let parsed = Url::parse(u)
             .ok()
             .filter(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
-            .ok_or_else(|| bad(get("OIDC_URI"), "OIDC_URI", "not an http(s) URL: use the provider's issuer, e.g. https://auth.example.com"))?;
+            .ok_or_else(|| {
+                bad(
+                    get("OIDC_URI"),
+                    "OIDC_URI",
+                    "not an http(s) URL: use the provider's issuer, e.g. https://auth.example.com",
+                )
+            })?;
         if enabled && parsed.scheme() != "https" && !insecure {
             return Err(bad(
                 get("OIDC_URI"),
@@ -503,12 +582,19 @@ fn oidc_from(settings: &BTreeMap<&'static str, Setting>, site_url: &Url) -> Resu
         return Err(bad(get("OIDC_SCOPES"), "OIDC_SCOPES", "must include openid, e.g. \"openid email profile\""));
     }
 
-    let role = text("OIDC_ROLE").unwrap_or_else(|| "user".into()).parse::<Role>().map_err(|e| bad(get("OIDC_ROLE"), "OIDC_ROLE", e))?;
+    let role = text("OIDC_ROLE")
+        .unwrap_or_else(|| "user".into())
+        .parse::<Role>()
+        .map_err(|e| bad(get("OIDC_ROLE"), "OIDC_ROLE", e))?;
 
     let mut group_roles = Vec::new();
     for item in list("OIDC_GROUP_ROLE") {
         let (group, role) = item.split_once('=').ok_or_else(|| {
-            bad(get("OIDC_GROUP_ROLE"), "OIDC_GROUP_ROLE", format!("{item:?} is not group=role: use e.g. admins=admin,family=user"))
+            bad(
+                get("OIDC_GROUP_ROLE"),
+                "OIDC_GROUP_ROLE",
+                format!("{item:?} is not group=role: use e.g. admins=admin,family=user"),
+            )
         })?;
         let role = role.parse::<Role>().map_err(|e| bad(get("OIDC_GROUP_ROLE"), "OIDC_GROUP_ROLE", e))?;
         if group.trim().is_empty() {
@@ -522,7 +608,13 @@ fn oidc_from(settings: &BTreeMap<&'static str, Setting>, site_url: &Url) -> Resu
         Some("login") => Some(OidcPrompt::Login),
         Some("consent") => Some(OidcPrompt::Consent),
         Some("select_account") => Some(OidcPrompt::SelectAccount),
-        Some(_) => return Err(bad(get("OIDC_PROMPT"), "OIDC_PROMPT", "not a prompt: use login, consent or select_account, or leave it unset")),
+        Some(_) => {
+            return Err(bad(
+                get("OIDC_PROMPT"),
+                "OIDC_PROMPT",
+                "not a prompt: use login, consent or select_account, or leave it unset",
+            ));
+        }
     };
 
     Ok(OidcConfig {
@@ -576,7 +668,9 @@ fn resolve_one(
             (Some(v), None) => return Ok(Setting { value: Some(v.clone()), source: Source::Env(var) }),
             (None, Some(path)) => {
                 let contents = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError(format!("{file_var}={path}: cannot read the file ({e}): check the path and its permissions"))
+                    ConfigError(format!(
+                        "{file_var}={path}: cannot read the file ({e}): check the path and its permissions"
+                    ))
                 })?;
                 let value = contents.trim_end_matches(['\n', '\r']).to_string();
                 return Ok(Setting { value: Some(value), source: Source::Env(file_var) });
@@ -638,7 +732,7 @@ fn read_file(explicit: Option<&Path>) -> Result<(Option<PathBuf>, HashMap<String
                 return Err(ConfigError(format!(
                     "{}: {key} = {other}: use a string, number, boolean or list",
                     path.display()
-                )))
+                )));
             }
         };
         values.insert(key_lower, v);

@@ -3,9 +3,9 @@
 //! Every error becomes a JSON body here; `http::pages::html_errors` turns those on page routes
 //! into the HTML error page, so the mapping lives in one place either way.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -1,9 +1,9 @@
 //! CSRF protection: every state-changing request made with a signed-in session cookie must carry
 //! the session's token, as the `X-CSRF-Token` header or a `csrf_token` form field.
 
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, Method};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -11,7 +11,7 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
-use super::session::{session_error, AuthSession, AUTH_KEY, CSRF_KEY};
+use super::session::{AUTH_KEY, AuthSession, CSRF_KEY, session_error};
 use crate::app::AppState;
 use crate::config::AuthMode;
 use crate::error::AppError;

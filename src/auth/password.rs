@@ -1,7 +1,7 @@
 //! Password rules and argon2id hashing; hashing runs on the blocking pool, never on the async threads.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::distributions::{Alphanumeric, DistString};
 
 pub const MIN_PASSWORD_LEN: usize = 8;

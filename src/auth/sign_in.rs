@@ -5,7 +5,7 @@ use tower_sessions::{Expiry, Session};
 
 use super::client::ClientAddr;
 use super::password;
-use super::session::{session_error, AuthSession, AUTH_KEY, CSRF_KEY};
+use super::session::{AUTH_KEY, AuthSession, CSRF_KEY, session_error};
 use crate::app::AppState;
 use crate::db::{self, audit, users::User};
 use crate::error::{AppError, AppResult};

@@ -44,11 +44,7 @@ impl LoginThrottle {
                 }
             }
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait.as_secs().max(1))
-        }
+        if wait.is_zero() { Ok(()) } else { Err(wait.as_secs().max(1)) }
     }
 
     pub fn record_failure(&self, addr: &str, username: &str) {

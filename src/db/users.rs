@@ -71,11 +71,7 @@ impl User {
 
     /// The name to greet the user with.
     pub fn name(&self) -> &str {
-        if self.display_name.is_empty() {
-            &self.username
-        } else {
-            &self.display_name
-        }
+        if self.display_name.is_empty() { &self.username } else { &self.display_name }
     }
 }
 
@@ -203,7 +199,12 @@ pub async fn set_profile(
 }
 
 /// Links (or with `subject = None`, unlinks) a single sign-on identity.
-pub async fn set_identity(db: impl SqliteExecutor<'_>, id: i64, issuer: &str, subject: Option<&str>) -> sqlx::Result<()> {
+pub async fn set_identity(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    issuer: &str,
+    subject: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET auth_issuer = ?, auth_subject = ?, updated_at = ? WHERE id = ?")
         .bind(issuer)
         .bind(subject)

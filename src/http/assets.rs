@@ -1,11 +1,11 @@
 //! Static assets (CSS, JS, icons) embedded in the binary, served with an ETag; URLs made by
 //! [`url`] carry a content hash, so those responses are cached as immutable.
 
+use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use rust_embed::RustEmbed;
 
 use crate::app::AppState;

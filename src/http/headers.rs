@@ -2,7 +2,7 @@
 //! nosniff, a referrer policy, no framing, and HSTS when the site is served over https.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 

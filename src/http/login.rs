@@ -7,12 +7,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::pages::{render, Layout};
+use super::pages::{Layout, render};
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::csrf::tokens_match;
-use crate::auth::session::{csrf_token, safe_next, MaybeUser};
-use crate::auth::{sign_in, CurrentUser};
+use crate::auth::session::{MaybeUser, csrf_token, safe_next};
+use crate::auth::{CurrentUser, sign_in};
 use crate::config::AuthMode;
 use crate::error::{AppError, AppResult};
 

@@ -1,12 +1,12 @@
 //! The page shell: layout data, the library and account pages, and HTML error pages.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -121,12 +121,8 @@ pub async fn html_errors(State(state): State<AppState>, request: Request, next: 
     } else {
         info.message
     };
-    let page = ErrorPage {
-        layout: Layout::new(&state, heading.clone(), None),
-        status: status.as_u16(),
-        heading,
-        message,
-    };
+    let page =
+        ErrorPage { layout: Layout::new(&state, heading.clone(), None), status: status.as_u16(), heading, message };
     match page.render() {
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();

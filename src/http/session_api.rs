@@ -4,12 +4,12 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::session::MaybeUser;
-use crate::auth::{sign_in, CurrentUser};
+use crate::auth::{CurrentUser, sign_in};
 use crate::error::{AppError, AppResult};
 
 pub fn router() -> Router<AppState> {

@@ -1,0 +1,224 @@
+//! The `shoebox` binary itself: startup errors, first start, signals, subcommands.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::client;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shoebox");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn shoebox(storage: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHOEBOX_STORAGE_PATH", storage)
+        .env("SHOEBOX_HTTP_HOST", "127.0.0.1")
+        .env("SHOEBOX_LOG_FORMAT", "json")
+        .current_dir(storage);
+    c
+}
+
+/// A running `shoebox serve` whose log lines arrive on a channel.
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Server {
+    fn start(mut cmd: Command) -> Server {
+        let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut s = Server { child, lines, log: Vec::new() };
+        s.wait_for("Shoebox is listening");
+        s
+    }
+
+    fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("waited for {needle:?}; log so far:\n{}", self.log.join("\n")),
+            }
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    fn terminate(mut self) -> (i32, Vec<String>) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let status = self.child.wait().unwrap();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.log.push(line);
+        }
+        (status.code().unwrap_or(-1), self.log)
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_startup_with_one_line_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shoebox(dir.path()).env("SHOEBOX_HTTP_PORT", "abc").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "SHOEBOX_HTTP_PORT=abc: not a port number (1-65535)\n");
+}
+
+#[tokio::test]
+async fn the_first_start_prints_a_generated_admin_password_once_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = shoebox(dir.path());
+    cmd.env("SHOEBOX_HTTP_PORT", port.to_string());
+    let mut first = Server::start(cmd);
+    let line = first.log.iter().find(|l| l.contains("generated password")).cloned().expect("password is printed");
+    let message: Value = serde_json::from_str(&line).unwrap();
+    let text = message["message"].as_str().unwrap();
+    let password = text.split("generated password ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(password.len() >= 20, "a strong password: {password}");
+
+    let c = client();
+    let r = c
+        .post(format!("http://127.0.0.1:{port}/api/v1/session"))
+        .json(&serde_json::json!({ "username": "admin", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the printed password works");
+    let _ = first.wait_for("/api/v1/session");
+    let (code, _) = first.terminate();
+    assert_eq!(code, 0, "SIGTERM is a clean exit");
+
+    let mut cmd = shoebox(dir.path());
+    cmd.env("SHOEBOX_HTTP_PORT", port.to_string());
+    let second = Server::start(cmd);
+    let (code, log) = second.terminate();
+    assert_eq!(code, 0);
+    assert!(!log.iter().any(|l| l.contains("password")), "never printed again: {log:?}");
+}
+
+#[tokio::test]
+async fn a_configured_admin_password_is_used_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = shoebox(dir.path());
+    cmd.env("SHOEBOX_HTTP_PORT", port.to_string()).env("PHOTOPRISM_ADMIN_PASSWORD", "from the environment");
+    let server = Server::start(cmd);
+    let r = client()
+        .post(format!("http://127.0.0.1:{port}/api/v1/session"))
+        .json(&serde_json::json!({ "username": "admin", "password": "from the environment" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (code, log) = server.terminate();
+    assert_eq!(code, 0);
+    assert!(!log.iter().any(|l| l.contains("from the environment")), "{log:?}");
+}
+
+#[test]
+fn healthcheck_exits_0_when_the_server_answers_and_1_when_it_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = shoebox(dir.path());
+    cmd.env("SHOEBOX_HTTP_PORT", port.to_string()).env("SHOEBOX_ADMIN_PASSWORD", "whatever123");
+    let server = Server::start(cmd);
+    let ok = shoebox(dir.path()).env("SHOEBOX_HTTP_PORT", port.to_string()).arg("healthcheck").output().unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let (code, _) = server.terminate();
+    assert_eq!(code, 0);
+    let down = shoebox(dir.path()).env("SHOEBOX_HTTP_PORT", port.to_string()).arg("healthcheck").output().unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("no answer"));
+}
+
+#[test]
+fn config_prints_each_setting_with_its_source_and_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::write(dir.path().join("config/shoebox.toml"), "oidc_provider = \"authelia\"\n").unwrap();
+    let out = shoebox(dir.path())
+        .env("PHOTOPRISM_OIDC_SECRET", "insecure_secret")
+        .env("SHOEBOX_HTTP_PORT", "8080")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap().to_string();
+    assert!(line("HTTP_PORT").contains("8080") && line("HTTP_PORT").ends_with("env SHOEBOX_HTTP_PORT"));
+    assert!(line("OIDC_SECRET").contains("(redacted)") && line("OIDC_SECRET").ends_with("env PHOTOPRISM_OIDC_SECRET"));
+    assert!(line("OIDC_PROVIDER").contains("authelia") && line("OIDC_PROVIDER").ends_with("file config/shoebox.toml"));
+    assert!(line("SITE_URL").ends_with("default"));
+    assert!(!text.contains("insecure_secret"));
+}
+
+#[test]
+fn users_can_be_added_listed_changed_and_removed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut c = shoebox(dir.path());
+        c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(s) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    assert!(run(&["migrate"], None).status.success());
+    assert!(run(&["migrate"], None).status.success(), "migrate twice is fine");
+
+    let add =
+        run(&["users", "add", "alice", "--role", "viewer", "--email", "a@example.com"], Some("alice's password\n"));
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let short = run(&["users", "add", "bob"], Some("short\n"));
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
+    let dup = run(&["users", "add", "ALICE", "--password", "another password"], None);
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let sso = run(&["users", "add", "dave", "--oidc-subject", "0c1d-uuid"], None);
+    assert!(sso.status.success(), "an SSO-only account needs no password");
+
+    let list = run(&["users", "list", "--json"], None);
+    let users: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let alice = users.as_array().unwrap().iter().find(|u| u["username"] == "alice").unwrap();
+    assert_eq!(alice["role"], "viewer");
+    let dave = users.as_array().unwrap().iter().find(|u| u["username"] == "dave").unwrap();
+    assert_eq!(dave["auth_subject"], "0c1d-uuid");
+    assert_eq!(dave["auth_issuer"], "");
+
+    assert!(run(&["users", "mod", "alice", "--role", "user", "--disable"], None).status.success());
+    assert!(run(&["users", "passwd", "alice"], Some("a new password\n")).status.success());
+    let list = run(&["users", "list", "--json"], None);
+    let users: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let alice = users.as_array().unwrap().iter().find(|u| u["username"] == "alice").unwrap();
+    assert_eq!(alice["role"], "user");
+    assert_eq!(alice["disabled"], true);
+
+    let last_admin = run(&["users", "rm", "admin"], None);
+    assert!(!run(&["users", "list"], None).stdout.is_empty());
+    // No server ran, so no admin exists yet: removing a non-existent user says so.
+    assert!(String::from_utf8_lossy(&last_admin.stderr).contains("no user named"));
+    assert!(run(&["users", "rm", "alice"], None).status.success());
+    let list = String::from_utf8_lossy(&run(&["users", "list"], None).stdout).to_string();
+    assert!(!list.contains("alice") && list.contains("dave"));
+}

@@ -1,0 +1,173 @@
+//! `spawn_app()`: a Shoebox on port 0 with its own temporary storage, and a cookie-keeping client.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use shoebox::app::App;
+use shoebox::config::Config;
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub storage: Arc<TempDir>,
+    /// Keeps cookies, never follows redirects (tests assert on `Location`).
+    pub client: Client,
+    pub db: SqlitePool,
+    pairs: Vec<(String, String)>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with `SHOEBOX_<NAME>=value` settings on top of the test defaults.
+pub async fn spawn_app_with(pairs: &[(&str, &str)]) -> TestApp {
+    let storage = Arc::new(tempfile::tempdir().unwrap());
+    let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    start(storage, pairs, client()).await
+}
+
+async fn start(storage: Arc<TempDir>, pairs: Vec<(String, String)>, client: Client) -> TestApp {
+    let storage_path = storage.path().to_str().unwrap().to_string();
+    let mut all: Vec<(String, String)> = vec![
+        ("STORAGE_PATH".into(), storage_path),
+        ("HTTP_HOST".into(), "127.0.0.1".into()),
+        ("ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
+        ("LOG_LEVEL".into(), "warn".into()),
+    ];
+    all.extend(pairs.iter().cloned());
+    let mut config = Config::from_pairs(all.iter().map(|(k, v)| (k.as_str(), v.as_str()))).expect("test config");
+    config.http_port = 0;
+    let app = App::build(config).await.expect("app builds");
+    let port = app.port();
+    let db = app.state().db.clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        storage,
+        client,
+        db,
+        pairs,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn originals_path(&self) -> PathBuf {
+        self.storage.path().join("originals")
+    }
+
+    /// Stops the server (waiting for it to finish) and starts a new one on the same storage,
+    /// keeping the client and its cookies.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let storage = self.storage.clone();
+        start(storage, self.pairs.clone(), self.client.clone()).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stops cleanly");
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as the administrator and returns the CSRF token.
+    pub async fn sign_in_admin(&self) -> String {
+        let r = self.sign_in("admin", ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), 200, "admin sign-in");
+        let body: Value = r.json().await.unwrap();
+        body["csrf_token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a local user with a password directly in the database, the way `users add` does.
+    pub async fn add_user(&self, username: &str, password: &str, role: &str) -> i64 {
+        let hash = shoebox::auth::password::hash(password.to_string()).await.unwrap();
+        let new = shoebox::db::users::NewUser {
+            username: username.into(),
+            role: Some(role.parse().unwrap()),
+            password_hash: Some(hash),
+            ..Default::default()
+        };
+        shoebox::db::users::insert(&self.db, &new).await.unwrap()
+    }
+
+    /// The hidden CSRF field of the login form (this also starts the anonymous session).
+    pub async fn login_form_token(&self) -> String {
+        let html = self.get("/login").await.text().await.unwrap();
+        hidden_field(&html, "csrf_token").expect("login form has a csrf_token field")
+    }
+
+    pub async fn audit_outcomes(&self) -> Vec<(String, String, String)> {
+        sqlx::query_as("SELECT username, outcome, reason FROM sign_in_events ORDER BY id")
+            .fetch_all(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The value of `<input type="hidden" name="NAME" value="…">` in a page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}
+
+/// All `Set-Cookie` headers of a response for the session cookie.
+pub fn session_cookie(r: &Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("shoebox_session="))
+        .map(str::to_string)
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}

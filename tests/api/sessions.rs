@@ -1,0 +1,103 @@
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_same_site_lax_with_path_root() {
+    let app = spawn_app().await;
+    let r = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&r).expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http site: {cookie}");
+    // The idle timeout (SESSION_TIMEOUT, a week by default) is the cookie's lifetime.
+    assert!(cookie.contains("Max-Age=604800"), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_site_is_https() {
+    let app = spawn_app_with(&[("SITE_URL", "https://photos.example.com/")]).await;
+    let r = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&r).expect("session cookie");
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in() {
+    let app = spawn_app().await;
+    let before = session_cookie(&app.get("/login").await).expect("the login page starts a session");
+    let after = session_cookie(&app.sign_in("admin", ADMIN_PASSWORD).await).expect("sign-in sets a cookie");
+    let id = |c: &str| c.split(';').next().unwrap().to_string();
+    assert_ne!(id(&before), id(&after));
+    // The pre-sign-in id is worthless now.
+    let r = client().get(app.url("/api/v1/session")).header("cookie", id(&before)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_session_survives_a_server_restart() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let app = app.restart().await;
+    let r = app.get("/api/v1/session").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "admin");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    let r = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&r).unwrap().split(';').next().unwrap().to_string();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap()
+    };
+    assert_eq!(sessions().await, 1);
+
+    let out = app.client.delete(app.url("/api/v1/session")).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(sessions().await, 0, "the session row is gone");
+    // Someone who copied the cookie before sign-out gets nothing with it.
+    let replay = client().get(app.url("/api/v1/session")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(replay.status(), 401);
+    let audit = app.audit_outcomes().await;
+    assert_eq!(audit.last().unwrap().0, "admin");
+}
+
+#[tokio::test]
+async fn the_sign_out_button_ends_the_session_and_returns_to_the_login_page() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let html = app.get("/").await.text().await.unwrap();
+    let token = hidden_field(&html, "csrf_token").expect("the header has a sign-out form");
+    let r = app.client.post(app.url("/logout")).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?signed_out=1");
+    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert!(app.get("/login?signed_out=1").await.text().await.unwrap().contains("You have signed out."));
+}
+
+#[tokio::test]
+async fn reading_the_session_anonymously_is_401() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/session").await;
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "sign in first");
+}
+
+#[tokio::test]
+async fn public_mode_needs_no_sign_in_and_acts_as_the_administrator() {
+    let app = spawn_app_with(&[("AUTH_MODE", "public")]).await;
+    let r = app.get("/api/v1/session").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    assert_eq!(app.get("/").await.status(), 200);
+    let login = app.get("/login").await;
+    assert_eq!(login.status(), 303);
+    assert_eq!(location(&login), "/");
+}

@@ -1,0 +1,158 @@
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn signing_in_with_the_right_password_returns_the_user_and_a_csrf_token() {
+    let app = spawn_app().await;
+    let r = app.sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    assert!(session_cookie(&r).is_some(), "sign-in sets the session cookie");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "admin");
+    assert_eq!(body["user"]["role"], "admin");
+    assert!(body["user"].get("password_hash").is_none(), "the hash never leaves the server");
+    assert!(body["csrf_token"].as_str().unwrap().len() >= 32);
+
+    let me: Value = app.get("/api/v1/session").await.json().await.unwrap();
+    assert_eq!(me["user"]["username"], "admin");
+    assert_eq!(me["csrf_token"], body["csrf_token"]);
+
+    let last: Option<i64> = sqlx::query_scalar("SELECT last_sign_in_at FROM users WHERE username = 'admin'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(last.is_some());
+    assert_eq!(app.audit_outcomes().await, vec![("admin".into(), "success".into(), "".into())]);
+}
+
+#[tokio::test]
+async fn usernames_are_matched_without_regard_to_case() {
+    let app = spawn_app().await;
+    assert_eq!(app.sign_in("ADMIN", ADMIN_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+    let app = spawn_app().await;
+    let wrong_password = app.sign_in("admin", "not the password").await;
+    assert_eq!(wrong_password.status(), 401);
+    let a: Value = wrong_password.json().await.unwrap();
+    let unknown_user = app.sign_in("nobody", "not the password").await;
+    assert_eq!(unknown_user.status(), 401);
+    let b: Value = unknown_user.json().await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a["error"], "Wrong username or password.");
+    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    let audit = app.audit_outcomes().await;
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|(_, outcome, _)| outcome == "failure"));
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_sign_in() {
+    let app = spawn_app().await;
+    let id = app.add_user("bob", "bobs password", "user").await;
+    shoebox::db::users::set_disabled(&app.db, id, true).await.unwrap();
+    let r = app.sign_in("bob", "bobs password").await;
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("disabled"));
+    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.audit_outcomes().await, vec![("bob".into(), "refused".into(), "account disabled".into())]);
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_at_the_next_request() {
+    let app = spawn_app().await;
+    let id = app.add_user("bob", "bobs password", "user").await;
+    assert_eq!(app.sign_in("bob", "bobs password").await.status(), 200);
+    shoebox::db::users::set_disabled(&app.db, id, true).await.unwrap();
+    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_login_form_signs_in_and_goes_to_the_requested_page() {
+    let app = spawn_app().await;
+    let token = app.login_form_token().await;
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &token), ("next", "/account")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/account");
+    let account = app.get("/account").await;
+    assert_eq!(account.status(), 200);
+    assert!(account.text().await.unwrap().contains("<dd>admin</dd>"));
+}
+
+#[tokio::test]
+async fn the_login_form_ignores_an_off_site_next() {
+    let app = spawn_app().await;
+    for next in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+        let token = app.login_form_token().await;
+        let r = app
+            .client
+            .post(app.url("/login"))
+            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &token), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(location(&r), "/", "next={next}");
+        // Sign out again so the next round posts the form anonymously.
+        let csrf: Value = app.get("/api/v1/session").await.json().await.unwrap();
+        app.client
+            .delete(app.url("/api/v1/session"))
+            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failed_form_sign_in_shows_the_form_again_with_the_reason() {
+    let app = spawn_app().await;
+    let token = app.login_form_token().await;
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", "nope nope"), ("csrf_token", &token), ("next", "/account")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Wrong username or password."));
+    assert_eq!(hidden_field(&html, "next").as_deref(), Some("/account"));
+    assert!(html.contains("value=\"admin\""), "the username is kept");
+}
+
+#[tokio::test]
+async fn repeated_failures_for_a_username_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        assert_eq!(app.sign_in("admin", "wrong password").await.status(), 401);
+    }
+    let r = app.sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 429, "even the right password waits");
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry));
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("Too many failed sign-in attempts"));
+    let refused = app.audit_outcomes().await.into_iter().filter(|(_, o, _)| o == "refused").count();
+    assert_eq!(refused, 1);
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_are_throttled_across_usernames() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        assert_eq!(app.sign_in(&format!("user{i}"), "wrong password").await.status(), 401);
+    }
+    assert_eq!(app.sign_in("admin", ADMIN_PASSWORD).await.status(), 429);
+}
