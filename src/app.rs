@@ -17,6 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 use tracing::Level;
 
+use crate::auth::oidc::Oidc;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{AuthMode, Config, Role};
 use crate::db;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub throttle: Arc<LoginThrottle>,
     pub security_headers: Arc<http::headers::SecurityHeaders>,
+    /// The single sign-on provider client; `None` when single sign-on is off.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 pub const SESSION_COOKIE: &str = "shoebox_session";
@@ -57,7 +60,23 @@ impl App {
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}: is another program using it? Set HTTP_PORT (or HTTP_HOST) to a free one")
         })?;
+        let oidc = Oidc::from_config(&config)?;
+        if let Some(o) = &oidc {
+            if o.settings.insecure {
+                tracing::warn!(
+                    "OIDC_INSECURE=true: single sign-on accepts an http issuer and site URL. Use this for local testing only."
+                );
+            }
+            tracing::info!(
+                redirect_uri = %config.oidc_redirect_uri(),
+                issuer = %o.issuer,
+                "single sign-on is on: register exactly this redirect URI for client {:?} at the provider",
+                o.client_id
+            );
+            o.spawn_discovery();
+        }
         let state = AppState {
+            oidc,
             security_headers: Arc::new(http::headers::SecurityHeaders::for_config(&config)),
             config: Arc::new(config),
             db: pool,
@@ -111,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::pages::router())
         .merge(http::login::router())
         .merge(http::session_api::router())
+        .merge(http::oidc::router())
         .merge(http::health::router())
         .merge(http::assets::router())
         .fallback(http::pages::not_found)
