@@ -70,7 +70,10 @@ fn show_password_form(state: &AppState, local: bool) -> bool {
 fn sso_button(state: &AppState, next: Option<&str>) -> Option<SsoButton> {
     let oidc = state.oidc.as_ref()?;
     let href = match next {
-        Some(n) => format!("/api/v1/oidc/login?next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()),
+        Some(n) => format!(
+            "/api/v1/oidc/login?next={}",
+            url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+        ),
         None => "/api/v1/oidc/login".to_string(),
     };
     let detail = oidc.unavailable_reason();
@@ -89,7 +92,12 @@ fn sso_button(state: &AppState, next: Option<&str>) -> Option<SsoButton> {
 }
 
 /// The login page with everything but the message parts filled in.
-pub async fn login_page(state: &AppState, session: &Session, next: Option<String>, local: bool) -> AppResult<LoginPage> {
+pub async fn login_page(
+    state: &AppState,
+    session: &Session,
+    next: Option<String>,
+    local: bool,
+) -> AppResult<LoginPage> {
     Ok(LoginPage {
         layout: Layout::new(state, "Sign in", None),
         sso: sso_button(state, next.as_deref()),
@@ -129,20 +137,21 @@ async fn page(
     let local = q.local.is_some();
     // OIDC_REDIRECT: straight on to the provider, keeping the page asked for; not after a
     // sign-out (that would sign the person in again at once) and not at /login?local=1.
-    if let Some(oidc) = &state.oidc {
-        if oidc.settings.redirect && !local && q.signed_out.is_none() && oidc.unavailable_reason().is_none() {
-            let button = sso_button(&state, next.as_deref()).expect("single sign-on is on");
-            return Ok(Redirect::to(&button.href).into_response());
-        }
+    if let Some(oidc) = &state.oidc
+        && oidc.settings.redirect
+        && !local
+        && q.signed_out.is_none()
+        && oidc.unavailable_reason().is_none()
+    {
+        let button = sso_button(&state, next.as_deref()).expect("single sign-on is on");
+        return Ok(Redirect::to(&button.href).into_response());
     }
     let mut page = login_page(&state, &session, next, local).await?;
     if q.signed_out.is_some() {
         page.notice = Some("You have signed out.".to_string());
         if q.provider_session.is_some() {
-            page.provider_session = state.oidc.as_ref().map(|o| ProviderLink {
-                name: o.settings.provider.clone(),
-                url: o.issuer.clone(),
-            });
+            page.provider_session =
+                state.oidc.as_ref().map(|o| ProviderLink { name: o.settings.provider.clone(), url: o.issuer.clone() });
         }
     }
     Ok(render(&page)?.into_response())
@@ -224,6 +233,8 @@ pub fn after_sign_out(state: &AppState, auth: Option<&AuthSession>) -> AfterSign
     }
     match oidc.end_session_url(auth.id_token.as_deref()) {
         Some(url) => AfterSignOut::Provider(url),
-        None => AfterSignOut::ProviderSessionOpen { provider: oidc.settings.provider.clone(), url: oidc.issuer.clone() },
+        None => {
+            AfterSignOut::ProviderSessionOpen { provider: oidc.settings.provider.clone(), url: oidc.issuer.clone() }
+        }
     }
 }

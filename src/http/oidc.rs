@@ -342,7 +342,8 @@ async fn complete(
 async fn backchannel_logout(State(state): State<AppState>, addr: ClientAddr, body: Bytes) -> Response {
     let no_store = || [(header::CACHE_CONTROL, "no-store")];
     let Some(oidc) = state.oidc.clone() else {
-        return (StatusCode::NOT_FOUND, no_store(), axum::Json(json!({"error": "single sign-on is off"}))).into_response();
+        return (StatusCode::NOT_FOUND, no_store(), axum::Json(json!({"error": "single sign-on is off"})))
+            .into_response();
     };
     let bad = |description: String| {
         tracing::warn!(error = %description, "back-channel logout refused");

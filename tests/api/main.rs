@@ -1,9 +1,11 @@
 //! Black-box tests through the HTTP surface and the command line; one binary for all of them.
 
+mod fake_provider;
 mod helpers;
 
 mod cli;
 mod config;
+mod oidc;
 mod pages;
 mod security;
 mod sessions;

@@ -47,8 +47,7 @@ impl Identity {
         if let Some(n) = text(&self.claims, "name") {
             return n.to_string();
         }
-        let parts: Vec<&str> =
-            ["given_name", "family_name"].iter().filter_map(|c| text(&self.claims, c)).collect();
+        let parts: Vec<&str> = ["given_name", "family_name"].iter().filter_map(|c| text(&self.claims, c)).collect();
         parts.join(" ")
     }
 
@@ -73,11 +72,16 @@ impl Identity {
     /// Username candidates in PhotoPrism's order: the configured claim, name, nickname, verified email.
     pub fn username_base(&self, username_claim: &str) -> Option<String> {
         let email = self.verified_email();
-        [text(&self.claims, username_claim), text(&self.claims, "name"), text(&self.claims, "nickname"), email.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(sanitize_username)
-            .find(|u| !u.is_empty())
+        [
+            text(&self.claims, username_claim),
+            text(&self.claims, "name"),
+            text(&self.claims, "nickname"),
+            email.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(sanitize_username)
+        .find(|u| !u.is_empty())
     }
 }
 
@@ -103,7 +107,13 @@ fn mapped_role(config: &OidcConfig, groups: &[String]) -> Option<Role> {
     config.group_roles.iter().find(|(g, _)| groups.iter().any(|have| have == g)).map(|(_, r)| *r)
 }
 
-fn refuse(status: StatusCode, message: String, reason: impl Into<String>, username: String, user_id: Option<i64>) -> Refusal {
+fn refuse(
+    status: StatusCode,
+    message: String,
+    reason: impl Into<String>,
+    username: String,
+    user_id: Option<i64>,
+) -> Refusal {
     Refusal { status, message, reason: reason.into(), username, user_id }
 }
 
@@ -125,16 +135,16 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
     let user_id = existing.as_ref().map(|u| u.id);
     let username = existing.as_ref().map(|u| u.username.clone()).unwrap_or_else(|| label.clone());
 
-    if let Some(u) = &existing {
-        if u.disabled {
-            return Err(refuse(
-                StatusCode::FORBIDDEN,
-                format!("The account {} is disabled here. Ask an administrator to enable it.", u.username),
-                "account disabled",
-                username,
-                user_id,
-            ));
-        }
+    if let Some(u) = &existing
+        && u.disabled
+    {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            format!("The account {} is disabled here. Ask an administrator to enable it.", u.username),
+            "account disabled",
+            username,
+            user_id,
+        ));
     }
     if !config.domains.is_empty() {
         let email = id.verified_email();
@@ -168,11 +178,8 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
             user_id,
         ));
     }
-    let role = if config.group_roles.is_empty() {
-        None
-    } else {
-        Some(mapped_role(config, &groups).unwrap_or(config.role))
-    };
+    let role =
+        if config.group_roles.is_empty() { None } else { Some(mapped_role(config, &groups).unwrap_or(config.role)) };
 
     let display_name = id.display_name();
     let email = id.verified_email();
@@ -193,10 +200,20 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
                 db::users::set_role(&mut *tx, u.id, role).await.map_err(internal)?;
                 tracing::info!(username = %u.username, from = %u.role(), to = %role, "single sign-on: role changed by group mapping");
             }
-            sqlx::query("UPDATE users SET auth_provider = 'oidc' WHERE id = ?").bind(u.id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE users SET auth_provider = 'oidc' WHERE id = ?")
+                .bind(u.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             db::users::by_id(db, u.id).await.map_err(internal)?.ok_or_else(|| {
-                refuse(StatusCode::FORBIDDEN, "This account was just deleted.".into(), "account deleted", username, None)
+                refuse(
+                    StatusCode::FORBIDDEN,
+                    "This account was just deleted.".into(),
+                    "account deleted",
+                    username,
+                    None,
+                )
             })
         }
         None if !config.register => Err(refuse(
@@ -240,7 +257,13 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
                     Ok(new_id) => {
                         tracing::info!(username = %candidate, "single sign-on: created an account");
                         return db::users::by_id(db, new_id).await.map_err(internal)?.ok_or_else(|| {
-                            refuse(StatusCode::INTERNAL_SERVER_ERROR, "The new account vanished.".into(), "account vanished", candidate, None)
+                            refuse(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "The new account vanished.".into(),
+                                "account vanished",
+                                candidate,
+                                None,
+                            )
                         });
                     }
                     // Someone took the name (or signed in twice at once) in between: look again.

@@ -33,11 +33,8 @@ const ASYMMETRIC: &[Algorithm] = &[
 
 /// The asymmetric algorithms the provider lists; RS256 when it lists none (the OpenID default).
 pub fn allowed_algorithms(listed: &[String]) -> Vec<Algorithm> {
-    let algs: Vec<Algorithm> = listed
-        .iter()
-        .filter_map(|a| Algorithm::from_str(a).ok())
-        .filter(|a| ASYMMETRIC.contains(a))
-        .collect();
+    let algs: Vec<Algorithm> =
+        listed.iter().filter_map(|a| Algorithm::from_str(a).ok()).filter(|a| ASYMMETRIC.contains(a)).collect();
     if algs.is_empty() { vec![Algorithm::RS256] } else { algs }
 }
 
@@ -157,7 +154,10 @@ impl KeyCache {
             return Ok(found);
         }
         if self.may_refetch(header.kid.as_deref().unwrap_or("")) {
-            tracing::info!(kid = header.kid.as_deref().unwrap_or(""), "single sign-on: unknown signing key, fetching the provider's keys again");
+            tracing::info!(
+                kid = header.kid.as_deref().unwrap_or(""),
+                "single sign-on: unknown signing key, fetching the provider's keys again"
+            );
             self.fetch(http, jwks_uri).await?;
             let found = self.matching(header);
             if !found.is_empty() {
@@ -248,10 +248,10 @@ fn check_common(claims: &Map<String, Value>, issuer: &str, client_id: &str, now:
     if iat > now + CLOCK_SKEW {
         return Err(format!("issued in the future: iat is {} s ahead of this server's clock", iat - now));
     }
-    if let Some(exp) = number(claims, "exp") {
-        if now > exp + CLOCK_SKEW {
-            return Err(format!("expired {} s ago", now - exp));
-        }
+    if let Some(exp) = number(claims, "exp")
+        && now > exp + CLOCK_SKEW
+    {
+        return Err(format!("expired {} s ago", now - exp));
     }
     Ok(())
 }
@@ -268,10 +268,10 @@ pub fn check_id_token_claims(
         return Err("no exp claim".into());
     }
     check_common(claims, issuer, client_id, now)?;
-    if let Some(azp) = claims.get("azp") {
-        if azp.as_str() != Some(client_id) {
-            return Err(format!("azp {azp} is not the client id {client_id:?}"));
-        }
+    if let Some(azp) = claims.get("azp")
+        && azp.as_str() != Some(client_id)
+    {
+        return Err(format!("azp {azp} is not the client id {client_id:?}"));
     }
     match claims.get("sub").and_then(Value::as_str) {
         Some(s) if !s.is_empty() => {}
@@ -333,7 +333,9 @@ mod tests {
         let mut wrong_azp = good.clone();
         wrong_azp["azp"] = json!("other");
         assert!(check_id_token_claims(&claims(wrong_azp), "https://i", "c", "n", 950).unwrap_err().contains("azp"));
-        assert!(check_id_token_claims(&claims(good.clone()), "https://i", "c", "n", 1061).unwrap_err().contains("expired"));
+        assert!(
+            check_id_token_claims(&claims(good.clone()), "https://i", "c", "n", 1061).unwrap_err().contains("expired")
+        );
         assert!(check_id_token_claims(&claims(good), "https://i", "c", "n", 839).unwrap_err().contains("future"));
     }
 }

@@ -163,7 +163,13 @@ impl Oidc {
         if self.current_metadata().is_some() {
             return None;
         }
-        Some(self.last_error.read().expect("error lock").clone().unwrap_or_else(|| "discovery has not finished yet".into()))
+        Some(
+            self.last_error
+                .read()
+                .expect("error lock")
+                .clone()
+                .unwrap_or_else(|| "discovery has not finished yet".into()),
+        )
     }
 
     /// The discovered provider; tries discovery now when it failed before (at most every 2 s).
@@ -218,7 +224,10 @@ impl Oidc {
     async fn discover(&self) -> Result<Metadata, String> {
         let url = self.discovery_url();
         let r = self.http.get(&url).header("accept", "application/json").send().await.map_err(|e| {
-            format!("cannot fetch the discovery document {url}: {}: check OIDC_URI and that the provider is running", describe(&e))
+            format!(
+                "cannot fetch the discovery document {url}: {}: check OIDC_URI and that the provider is running",
+                describe(&e)
+            )
         })?;
         let status = r.status();
         if !status.is_success() {
@@ -250,7 +259,8 @@ impl Oidc {
             ("end_session_endpoint", m.end_session_endpoint.as_ref()),
         ] {
             let Some(value) = value else { continue };
-            let ok = Url::parse(value).is_ok_and(|u| u.scheme() == "https" || (self.settings.insecure && u.scheme() == "http"));
+            let ok = Url::parse(value)
+                .is_ok_and(|u| u.scheme() == "https" || (self.settings.insecure && u.scheme() == "http"));
             if !ok {
                 return Err(format!("the discovery document's {name} {value:?} is not an https URL"));
             }
@@ -378,11 +388,14 @@ impl Oidc {
         let body = r.text().await.map_err(|e| failed(format!("userinfo: {}", describe(&e))))?;
         let claims = if is_jwt {
             let algs = jwt::allowed_algorithms(&m.userinfo_signing_alg_values_supported);
-            let claims = self.verify_signature(m, body.trim(), &algs).await.map_err(|e| failed(format!("signed userinfo: {e}")))?;
-            if let Some(iss) = claims.get("iss") {
-                if iss.as_str() != Some(m.issuer.as_str()) {
-                    return Err(failed(format!("signed userinfo has iss {iss}, expected {:?}", m.issuer)));
-                }
+            let claims = self
+                .verify_signature(m, body.trim(), &algs)
+                .await
+                .map_err(|e| failed(format!("signed userinfo: {e}")))?;
+            if let Some(iss) = claims.get("iss")
+                && iss.as_str() != Some(m.issuer.as_str())
+            {
+                return Err(failed(format!("signed userinfo has iss {iss}, expected {:?}", m.issuer)));
             }
             if claims.contains_key("aud") && !jwt::audience_contains(&claims, &self.client_id) {
                 return Err(failed("signed userinfo is for another client (aud)".into()));
