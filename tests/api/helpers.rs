@@ -57,7 +57,10 @@ async fn start(storage: Arc<TempDir>, pairs: Vec<(String, String)>, client: Clie
     all.extend(pairs.iter().cloned());
     let source = shoebox::config::ConfigSource { env: all.into_iter().collect(), file: None };
     let mut config = Config::load(&source).expect("test config");
-    config.http_port = 0;
+    // Port 0 unless the test chose one (its redirect URI must be registered at a provider).
+    if !pairs.iter().any(|(k, _)| k.ends_with("_HTTP_PORT")) {
+        config.http_port = 0;
+    }
     let app = App::build(config).await.expect("app builds");
     let port = app.port();
     let db = app.state().db.clone();

@@ -6,6 +6,7 @@ mod helpers;
 mod cli;
 mod config;
 mod oidc;
+mod oidc_e2e;
 mod pages;
 mod security;
 mod sessions;
