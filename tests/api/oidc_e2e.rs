@@ -124,10 +124,12 @@ async fn session_user(app: &TestApp) -> Option<Value> {
 }
 
 async fn sso_rows(app: &TestApp) -> Vec<(i64, String, String, String)> {
-    sqlx::query_as("SELECT id, username, auth_issuer, auth_subject FROM users WHERE auth_subject IS NOT NULL ORDER BY id")
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "SELECT id, username, auth_issuer, auth_subject FROM users WHERE auth_subject IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

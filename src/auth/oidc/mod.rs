@@ -158,18 +158,13 @@ impl Oidc {
         self.metadata.read().expect("metadata lock").clone()
     }
 
-    /// Why the provider is not usable right now (for the login page), if it is not.
+    /// Why the provider is not usable right now (for the login page), if discovery failed.
+    /// While the first attempt is still running this is `None`: starting a sign-in waits for it.
     pub fn unavailable_reason(&self) -> Option<String> {
         if self.current_metadata().is_some() {
             return None;
         }
-        Some(
-            self.last_error
-                .read()
-                .expect("error lock")
-                .clone()
-                .unwrap_or_else(|| "discovery has not finished yet".into()),
-        )
+        self.last_error.read().expect("error lock").clone()
     }
 
     /// The discovered provider; tries discovery now when it failed before (at most every 2 s).
@@ -185,7 +180,7 @@ impl Oidc {
     }
 
     fn unreachable(&self) -> ProviderError {
-        let detail = self.unavailable_reason().unwrap_or_default();
+        let detail = self.unavailable_reason().unwrap_or_else(|| "discovery has not succeeded yet".into());
         ProviderError::new(
             format!(
                 "{} cannot be reached right now, so single sign-on is unavailable. Try again in a minute; \
