@@ -219,7 +219,7 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
         None if !config.register => Err(refuse(
             StatusCode::FORBIDDEN,
             format!("There is no account for {label} here — ask an administrator to create one for you."),
-            "no account for this subject and registration is off",
+            format!("no account for subject {} and registration is off", id.subject),
             label.clone(),
             None,
         )),
