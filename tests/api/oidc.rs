@@ -544,6 +544,18 @@ async fn the_group_mapping_sets_the_role_at_every_sign_in() {
 }
 
 #[tokio::test]
+async fn the_group_mapping_never_takes_the_role_of_the_last_administrator() {
+    let (fake, app) = setup(&[("OIDC_GROUP_ROLE", "admins=admin")]).await;
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!(["admins"])));
+    assert_eq!(sso(&app).await.status(), 303);
+    sqlx::query("DELETE FROM users WHERE username = 'admin'").execute(&app.db).await.unwrap();
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!([])));
+    let app2 = app.with_client(client());
+    assert_eq!(sso(&app2).await.status(), 303);
+    assert_eq!(session_user(&app2).await.unwrap()["role"], "admin", "nobody would be left to administer");
+}
+
+#[tokio::test]
 async fn a_disabled_account_is_refused() {
     let (_fake, app) = setup(&[]).await;
     assert_eq!(sso(&app).await.status(), 303);

@@ -197,14 +197,20 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
             };
             db::users::set_profile(&mut *tx, u.id, &name, email.as_deref(), verified).await.map_err(internal)?;
             if let Some(role) = role.filter(|r| *r != u.role()) {
-                db::users::set_role(&mut *tx, u.id, role).await.map_err(internal)?;
-                tracing::info!(username = %u.username, from = %u.role(), to = %role, "single sign-on: role changed by group mapping");
+                let last_admin =
+                    u.role() == Role::Admin && db::users::count_admins(&mut *tx).await.map_err(internal)? <= 1;
+                if last_admin {
+                    tracing::warn!(
+                        username = %u.username,
+                        "single sign-on: the group mapping would take away the last administrator's role; \
+                         kept it. Make someone else an administrator first."
+                    );
+                } else {
+                    db::users::set_role(&mut *tx, u.id, role).await.map_err(internal)?;
+                    tracing::info!(username = %u.username, from = %u.role(), to = %role, "single sign-on: role changed by group mapping");
+                }
             }
-            sqlx::query("UPDATE users SET auth_provider = 'oidc' WHERE id = ?")
-                .bind(u.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
+            db::users::set_auth_provider(&mut *tx, u.id, "oidc").await.map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             db::users::by_id(db, u.id).await.map_err(internal)?.ok_or_else(|| {
                 refuse(
