@@ -51,6 +51,8 @@ pub struct Behaviour {
     pub discovery_issuer: Option<String>,
     pub discovery_status: u16,
     pub end_session_endpoint: bool,
+    /// Advertise PKCE S256 in discovery.
+    pub pkce: bool,
     pub signing: Signing,
     /// Which keys the key set publishes.
     pub published_keys: Vec<usize>,
@@ -102,6 +104,7 @@ impl FakeProvider {
             discovery_issuer: None,
             discovery_status: 200,
             end_session_endpoint: false,
+            pkce: true,
             signing: Signing::Rsa { key: 0, with_kid: true },
             published_keys: vec![0],
             iss_param: IssParam::Correct,
@@ -234,6 +237,9 @@ async fn discovery(State(s): State<Shared>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": true,
     });
+    if !b.pkce {
+        doc.as_object_mut().unwrap().remove("code_challenge_methods_supported");
+    }
     if b.end_session_endpoint {
         doc["end_session_endpoint"] = json!(format!("{i}/logout"));
     }

@@ -105,6 +105,17 @@ async fn the_authorization_request_has_code_scopes_state_nonce_and_pkce() {
 }
 
 #[tokio::test]
+async fn pkce_is_left_out_when_the_provider_does_not_advertise_it() {
+    let fake = FakeProvider::start().await;
+    fake.with(|b| b.pkce = false);
+    let app = app_for(&fake, &[]).await;
+    assert_eq!(sso(&app).await.status(), 303);
+    let (q, form) = fake.with(|b| (b.authorize_requests[0].clone(), b.token_forms[0].clone()));
+    assert!(!q.contains_key("code_challenge"));
+    assert!(!form.contains_key("code_verifier"));
+}
+
+#[tokio::test]
 async fn oidc_prompt_is_sent_when_configured() {
     let (fake, app) = setup(&[("OIDC_PROMPT", "login")]).await;
     through_provider(&app, "/api/v1/oidc/login").await;
@@ -360,6 +371,9 @@ async fn a_key_missing_even_after_fetching_again_is_refused() {
     fake.with(|b| b.signing = Signing::Rsa { key: 1, with_kid: true });
     assert_refused(&app, 401, NOT_VERIFIED, "no key in the provider's key set").await;
     assert_eq!(fake.with(|b| b.jwks_fetches), 2, "fetched at first use and once more for the unknown kid");
+    // The same unknown key again does not make Shoebox hammer the provider.
+    assert_refused(&app, 401, NOT_VERIFIED, "no key in the provider's key set").await;
+    assert_eq!(fake.with(|b| b.jwks_fetches), 2, "the re-fetch is rate-limited");
 }
 
 // --- userinfo ---
