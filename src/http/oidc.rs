@@ -59,6 +59,7 @@ fn oidc_of(state: &AppState) -> AppResult<Arc<Oidc>> {
 async fn start(
     State(state): State<AppState>,
     MaybeUser(current, session): MaybeUser,
+    addr: ClientAddr,
     Query(q): Query<StartQuery>,
 ) -> AppResult<Response> {
     let oidc = oidc_of(&state)?;
@@ -70,6 +71,8 @@ async fn start(
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e.detail, "single sign-on: cannot start, the provider is unavailable");
+            let reason = format!("provider unavailable: {}", e.detail);
+            sign_in::audit(&state, None, "", audit::Method::Oidc, addr, audit::Outcome::Failure, &reason).await?;
             return login::page_with_error(&state, &session, StatusCode::SERVICE_UNAVAILABLE, e.public, next).await;
         }
     };

@@ -481,6 +481,8 @@ async fn a_failed_discovery_is_retried_not_remembered() {
     let r = app.get("/api/v1/oidc/login").await;
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("cannot be reached right now"));
+    let audit = app.audit_outcomes().await;
+    assert!(audit.last().unwrap().2.starts_with("provider unavailable: "), "{audit:?}");
 
     fake.with(|b| b.discovery_status = 200);
     let mut status = 0;
