@@ -38,11 +38,9 @@ impl Browser {
         let probe = reqwest::Client::new();
         let mut ready = false;
         for _ in 0..200 {
-            if let Ok(r) = probe.get(&status).send().await {
-                if r.status().is_success() {
-                    ready = true;
-                    break;
-                }
+            if probe.get(&status).send().await.is_ok_and(|r| r.status().is_success()) {
+                ready = true;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
