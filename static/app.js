@@ -1,9 +1,15 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
-  // Keep a double click on "Sign in" from posting the form twice.
   for (const form of document.querySelectorAll("form")) {
-    form.addEventListener("submit", () => {
+    form.addEventListener("submit", (event) => {
+      // Destructive actions ask first; without JavaScript the server still refuses nothing unsafe.
+      const question = form.dataset.confirm;
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
+      // Keep a double click from posting the form twice.
       for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = true;
     });
   }

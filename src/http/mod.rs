@@ -1,5 +1,6 @@
 //! The HTTP surface: one module per resource, each with its own `router()`.
 
+pub mod admin;
 pub mod assets;
 pub mod headers;
 pub mod health;

@@ -3,6 +3,8 @@
 mod fake_provider;
 mod helpers;
 
+mod admin;
+mod browser;
 mod cli;
 mod config;
 mod oidc;

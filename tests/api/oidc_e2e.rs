@@ -29,6 +29,8 @@ impl RealProvider {
         let mut child = Command::new("node")
             .arg("server.mjs")
             .arg(redirect_uri)
+            // A fixed test key: generating one at start is slow on a busy machine.
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/fixtures/rsa2.pem"))
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -36,9 +38,9 @@ impl RealProvider {
             .spawn()
             .expect("node runs (scripts/test needs node 20 or later)");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        let first = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await
-            .expect("the provider starts within a minute")
+            .expect("the provider starts within two minutes")
             .unwrap()
             .expect("the provider prints its address");
         let issuer = first.strip_prefix("listening ").expect("`listening URL`").to_string();

@@ -101,3 +101,34 @@ async fn public_mode_needs_no_sign_in_and_acts_as_the_administrator() {
     assert_eq!(login.status(), 303);
     assert_eq!(location(&login), "/");
 }
+
+/// Moves the sign-in time of every stored session `secs` into the past, the way the clock would.
+async fn age_sessions(app: &TestApp, secs: i64) {
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&app.db).await.unwrap();
+    for (id, data) in rows {
+        let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
+        if let Some(auth) = record.data.get_mut("auth") {
+            let t = auth["signed_in_at"].as_i64().unwrap();
+            auth["signed_in_at"] = (t - secs).into();
+        }
+        sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
+            .bind(rmp_serde::to_vec(&record).unwrap())
+            .bind(id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_session_ends_after_session_maxage_even_when_used_all_the_time() {
+    let app = spawn_app_with(&[("SESSION_MAXAGE", "1h"), ("SESSION_TIMEOUT", "1h")]).await;
+    app.sign_in_admin().await;
+    age_sessions(&app, 59 * 60).await;
+    assert_eq!(app.get("/api/v1/session").await.status(), 200, "59 minutes old: still valid");
+    age_sessions(&app, 2 * 60).await;
+    assert_eq!(app.get("/api/v1/session").await.status(), 401, "61 minutes old: over SESSION_MAXAGE");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap();
+    assert_eq!(left, 0, "the expired session is deleted on the server");
+}

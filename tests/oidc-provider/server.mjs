@@ -3,12 +3,14 @@
 //   client_secret_basic enforced, opaque access token, plain-JSON userinfo, profile/email/groups
 //   claims only in userinfo, no end-session endpoint, automatic consent, a scripted login form.
 //
-// Usage: node server.mjs REDIRECT_URI
+// Usage: node server.mjs REDIRECT_URI [SIGNING_KEY_PEM_FILE]
+// (without a key file, a fresh RSA key is generated, which can take a while on a busy machine).
 // Prints `listening http://127.0.0.1:PORT` once it accepts requests. Test control:
 //   POST /test/users/<login>  with a JSON object of claims to change (e.g. a new preferred_username).
 
 import http from 'node:http';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import Provider from 'oidc-provider';
 
 const redirectUri = process.argv[2];
@@ -36,7 +38,9 @@ const users = {
 };
 const bySub = (sub) => Object.values(users).find((u) => u.sub === sub);
 
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const privateKey = process.argv[3]
+  ? crypto.createPrivateKey(fs.readFileSync(process.argv[3]))
+  : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
 
 const server = http.createServer();

@@ -1,0 +1,96 @@
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn an_administrator_lists_accounts_and_others_are_refused() {
+    let app = spawn_app().await;
+    app.add_user("bob", "bobs password", "user").await;
+    assert_eq!(app.get("/api/v1/users").await.status(), 401, "anonymous");
+    assert_eq!(location(&app.get("/admin/users").await), "/login?next=%2Fadmin%2Fusers");
+
+    assert_eq!(app.sign_in("bob", "bobs password").await.status(), 200);
+    assert_eq!(app.get("/api/v1/users").await.status(), 403, "a plain user");
+    let page = app.get("/admin/users").await;
+    assert_eq!(page.status(), 403);
+    assert!(page.text().await.unwrap().contains("Only administrators"));
+    assert!(!app.get("/").await.text().await.unwrap().contains("href=\"/admin/users\""), "no admin link for users");
+
+    let admin = spawn_app().await;
+    admin.sign_in_admin().await;
+    let body: Value = admin.get("/api/v1/users").await.json().await.unwrap();
+    assert_eq!(body["users"].as_array().unwrap().len(), 1);
+    let html = admin.get("/admin/users").await.text().await.unwrap();
+    assert!(html.contains("Recent sign-ins") && html.contains("<td>admin</td>"));
+}
+
+#[tokio::test]
+async fn an_administrator_changes_role_disables_links_and_deletes_accounts() {
+    let app = spawn_app().await;
+    let bob = app.add_user("bob", "bobs password", "user").await;
+    let csrf = app.sign_in_admin().await;
+    let patch = |body: Value| {
+        app.client.patch(app.url(&format!("/api/v1/users/{bob}"))).header("x-csrf-token", &csrf).json(&body).send()
+    };
+    let r = patch(json!({ "role": "viewer", "auth_subject": "a1b2-c3", "auth_issuer": "" })).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT role, auth_subject FROM users WHERE id = ?").bind(bob).fetch_one(&app.db).await.unwrap();
+    assert_eq!(row, ("viewer".into(), Some("a1b2-c3".into())));
+
+    // A disabled account cannot sign in, and its open sessions stop working.
+    let bobs = client();
+    let r = bobs.post(app.url("/api/v1/session")).json(&json!({"username":"bob","password":"bobs password"})).send();
+    assert_eq!(r.await.unwrap().status(), 200);
+    assert_eq!(patch(json!({ "disabled": true })).await.unwrap().status(), 200);
+    assert_eq!(bobs.get(app.url("/api/v1/session")).send().await.unwrap().status(), 401);
+
+    let del = app.client.delete(app.url(&format!("/api/v1/users/{bob}"))).header("x-csrf-token", &csrf).send();
+    assert_eq!(del.await.unwrap().status(), 200);
+    assert!(shoebox::db::users::by_id(&app.db, bob).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_last_administrator_cannot_be_demoted_disabled_or_deleted() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let admin_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{admin_id}")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "role": "user" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("last active administrator"));
+    let r = app.client.delete(app.url(&format!("/api/v1/users/{admin_id}"))).header("x-csrf-token", &csrf).send();
+    assert_eq!(r.await.unwrap().status(), 400);
+    let role: String =
+        sqlx::query_scalar("SELECT role FROM users WHERE id = ?").bind(admin_id).fetch_one(&app.db).await.unwrap();
+    assert_eq!(role, "admin");
+}
+
+#[tokio::test]
+async fn the_users_page_forms_change_accounts_and_need_the_csrf_token() {
+    let app = spawn_app().await;
+    let bob = app.add_user("bob", "bobs password", "user").await;
+    app.sign_in_admin().await;
+    let html = app.get("/admin/users").await.text().await.unwrap();
+    let token = hidden_field(&html, "csrf_token").unwrap();
+    let url = app.url(&format!("/admin/users/{bob}"));
+    let forged = app.client.post(&url).form(&[("action", "role"), ("role", "admin")]).send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    let r = app.client.post(&url).form(&[("csrf_token", token.as_str()), ("action", "role"), ("role", "admin")]).send();
+    let r = r.await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("bob is now admin."));
+    let r = app.client.post(&url).form(&[("csrf_token", token.as_str()), ("action", "disable")]).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("bob is disabled."));
+    let disabled: bool =
+        sqlx::query_scalar("SELECT disabled FROM users WHERE id = ?").bind(bob).fetch_one(&app.db).await.unwrap();
+    assert!(disabled);
+}

@@ -1,0 +1,141 @@
+//! Pages in a real browser: Debian's headless Chromium driven through chromedriver (WebDriver).
+//! Screenshots of every page visited go to `target/screenshots/` as test artifacts.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::helpers::*;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and a fresh headless Chromium profile.
+    pub async fn start() -> Browser {
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists(),
+            "{CHROMEDRIVER} is missing: run ./scripts/test, which installs Debian's chromium and chromium-driver"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let status = format!("http://127.0.0.1:{port}/status");
+        let probe = reqwest::Client::new();
+        let mut ready = false;
+        for _ in 0..200 {
+            if probe.get(&status).send().await.is_ok_and(|r| r.status().is_success()) {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(ready, "chromedriver did not answer on port {port}");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a browser session");
+        Browser { client, driver, _profile: profile }
+    }
+
+    /// Saves a PNG of the current page as `target/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG image");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    pub async fn text_of(&self, css: &str) -> String {
+        self.client.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_the_form_and_out_again_in_a_real_browser() {
+    let app = spawn_app().await;
+    let b = Browser::start().await;
+    b.client.goto(&app.url("/account")).await.unwrap();
+    assert_eq!(b.path().await, "/login?next=%2Faccount");
+    b.screenshot("login").await;
+
+    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(ADMIN_PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of("main h1").await, "Your account");
+    assert_eq!(b.path().await, "/account");
+    b.screenshot("account").await;
+
+    // The session cookie is HttpOnly: page scripts cannot read it.
+    let cookies = b.client.execute("return document.cookie", vec![]).await.unwrap();
+    assert!(!cookies.as_str().unwrap_or_default().contains("shoebox_session"));
+
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.text_of("main h1").await, "Your library is empty");
+    b.screenshot("library").await;
+
+    b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of(".notice").await, "You have signed out.");
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.path().await, "/login");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_in_the_browser_shows_the_reason_and_keeps_the_username() {
+    let app = spawn_app().await;
+    let b = Browser::start().await;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys("not it at all").await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of(".error").await, "Wrong username or password.");
+    let kept = b.client.find(Locator::Css("#username")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("admin"));
+    b.screenshot("login-failed").await;
+    b.close().await;
+}
