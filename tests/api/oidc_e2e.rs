@@ -209,3 +209,32 @@ async fn with_a_real_provider_the_group_mapping_makes_the_admins_group_admin() {
     assert_eq!(browser_sign_in(&other_browser, "bob").await.status(), 303);
     assert_eq!(session_user(&other_browser).await.unwrap()["role"], "user", "not in admins: OIDC_ROLE");
 }
+
+#[tokio::test]
+async fn a_person_signs_in_with_the_provider_in_a_real_browser_and_out_again() {
+    use fantoccini::Locator;
+    let (_provider, app) = start(&[]).await;
+    let b = crate::browser::Browser::start().await;
+    b.client.goto(&app.url("/account")).await.unwrap();
+    assert_eq!(b.path().await, "/login?next=%2Faccount");
+    assert_eq!(b.text_of("a.sso").await, "Sign in with authelia");
+    b.screenshot("sso-login").await;
+
+    b.client.find(Locator::Css("a.sso")).await.unwrap().click().await.unwrap();
+    // The provider's own sign-in form.
+    let login = b.client.wait().for_element(Locator::Css("input[name=login]")).await.unwrap();
+    login.send_keys("alice").await.unwrap();
+    b.client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("alice-password").await.unwrap();
+    b.client.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+
+    assert_eq!(b.text_of("main h1").await, "Your account");
+    assert_eq!(b.path().await, "/account", "back on the page first asked for");
+    assert!(b.text_of("main").await.contains("Single sign-on (authelia)"));
+    b.screenshot("sso-account").await;
+
+    b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of(".notice").await, "You have signed out.");
+    assert!(b.text_of(".hint").await.contains("Your authelia session is still open"));
+    b.screenshot("sso-signed-out").await;
+    b.close().await;
+}
