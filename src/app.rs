@@ -17,6 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 use tracing::Level;
 
+use crate::auth::oidc::Oidc;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{AuthMode, Config, Role};
 use crate::db;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub throttle: Arc<LoginThrottle>,
     pub security_headers: Arc<http::headers::SecurityHeaders>,
+    /// The single sign-on provider client; `None` when single sign-on is off.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 pub const SESSION_COOKIE: &str = "shoebox_session";
@@ -57,7 +60,23 @@ impl App {
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}: is another program using it? Set HTTP_PORT (or HTTP_HOST) to a free one")
         })?;
+        let oidc = Oidc::from_config(&config)?;
+        if let Some(o) = &oidc {
+            if o.settings.insecure {
+                tracing::warn!(
+                    "OIDC_INSECURE=true: single sign-on accepts an http issuer and site URL. Use this for local testing only."
+                );
+            }
+            tracing::info!(
+                redirect_uri = %config.oidc_redirect_uri(),
+                issuer = %o.issuer,
+                "single sign-on is on: register exactly this redirect URI for client {:?} at the provider",
+                o.client_id
+            );
+            o.spawn_discovery();
+        }
         let state = AppState {
+            oidc,
             security_headers: Arc::new(http::headers::SecurityHeaders::for_config(&config)),
             config: Arc::new(config),
             db: pool,
@@ -112,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::admin::router())
         .merge(http::login::router())
         .merge(http::session_api::router())
+        .merge(http::oidc::router())
         .merge(http::health::router())
         .merge(http::assets::router())
         .fallback(http::pages::not_found)
@@ -169,25 +189,34 @@ pub async fn bootstrap_admin(pool: &SqlitePool, config: &Config) -> anyhow::Resu
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal that arrives right after "Shoebox is listening" is
+/// already a clean shutdown rather than the default abrupt exit.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(terminate) => {},
+                _ = wait(interrupt) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod csrf;
+pub mod oidc;
 pub mod password;
 pub mod session;
 pub mod sign_in;

@@ -93,6 +93,9 @@ pub async fn sign_out(state: &AppState, session: &Session, addr: ClientAddr) -> 
         let name = db::users::by_id(&state.db, a.user_id).await?.map(|u| u.username).unwrap_or_default();
         audit(state, Some(a.user_id), &name, audit::Method::SignOut, addr, audit::Outcome::Success, "").await?;
     }
+    if let Some(id) = session.id() {
+        db::oidc_sessions::forget(&state.db, &id.to_string()).await?;
+    }
     session.flush().await.map_err(session_error)?;
     Ok(auth)
 }

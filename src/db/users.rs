@@ -215,6 +215,17 @@ pub async fn set_identity(
         .map(|_| ())
 }
 
+/// `local` or `oidc`: how the account last signed in or was created.
+pub async fn set_auth_provider(db: impl SqliteExecutor<'_>, id: i64, provider: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET auth_provider = ?, updated_at = ? WHERE id = ?")
+        .bind(provider)
+        .bind(now())
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn touch_sign_in(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET last_sign_in_at = ? WHERE id = ?").bind(now()).bind(id).execute(db).await.map(|_| ())
 }

@@ -26,8 +26,18 @@ impl SecurityHeaders {
             .and_then(|u| url::Url::parse(u).ok())
             .map(|u| format!(" {}", u.origin().ascii_serialization()))
             .unwrap_or_default();
+        // An OIDC_ICON on another site must be allowed to load.
+        let icon = config
+            .oidc
+            .icon
+            .as_deref()
+            .filter(|_| config.oidc.enabled)
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(|u| format!(" {}", u.origin().ascii_serialization()))
+            .unwrap_or_default();
         let csp = format!(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{icon}; \
              connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
              form-action 'self'{provider}; frame-ancestors 'none'"
         );

@@ -2,16 +2,18 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use tower_sessions::Session;
 
 use super::pages::{Layout, render};
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::csrf::tokens_match;
-use crate::auth::session::{MaybeUser, csrf_token, safe_next};
+use crate::auth::session::{AuthSession, MaybeUser, csrf_token, safe_next};
 use crate::auth::{CurrentUser, sign_in};
 use crate::config::AuthMode;
 use crate::error::{AppError, AppResult};
@@ -30,6 +32,27 @@ pub struct LoginPage {
     pub notice: Option<String>,
     pub username: String,
     pub show_password_form: bool,
+    /// Password sign-in is hidden except at `/login?local=1`: say where it is when shown there.
+    pub local: bool,
+    pub sso: Option<SsoButton>,
+    /// After sign-out from a single sign-on session that stays open at the provider.
+    pub provider_session: Option<ProviderLink>,
+}
+
+/// The "Sign in with …" button.
+pub struct SsoButton {
+    pub label: String,
+    pub icon: String,
+    pub href: String,
+    /// Set while discovery fails: the button is replaced by this sentence.
+    pub unavailable: Option<String>,
+    /// What went wrong, for the administrator (issuer mismatch, connection refused, …).
+    pub detail: Option<String>,
+}
+
+pub struct ProviderLink {
+    pub name: String,
+    pub url: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -37,10 +60,69 @@ pub struct LoginQuery {
     pub next: Option<String>,
     pub local: Option<String>,
     pub signed_out: Option<String>,
+    pub provider_session: Option<String>,
 }
 
 fn show_password_form(state: &AppState, local: bool) -> bool {
     state.config.password_login || local
+}
+
+fn sso_button(state: &AppState, next: Option<&str>) -> Option<SsoButton> {
+    let oidc = state.oidc.as_ref()?;
+    let href = match next {
+        Some(n) => format!(
+            "/api/v1/oidc/login?next={}",
+            url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+        ),
+        None => "/api/v1/oidc/login".to_string(),
+    };
+    let detail = oidc.unavailable_reason();
+    Some(SsoButton {
+        label: format!("Sign in with {}", oidc.settings.provider),
+        icon: oidc.settings.icon.clone().unwrap_or_else(|| super::assets::url("sso.svg")),
+        href,
+        unavailable: detail.as_ref().map(|_| {
+            format!(
+                "{} cannot be reached right now, so single sign-on is unavailable. Password sign-in still works.",
+                oidc.settings.provider
+            )
+        }),
+        detail,
+    })
+}
+
+/// The login page with everything but the message parts filled in.
+pub async fn login_page(
+    state: &AppState,
+    session: &Session,
+    next: Option<String>,
+    local: bool,
+) -> AppResult<LoginPage> {
+    Ok(LoginPage {
+        layout: Layout::new(state, "Sign in", None),
+        sso: sso_button(state, next.as_deref()),
+        next: next.unwrap_or_default(),
+        csrf_token: csrf_token(session).await?,
+        error: None,
+        notice: None,
+        username: String::new(),
+        show_password_form: show_password_form(state, local),
+        local,
+        provider_session: None,
+    })
+}
+
+/// The login page showing `message` (a single sign-on failure) with `status`.
+pub async fn page_with_error(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    message: String,
+    next: Option<String>,
+) -> AppResult<Response> {
+    let mut page = login_page(state, session, next, false).await?;
+    page.error = Some(message);
+    Ok((status, render(&page)?).into_response())
 }
 
 async fn page(
@@ -53,15 +135,25 @@ async fn page(
         return Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response());
     }
     let local = q.local.is_some();
-    let page = LoginPage {
-        layout: Layout::new(&state, "Sign in", None),
-        next: next.unwrap_or_default(),
-        csrf_token: csrf_token(&session).await?,
-        error: None,
-        notice: q.signed_out.is_some().then(|| "You have signed out.".to_string()),
-        username: String::new(),
-        show_password_form: show_password_form(&state, local),
-    };
+    // OIDC_REDIRECT: straight on to the provider, keeping the page asked for; not after a
+    // sign-out (that would sign the person in again at once) and not at /login?local=1.
+    if let Some(oidc) = &state.oidc
+        && oidc.settings.redirect
+        && !local
+        && q.signed_out.is_none()
+        && oidc.unavailable_reason().is_none()
+    {
+        let button = sso_button(&state, next.as_deref()).expect("single sign-on is on");
+        return Ok(Redirect::to(&button.href).into_response());
+    }
+    let mut page = login_page(&state, &session, next, local).await?;
+    if q.signed_out.is_some() {
+        page.notice = Some("You have signed out.".to_string());
+        if q.provider_session.is_some() {
+            page.provider_session =
+                state.oidc.as_ref().map(|o| ProviderLink { name: o.settings.provider.clone(), url: o.issuer.clone() });
+        }
+    }
     Ok(render(&page)?.into_response())
 }
 
@@ -98,15 +190,9 @@ async fn submit(
                 AppError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
                 _ => None,
             };
-            let page = LoginPage {
-                layout: Layout::new(&state, "Sign in", None),
-                next: next.unwrap_or_default(),
-                csrf_token: csrf_token(&session).await?,
-                error: Some(e.to_string()),
-                notice: None,
-                username: form.username,
-                show_password_form: true,
-            };
+            let mut page = login_page(&state, &session, next, true).await?;
+            page.error = Some(e.to_string());
+            page.username = form.username;
             let mut response = (status, render(&page)?).into_response();
             if let Some(secs) = retry {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
@@ -121,6 +207,34 @@ async fn logout(State(state): State<AppState>, current: CurrentUser, addr: Clien
     if state.config.auth_mode == AuthMode::Public {
         return Ok(Redirect::to("/").into_response());
     }
-    sign_in::sign_out(&state, &current.session, addr).await?;
-    Ok(Redirect::to("/login?signed_out=1").into_response())
+    let auth = sign_in::sign_out(&state, &current.session, addr).await?;
+    let target = match after_sign_out(&state, auth.as_ref()) {
+        AfterSignOut::Provider(url) => url,
+        AfterSignOut::ProviderSessionOpen { .. } => "/login?signed_out=1&provider_session=1".to_string(),
+        AfterSignOut::Local => "/login?signed_out=1".to_string(),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+/// Where sign-out continues.
+pub enum AfterSignOut {
+    /// A password session, or single sign-on is off: nothing else to do.
+    Local,
+    /// RP-initiated logout at the provider (OIDC_LOGOUT and an end-session endpoint).
+    Provider(String),
+    /// Signed out here only: the provider session stays open (Authelia has no end-session endpoint).
+    ProviderSessionOpen { provider: String, url: String },
+}
+
+pub fn after_sign_out(state: &AppState, auth: Option<&AuthSession>) -> AfterSignOut {
+    let (Some(oidc), Some(auth)) = (&state.oidc, auth) else { return AfterSignOut::Local };
+    if auth.method != "oidc" {
+        return AfterSignOut::Local;
+    }
+    match oidc.end_session_url(auth.id_token.as_deref()) {
+        Some(url) => AfterSignOut::Provider(url),
+        None => {
+            AfterSignOut::ProviderSessionOpen { provider: oidc.settings.provider.clone(), url: oidc.issuer.clone() }
+        }
+    }
 }

@@ -5,5 +5,6 @@ pub mod assets;
 pub mod headers;
 pub mod health;
 pub mod login;
+pub mod oidc;
 pub mod pages;
 pub mod session_api;

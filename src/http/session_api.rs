@@ -6,6 +6,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::login::AfterSignOut;
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::session::MaybeUser;
@@ -42,6 +43,15 @@ async fn current(current: CurrentUser) -> Json<Value> {
 }
 
 async fn destroy(State(state): State<AppState>, current: CurrentUser, addr: ClientAddr) -> AppResult<Json<Value>> {
-    sign_in::sign_out(&state, &current.session, addr).await?;
-    Ok(Json(json!({ "signed_out": true })))
+    let auth = sign_in::sign_out(&state, &current.session, addr).await?;
+    Ok(Json(match super::login::after_sign_out(&state, auth.as_ref()) {
+        AfterSignOut::Local => json!({ "signed_out": true }),
+        AfterSignOut::Provider(url) => json!({ "signed_out": true, "continue_at": url }),
+        AfterSignOut::ProviderSessionOpen { provider, url } => json!({
+            "signed_out": true,
+            "provider_session_open": true,
+            "provider": provider,
+            "provider_url": url,
+        }),
+    }))
 }

@@ -115,6 +115,28 @@ async fn the_first_start_prints_a_generated_admin_password_once_and_sigterm_stop
     assert!(!log.iter().any(|l| l.contains("password")), "never printed again: {log:?}");
 }
 
+#[test]
+fn with_single_sign_on_the_log_names_the_redirect_uri_to_register_and_warns_about_insecure() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = shoebox(dir.path());
+    cmd.env("SHOEBOX_HTTP_PORT", port.to_string())
+        .env("PHOTOPRISM_ADMIN_PASSWORD", "from the environment")
+        .env("PHOTOPRISM_SITE_URL", "http://photos.localhost:8080/gallery/")
+        // Nothing listens there: the provider is unreachable, the server starts all the same.
+        .env("PHOTOPRISM_OIDC_URI", format!("http://127.0.0.1:{}", free_port()))
+        .env("PHOTOPRISM_OIDC_CLIENT", "photoprism")
+        .env("PHOTOPRISM_OIDC_SECRET", "insecure_secret")
+        .env("PHOTOPRISM_OIDC_INSECURE", "true");
+    let server = Server::start(cmd);
+    let (code, log) = server.terminate();
+    assert_eq!(code, 0);
+    let line = log.iter().find(|l| l.contains("register exactly this redirect URI")).expect("redirect URI logged");
+    assert!(line.contains("http://photos.localhost:8080/gallery/api/v1/oidc/redirect"), "{line}");
+    assert!(log.iter().any(|l| l.contains("OIDC_INSECURE=true")), "{log:?}");
+    assert!(!log.iter().any(|l| l.contains("insecure_secret")), "the secret is never logged: {log:?}");
+}
+
 #[tokio::test]
 async fn a_configured_admin_password_is_used_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();

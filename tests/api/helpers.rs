@@ -35,22 +35,32 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with `SHOEBOX_<NAME>=value` settings on top of the test defaults.
 pub async fn spawn_app_with(pairs: &[(&str, &str)]) -> TestApp {
+    let env: Vec<(String, String)> = pairs.iter().map(|(k, v)| (format!("SHOEBOX_{k}"), v.to_string())).collect();
+    spawn_app_with_env(env).await
+}
+
+/// Starts the app with these environment variables, named in full (`PHOTOPRISM_OIDC_URI`, …),
+/// on top of the test defaults.
+pub async fn spawn_app_with_env(env: Vec<(String, String)>) -> TestApp {
     let storage = Arc::new(tempfile::tempdir().unwrap());
-    let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    start(storage, pairs, client()).await
+    start(storage, env, client()).await
 }
 
 async fn start(storage: Arc<TempDir>, pairs: Vec<(String, String)>, client: Client) -> TestApp {
     let storage_path = storage.path().to_str().unwrap().to_string();
     let mut all: Vec<(String, String)> = vec![
-        ("STORAGE_PATH".into(), storage_path),
-        ("HTTP_HOST".into(), "127.0.0.1".into()),
-        ("ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
-        ("LOG_LEVEL".into(), "warn".into()),
+        ("SHOEBOX_STORAGE_PATH".into(), storage_path),
+        ("SHOEBOX_HTTP_HOST".into(), "127.0.0.1".into()),
+        ("SHOEBOX_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
+        ("SHOEBOX_LOG_LEVEL".into(), "warn".into()),
     ];
     all.extend(pairs.iter().cloned());
-    let mut config = Config::from_pairs(all.iter().map(|(k, v)| (k.as_str(), v.as_str()))).expect("test config");
-    config.http_port = 0;
+    let source = shoebox::config::ConfigSource { env: all.into_iter().collect(), file: None };
+    let mut config = Config::load(&source).expect("test config");
+    // Port 0 unless the test chose one (its redirect URI must be registered at a provider).
+    if !pairs.iter().any(|(k, _)| k.ends_with("_HTTP_PORT")) {
+        config.http_port = 0;
+    }
     let app = App::build(config).await.expect("app builds");
     let port = app.port();
     let db = app.state().db.clone();
@@ -72,6 +82,19 @@ async fn start(storage: Arc<TempDir>, pairs: Vec<(String, String)>, client: Clie
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// The same server seen from another browser (its own cookie jar).
+    pub fn with_client(&self, client: Client) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            storage: self.storage.clone(),
+            client,
+            db: self.db.clone(),
+            pairs: self.pairs.clone(),
+            shutdown: None,
+            server: None,
+        }
     }
 
     pub fn originals_path(&self) -> PathBuf {

@@ -1,11 +1,14 @@
 //! Black-box tests through the HTTP surface and the command line; one binary for all of them.
 
+mod fake_provider;
 mod helpers;
 
 mod admin;
 mod browser;
 mod cli;
 mod config;
+mod oidc;
+mod oidc_e2e;
 mod pages;
 mod security;
 mod sessions;
