@@ -4,6 +4,7 @@ mod helpers;
 
 mod cli;
 mod config;
+mod deploy;
 mod pages;
 mod security;
 mod sessions;

@@ -1,0 +1,81 @@
+# Shoebox container image: one static-asset-embedding binary on Debian slim.
+#
+#   docker build -t shoebox .
+#   podman build --format docker -t shoebox .     # --format docker keeps the HEALTHCHECK
+#
+# Works with docker (BuildKit) and with podman/buildah 4.3: no `COPY --link`, no heredocs.
+
+# ---------------------------------------------------------------------------------------------
+FROM rust:1-slim-bookworm AS build
+
+# Native build dependencies. Packages the crates need at build time go on this one line
+# (e.g. cmake nasm for image codecs); the runtime stage below stays untouched.
+ARG BUILD_PACKAGES="ca-certificates"
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ${BUILD_PACKAGES} \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+ENV CARGO_TERM_COLOR=never \
+    CARGO_INCREMENTAL=0 \
+    CARGO_PROFILE_RELEASE_STRIP=symbols \
+    CARGO_PROFILE_RELEASE_DEBUG=0
+
+# 1. Dependencies only: a dummy crate with the real manifest. This layer is reused as long as
+#    Cargo.toml and Cargo.lock do not change; the cache mounts keep the registry and compiled
+#    dependencies across builds even when they do.
+COPY Cargo.toml Cargo.lock ./
+RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registry \
+    --mount=type=cache,id=shoebox-target,target=/src/target \
+    mkdir -p src \
+ && echo 'fn main() {}' > src/main.rs \
+ && touch src/lib.rs \
+ && cargo build --release --locked --bin shoebox \
+ && rm -rf src
+
+# 2. The application itself. The binary is copied out of the cache mount, which is not part
+#    of the image.
+COPY migrations migrations
+COPY templates templates
+COPY static static
+COPY src src
+RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registry \
+    --mount=type=cache,id=shoebox-target,target=/src/target \
+    touch src/main.rs src/lib.rs \
+ && cargo build --release --locked --bin shoebox \
+ && install -m 0755 target/release/shoebox /usr/local/bin/shoebox \
+ && /usr/local/bin/shoebox --version
+
+# ---------------------------------------------------------------------------------------------
+FROM debian:bookworm-slim
+
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \
+ && groupadd --gid 1000 shoebox \
+ && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /data --shell /usr/sbin/nologin shoebox \
+ && mkdir -p /data/storage /data/originals /data/config \
+ && chown -R shoebox:shoebox /data
+
+COPY --from=build /usr/local/bin/shoebox /usr/local/bin/shoebox
+
+# Paths inside the container; mount volumes there. A TOML file is read from
+# /data/config/shoebox.toml when present (the working directory is /data).
+ENV SHOEBOX_STORAGE_PATH=/data/storage \
+    SHOEBOX_ORIGINALS_PATH=/data/originals \
+    SHOEBOX_HTTP_HOST=0.0.0.0 \
+    SHOEBOX_HTTP_PORT=2342
+VOLUME ["/data/storage", "/data/originals"]
+WORKDIR /data
+USER 1000:1000
+EXPOSE 2342
+
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["shoebox", "healthcheck"]
+
+# The binary is PID 1 and handles SIGTERM itself: requests in flight finish, then it exits 0.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["shoebox"]
+CMD ["serve"]
