@@ -27,7 +27,7 @@ ENV CARGO_TERM_COLOR=never \
 #    dependencies across builds even when they do.
 COPY Cargo.toml Cargo.lock ./
 RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registry \
-    --mount=type=cache,id=shoebox-target,target=/src/target \
+    --mount=type=cache,id=shoebox-target,target=/src/target,sharing=locked \
     mkdir -p src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
@@ -41,7 +41,7 @@ COPY templates templates
 COPY static static
 COPY src src
 RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registry \
-    --mount=type=cache,id=shoebox-target,target=/src/target \
+    --mount=type=cache,id=shoebox-target,target=/src/target,sharing=locked \
     touch src/main.rs src/lib.rs \
  && cargo build --release --locked --bin shoebox \
  && install -m 0755 target/release/shoebox /usr/local/bin/shoebox \
@@ -62,12 +62,12 @@ RUN apt-get update \
 
 COPY --from=build /usr/local/bin/shoebox /usr/local/bin/shoebox
 
-# Paths inside the container; mount volumes there. A TOML file is read from
+# Paths inside the container; mount volumes there. Being SHOEBOX_ variables they win over
+# PHOTOPRISM_STORAGE_PATH / PHOTOPRISM_ORIGINALS_PATH: change them with SHOEBOX_ if at all.
+# The server listens on the built-in default 0.0.0.0:2342. A TOML file is read from
 # /data/config/shoebox.toml when present (the working directory is /data).
 ENV SHOEBOX_STORAGE_PATH=/data/storage \
-    SHOEBOX_ORIGINALS_PATH=/data/originals \
-    SHOEBOX_HTTP_HOST=0.0.0.0 \
-    SHOEBOX_HTTP_PORT=2342
+    SHOEBOX_ORIGINALS_PATH=/data/originals
 VOLUME ["/data/storage", "/data/originals"]
 WORKDIR /data
 USER 1000:1000

@@ -80,12 +80,16 @@ log "image size $((size / 1000000)) MB, of which $((added / 1000000)) MB on top 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base_url="http://127.0.0.1:$port"
 $engine volume create "$storage" >/dev/null
+# The secret the way compose passes it: a read-only file the container's user can read.
+printf '%s\n' "$admin_password" > "$work/admin_password"
+chmod 0644 "$work/admin_password"
 $engine volume create "$originals" >/dev/null
 
 start() {
   $engine run -d --name "$name" \
     -p "127.0.0.1:$port:2342" \
-    -e SHOEBOX_ADMIN_PASSWORD="$admin_password" \
+    -e SHOEBOX_ADMIN_PASSWORD_FILE=/run/secrets/admin_password \
+    -v "$work/admin_password:/run/secrets/admin_password:ro" \
     -v "$storage:/data/storage" -v "$originals:/data/originals" \
     --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
     "$image" >/dev/null 2>"$work/run.err" || { cat "$work/run.err" >&2; die "$engine run"; }
@@ -205,8 +209,21 @@ else
   done
   log "docker reports the container healthy"
 fi
+# --- backup and restore as docs/deploy.md describes them --------------------------------------
+mkdir -p "$work/backups"
 $engine exec "$name" shoebox backup /data/storage/backup.db >/dev/null || die "shoebox backup inside the container"
-log "shoebox backup works inside the container"
-
+$engine cp "$name:/data/storage/backup.db" "$work/backups/shoebox.db" || die "copying the backup out"
+printf '%s\n' 'a later password' | $engine exec -i "$name" shoebox users add dave >/dev/null \
+  || die "shoebox users add dave"
+stop_with_sigterm
+$engine run --rm -i -v "$storage:/data/storage" --entrypoint sh "$image" -c \
+  'cat > /data/storage/restore.tmp && rm -f /data/storage/shoebox.db-wal /data/storage/shoebox.db-shm && mv /data/storage/restore.tmp /data/storage/shoebox.db' \
+  < "$work/backups/shoebox.db" 2>"$work/run.err" || { cat "$work/run.err" >&2; die "restoring the backup"; }
+start
+sign_in carol "$second_password" "$work/carol2.jar" >/dev/null
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  -d '{"username":"dave","password":"a later password"}' "$base_url/api/v1/session")
+[ "$status" != 200 ] || die "dave, created after the backup, still signs in: the restore did not happen"
+log "shoebox backup, copied out and restored, brings back the accounts of that moment"
 stop_with_sigterm
 log "all checks passed"
