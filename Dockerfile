@@ -24,7 +24,8 @@ ENV CARGO_TERM_COLOR=never \
 
 # 1. Dependencies only: a dummy crate with the real manifest. This layer is reused as long as
 #    Cargo.toml and Cargo.lock do not change; the cache mounts keep the registry and compiled
-#    dependencies across builds even when they do.
+#    dependencies across builds even when they do. Targets declared explicitly in Cargo.toml
+#    ([[bin]], [[bench]] with a path) need a stub file here too.
 COPY Cargo.toml Cargo.lock ./
 RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registry \
     --mount=type=cache,id=shoebox-target,target=/src/target,sharing=locked \
@@ -35,7 +36,8 @@ RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registr
  && rm -rf src
 
 # 2. The application itself. The binary is copied out of the cache mount, which is not part
-#    of the image.
+#    of the image. A new build input (build.rs, another folder) needs a COPY line here and a
+#    line in .dockerignore, which lets in only what is listed.
 COPY migrations migrations
 COPY templates templates
 COPY static static

@@ -35,7 +35,9 @@ fi
 command -v curl >/dev/null || die "curl is needed"
 command -v python3 >/dev/null || die "python3 is needed"
 
-image=${SHOEBOX_TEST_IMAGE:-shoebox:test}
+# One tag per checkout: parallel runs from different checkouts do not test each other's image.
+checkout=$(basename "$PWD" | tr -c 'a-zA-Z0-9_.\n-' '-' | tr '[:upper:]' '[:lower:]')
+image=${SHOEBOX_TEST_IMAGE:-shoebox:test-$checkout}
 name=shoebox-ct-$$
 storage=shoebox-ct-storage-$$
 originals=shoebox-ct-originals-$$
