@@ -1,4 +1,4 @@
-# Shoebox container image: one static-asset-embedding binary on Debian slim.
+# Shoebox container image: the binary (templates and static files embedded) on Debian slim.
 #
 #   docker build -t shoebox .
 #   podman build --format docker -t shoebox .     # --format docker keeps the HEALTHCHECK
@@ -52,16 +52,13 @@ RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registr
 # ---------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim
 
-# hadolint ignore=DL3008
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \
- && groupadd --gid 1000 shoebox \
+# The CA certificates come as the bundle file from the build stage: the ca-certificates package
+# would pull in openssl (about 9 MB) that Shoebox does not use (its TLS is rustls).
+RUN groupadd --gid 1000 shoebox \
  && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /data --shell /usr/sbin/nologin shoebox \
  && mkdir -p /data/storage /data/originals /data/config \
- && chown -R shoebox:shoebox /data
-
+ && chown -R 1000:1000 /data
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /usr/local/bin/shoebox /usr/local/bin/shoebox
 
 # Paths inside the container; mount volumes there. Being SHOEBOX_ variables they win over
@@ -69,7 +66,8 @@ COPY --from=build /usr/local/bin/shoebox /usr/local/bin/shoebox
 # The server listens on the built-in default 0.0.0.0:2342. A TOML file is read from
 # /data/config/shoebox.toml when present (the working directory is /data).
 ENV SHOEBOX_STORAGE_PATH=/data/storage \
-    SHOEBOX_ORIGINALS_PATH=/data/originals
+    SHOEBOX_ORIGINALS_PATH=/data/originals \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 VOLUME ["/data/storage", "/data/originals"]
 WORKDIR /data
 USER 1000:1000

@@ -74,6 +74,8 @@ case "$healthcheck" in
   *) die "the image has no HEALTHCHECK running 'shoebox healthcheck' (got $healthcheck)" ;;
 esac
 log "runs as uid $uid (USER $user), HEALTHCHECK $healthcheck"
+$engine run --rm --entrypoint test "$image" -s /etc/ssl/certs/ca-certificates.crt 2>/dev/null \
+  || die "the image lacks the CA certificates bundle (needed to reach an https provider)"
 
 # The real debian:bookworm-slim is about 75 MB; what Shoebox adds must keep the image under 100 MB.
 size=$($engine image inspect --format '{{.Size}}' "$image")
