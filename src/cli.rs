@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `users …`, `config`, `healthcheck`.
+//! The command line: `serve` (default), `migrate`, `users …`, `config`, `healthcheck`, `backup`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -42,6 +42,11 @@ pub enum Command {
         /// Seconds to wait for an answer.
         #[arg(long, default_value_t = 5)]
         timeout: u64,
+    },
+    /// Copy the database to a new file while the server keeps running (never overwrites).
+    Backup {
+        /// File to create, e.g. /data/storage/backups/shoebox-2025-01-31.db.
+        path: PathBuf,
     },
 }
 
@@ -154,6 +159,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Healthcheck { url, timeout } => return Ok(healthcheck(&config, url, timeout).await),
+        Command::Backup { path } => {
+            let done = db::backup::write(&config.database_path(), &path).await?;
+            println!("backup written to {} ({} bytes)", done.path.display(), done.bytes);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

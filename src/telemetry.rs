@@ -1,5 +1,7 @@
 //! Log setup: `LOG_LEVEL` and `LOG_FORMAT` (text or JSON), to stderr.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -11,7 +13,11 @@ pub fn init(level: tracing::Level, format: LogFormat) {
         _ => format!("warn,shoebox={l},tower_http={l}", l = level.to_string().to_lowercase()),
     };
     let filter = EnvFilter::new(directive);
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: container logs and journald keep plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),

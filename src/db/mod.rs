@@ -1,6 +1,7 @@
 //! The SQLite pool and embedded migrations; one submodule per table group.
 
 pub mod audit;
+pub mod backup;
 pub mod oidc_sessions;
 pub mod users;
 

@@ -7,6 +7,7 @@ mod admin;
 mod browser;
 mod cli;
 mod config;
+mod deploy;
 mod oidc;
 mod oidc_e2e;
 mod pages;

@@ -1,0 +1,136 @@
+//! What deployments rely on: `shoebox backup` through the binary, and the example configuration.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use shoebox::config::{Config, ConfigSource, OPTIONS};
+
+use crate::helpers::spawn_app;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shoebox");
+const EXAMPLE_TOML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/shoebox.example.toml");
+
+fn shoebox(storage: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHOEBOX_STORAGE_PATH", storage)
+        .env("SHOEBOX_LOG_LEVEL", "warn")
+        .current_dir(storage)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn usernames(storage: &Path) -> Vec<String> {
+    let out = shoebox(storage, &["users", "list", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let users: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    users.iter().map(|u| u["username"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_the_server_runs_restores_its_accounts() {
+    let app = spawn_app().await;
+    app.add_user("alice", "alice's password", "user").await;
+    let backups = tempfile::tempdir().unwrap();
+    let dest = backups.path().join("shoebox-backup.db");
+
+    let out = shoebox(app.storage.path(), &["backup", dest.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("backup written to {}", dest.display())));
+    app.add_user("bob", "bob's password", "user").await;
+    assert_eq!(app.get("/health").await.status(), 200, "the server kept running");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the backup holds password hashes: owner only");
+    }
+
+    // Restoring is copying the backup to <STORAGE_PATH>/shoebox.db.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&dest, restored.path().join("shoebox.db")).unwrap();
+    let mut names = usernames(restored.path());
+    names.sort();
+    assert_eq!(names, ["admin", "alice"], "the snapshot predates bob");
+}
+
+#[tokio::test]
+async fn a_backup_never_overwrites_an_existing_file() {
+    let app = spawn_app().await;
+    let backups = tempfile::tempdir().unwrap();
+    let dest = backups.path().join("keep.db");
+    std::fs::write(&dest, b"an older backup").unwrap();
+
+    let out = shoebox(app.storage.path(), &["backup", dest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already exists") && stderr.contains("choose a new name"), "{stderr}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"an older backup");
+}
+
+#[test]
+fn a_backup_without_a_database_says_where_it_looked_and_creates_nothing() {
+    let storage = tempfile::tempdir().unwrap();
+    let dest = storage.path().join("backup.db");
+    let out = shoebox(storage.path(), &["backup", dest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("there is no database at") && stderr.contains("STORAGE_PATH"), "{stderr}");
+    assert!(!dest.exists() && !storage.path().join("shoebox.db").exists());
+}
+
+#[test]
+fn a_backup_into_a_missing_folder_says_to_create_it() {
+    let storage = tempfile::tempdir().unwrap();
+    assert!(shoebox(storage.path(), &["migrate"]).status.success());
+    let dest = storage.path().join("no-such-folder/backup.db");
+    let out = shoebox(storage.path(), &["backup", dest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist: create it first"));
+}
+
+/// The `# key = value` line of an option in the example file.
+fn example_line(text: &str, name: &str) -> Option<String> {
+    let key = name.to_lowercase();
+    text.lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .find(|l| l.split('=').next().map(str::trim) == Some(key.as_str()))
+        .map(str::to_string)
+}
+
+#[test]
+fn the_example_configuration_documents_every_option_with_its_default() {
+    let text = std::fs::read_to_string(EXAMPLE_TOML).unwrap();
+    let missing: Vec<&str> = OPTIONS.iter().map(|o| o.name).filter(|n| example_line(&text, n).is_none()).collect();
+    assert!(missing.is_empty(), "config/shoebox.example.toml lacks: {missing:?}");
+
+    // Uncommenting the lines that show a default must give exactly the defaults.
+    let mut defaults = String::new();
+    for o in OPTIONS {
+        let line = example_line(&text, o.name).unwrap();
+        if let Some(default) = o.default {
+            assert!(line.contains(default), "the example line {line:?} should show the default {default}");
+            defaults.push_str(&line);
+            defaults.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("defaults.toml");
+    std::fs::write(&file, defaults).unwrap();
+    let source = ConfigSource { env: Default::default(), file: Some(file.clone()) };
+    let config = Config::load(&source).unwrap_or_else(|e| panic!("the example's defaults must load: {e}"));
+    let plain = Config::load(&ConfigSource { env: Default::default(), file: None }).unwrap();
+    assert_eq!(config.describe().into_iter().map(|r| r.1).collect::<Vec<_>>(), {
+        plain.describe().into_iter().map(|r| r.1).collect::<Vec<_>>()
+    });
+}
+
+#[test]
+fn the_example_configuration_file_loads_as_it_is() {
+    let source = ConfigSource { env: Default::default(), file: Some(EXAMPLE_TOML.into()) };
+    Config::load(&source).unwrap_or_else(|e| panic!("{e}"));
+}
