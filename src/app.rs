@@ -29,6 +29,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub throttle: Arc<LoginThrottle>,
     pub security_headers: Arc<http::headers::SecurityHeaders>,
+    /// The photo library engine (indexing, thumbnails, uploads, media tokens).
+    pub library: crate::library::Library,
 }
 
 pub const SESSION_COOKIE: &str = "shoebox_session";
@@ -57,7 +59,9 @@ impl App {
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}: is another program using it? Set HTTP_PORT (or HTTP_HOST) to a free one")
         })?;
+        let library = crate::library::Library::open(&config, pool.clone())?;
         let state = AppState {
+            library,
             security_headers: Arc::new(http::headers::SecurityHeaders::for_config(&config)),
             config: Arc::new(config),
             db: pool,
@@ -87,6 +91,8 @@ impl App {
             .await;
         });
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
+        // New and changed originals are picked up in the background at every start.
+        let _ = self.state.library.start_index(crate::library::IndexOptions::default());
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         cleanup.abort();
@@ -113,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .merge(http::session_api::router())
         .merge(http::health::router())
         .merge(http::assets::router())
+        .merge(http::library_api::router())
+        .merge(http::media::router())
         .fallback(http::pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), http::pages::html_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::require_token))

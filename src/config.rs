@@ -347,7 +347,7 @@ pub fn parse_size(v: &str, base: u64) -> Option<u64> {
         _ => return None,
     };
     let total = n * factor as f64;
-    (total.is_finite() && total >= 0.0 && total < 1e18).then_some(total as u64)
+    (total.is_finite() && (0.0..1e18).contains(&total)).then_some(total as u64)
 }
 
 /// Where to read configuration from. Tests pass their own environment map.

@@ -3,6 +3,8 @@
 pub mod assets;
 pub mod headers;
 pub mod health;
+pub mod library_api;
 pub mod login;
+pub mod media;
 pub mod pages;
 pub mod session_api;

@@ -53,15 +53,16 @@ pub fn safe_name(given: &str, format: Format) -> String {
         base.chars().filter(|c| !c.is_control() && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*')).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
     let (stem, ext) = match cleaned.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_ascii_lowercase()),
+        Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_string()),
         _ => (cleaned.clone(), String::new()),
     };
     let stem = if stem.is_empty() { "upload".to_string() } else { stem.chars().take(120).collect() };
+    let lower = ext.to_ascii_lowercase();
     let fits = match format {
-        Format::Jpeg => ["jpg", "jpeg", "jpe"].contains(&ext.as_str()),
-        Format::Png => ext == "png",
-        Format::Webp => ext == "webp",
-        Format::Gif => ext == "gif",
+        Format::Jpeg => ["jpg", "jpeg", "jpe"].contains(&lower.as_str()),
+        Format::Png => lower == "png",
+        Format::Webp => lower == "webp",
+        Format::Gif => lower == "gif",
     };
     let ext = if fits {
         ext
@@ -96,8 +97,21 @@ fn place(staged: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
 }
 
 impl Library {
-    /// Analyses a fully received staging file and stores it for `user`.
+    /// Analyses a fully received staging file and stores it for `user`. Runs as its own task, so a
+    /// client that goes away mid-import cannot leave a placed file without its row.
     pub async fn import_upload(
+        &self,
+        user_id: i64,
+        username: &str,
+        staged: tempfile::NamedTempFile,
+        given_name: &str,
+    ) -> anyhow::Result<UploadResult> {
+        let this = self.clone();
+        let (username, given_name) = (username.to_string(), given_name.to_string());
+        tokio::spawn(async move { this.import_staged(user_id, &username, staged, &given_name).await }).await?
+    }
+
+    async fn import_staged(
         &self,
         user_id: i64,
         username: &str,

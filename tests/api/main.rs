@@ -2,6 +2,10 @@
 
 mod helpers;
 
+mod library;
+mod thumbnails;
+mod upload;
+
 mod cli;
 mod config;
 mod pages;
