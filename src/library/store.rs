@@ -219,6 +219,15 @@ const PHOTO_COLUMNS: &str = "id, owner_id, hash, format, width, height, orientat
      taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, iso, latitude, longitude, \
      altitude, title, description, placeholder, missing";
 
+/// The page query; its plan walks `photos_owner_taken` (checked by a test), so a page costs the
+/// same in a library of any size.
+pub fn list_sql() -> String {
+    format!(
+        "SELECT {PHOTO_COLUMNS} FROM photos WHERE owner_id = ? AND missing = 0 AND (taken_at, id) < (?, ?) \
+         ORDER BY taken_at DESC, id DESC LIMIT ?"
+    )
+}
+
 /// One page of the owner's present photos, newest first; `after` is the last (taken_at, id) seen.
 pub async fn list_photos(
     db: &SqlitePool,
@@ -227,10 +236,7 @@ pub async fn list_photos(
     limit: i64,
 ) -> sqlx::Result<Vec<PhotoRow>> {
     let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
-    sqlx::query_as(&format!(
-        "SELECT {PHOTO_COLUMNS} FROM photos WHERE owner_id = ? AND missing = 0 AND (taken_at, id) < (?, ?) \
-         ORDER BY taken_at DESC, id DESC LIMIT ?"
-    ))
+    sqlx::query_as(&list_sql())
     .bind(owner)
     .bind(t)
     .bind(id)

@@ -255,3 +255,44 @@ async fn index_progress_is_streamed_as_server_sent_events() {
     let text = String::from_utf8_lossy(&chunk);
     assert!(text.contains("event: finished") && text.contains("\"new_photos\""), "{text}");
 }
+
+#[tokio::test]
+async fn the_photo_page_query_walks_its_index_without_sorting() {
+    let app = spawn_app().await;
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", shoebox::library::store::list_sql()))
+            .bind(1)
+            .bind(i64::MAX)
+            .bind(i64::MAX)
+            .bind(100)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let text: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+    assert!(text.iter().any(|d| d.contains("USING INDEX photos_owner_taken")), "{text:?}");
+    assert!(!text.iter().any(|d| d.contains("TEMP B-TREE")), "no sort step: {text:?}");
+}
+
+#[tokio::test]
+async fn photo_pages_follow_each_other_newest_first() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    for day in 1..=5u64 {
+        let spec = Spec { taken: Some(format!("2022:01:0{day} 12:00:00")), seed: day, ..Default::default() };
+        write_original(&app, &format!("d{day}.jpg"), &synth::jpeg(&spec));
+    }
+    run_index(&app, &csrf).await;
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let v: Value = app.get(&format!("/api/v1/photos?limit=2&after={after}")).await.json().await.unwrap();
+        for p in v["photos"].as_array().unwrap() {
+            seen.push(p["taken_local"].as_str().unwrap()[..10].to_string());
+        }
+        match v["next"].as_str() {
+            Some(n) => after = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["2022-01-05", "2022-01-04", "2022-01-03", "2022-01-02", "2022-01-01"]);
+}
