@@ -32,6 +32,8 @@ pub struct AppState {
     pub security_headers: Arc<http::headers::SecurityHeaders>,
     /// The single sign-on provider client; `None` when single sign-on is off.
     pub oidc: Option<Arc<Oidc>>,
+    /// The photo library engine (indexing, thumbnails, uploads, media tokens).
+    pub library: crate::library::Library,
 }
 
 pub const SESSION_COOKIE: &str = "shoebox_session";
@@ -75,8 +77,10 @@ impl App {
             );
             o.spawn_discovery();
         }
+        let library = crate::library::Library::open(&config, pool.clone())?;
         let state = AppState {
             oidc,
+            library,
             security_headers: Arc::new(http::headers::SecurityHeaders::for_config(&config)),
             config: Arc::new(config),
             db: pool,
@@ -106,6 +110,8 @@ impl App {
             .await;
         });
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
+        // New and changed originals are picked up in the background at every start.
+        let _ = self.state.library.start_index(crate::library::IndexOptions::default());
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         cleanup.abort();
@@ -134,6 +140,8 @@ pub fn router(state: AppState) -> Router {
         .merge(http::oidc::router())
         .merge(http::health::router())
         .merge(http::assets::router())
+        .merge(http::library_api::router())
+        .merge(http::media::router())
         .fallback(http::pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), http::pages::html_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::require_token))

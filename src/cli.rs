@@ -34,6 +34,31 @@ pub enum Command {
     Users(UsersCommand),
     /// Print every effective setting and where it came from (secrets redacted).
     Config,
+    /// Index the originals: new and changed files are analysed, thumbnails made, gone files marked missing.
+    Index {
+        /// Re-read every file, even those whose size and modification time are unchanged.
+        #[arg(long)]
+        rescan: bool,
+        /// Print the summary as JSON (and no progress bar).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the deterministic benchmark corpus (camera-like JPEGs and PNGs) into a folder.
+    #[command(hide = true)]
+    BenchCorpus {
+        folder: PathBuf,
+        /// 12 MP JPEGs.
+        #[arg(long, default_value_t = 26)]
+        jpeg12: u32,
+        /// 24 MP JPEGs.
+        #[arg(long, default_value_t = 12)]
+        jpeg24: u32,
+        #[arg(long, default_value_t = 3)]
+        png: u32,
+        /// Tiny JPEGs (for scaling and rescan runs), spread over folders of 1000.
+        #[arg(long, default_value_t = 0)]
+        tiny: u32,
+    },
     /// Exit 0 when the configured server answers /health, 1 otherwise.
     Healthcheck {
         /// Base URL to check instead of the configured host and port.
@@ -162,6 +187,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Backup { path } => {
             let done = db::backup::write(&config.database_path(), &path).await?;
             println!("backup written to {} ({} bytes)", done.path.display(), done.bytes);
+        }
+        Command::Index { rescan, json } => index(&config, rescan, json).await?,
+        Command::BenchCorpus { folder, jpeg12, jpeg24, png, tiny } => {
+            tokio::task::spawn_blocking(move || bench_corpus(&folder, jpeg12, jpeg24, png, tiny)).await??
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -341,5 +370,88 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
             println!("password of {username} changed");
         }
     }
+    Ok(())
+}
+
+async fn index(config: &Config, rescan: bool, json: bool) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_path()).await?;
+    db::migrate(&pool).await?;
+    app::bootstrap_admin(&pool, config).await?;
+    let library = crate::library::Library::open(config, pool)?;
+    let bar = if json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files  {per_sec}  {elapsed} elapsed, {eta} left  {wide_msg}",
+        )
+        .expect("valid template"),
+    );
+    let progress = |p: crate::library::Progress| match p {
+        crate::library::Progress::Started { to_analyse, .. } => bar.set_length(to_analyse as u64),
+        crate::library::Progress::File { done, path, .. } => {
+            bar.set_position(done as u64);
+            bar.set_message(path);
+        }
+        _ => {}
+    };
+    let summary = library.index(crate::library::IndexOptions { rescan }, &progress).await?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        let secs = summary.millis as f64 / 1000.0;
+        let analysed = summary.new_photos + summary.existing_photos + summary.skipped;
+        println!(
+            "indexed {} files in {secs:.2} s: {} new photos, {} joined known photos, {} unchanged, {} skipped, {} missing, {} unreadable ({:.1} files/s analysed)",
+            summary.files,
+            summary.new_photos,
+            summary.existing_photos,
+            summary.unchanged,
+            summary.skipped,
+            summary.missing,
+            summary.errors,
+            if secs > 0.0 { analysed as f64 / secs } else { 0.0 }
+        );
+        if summary.skipped > 0 {
+            println!("skipped files and their reasons are in the files table (status = 'skipped')");
+        }
+    }
+    Ok(())
+}
+
+fn bench_corpus(folder: &std::path::Path, jpeg12: u32, jpeg24: u32, png: u32, tiny: u32) -> anyhow::Result<()> {
+    use crate::library::synth::{self, Spec};
+    std::fs::create_dir_all(folder)?;
+    let orientations = [1u8, 6, 8];
+    let mut n = 0u64;
+    for (count, w, h, label) in [(jpeg12, 4000, 3000, "12mp"), (jpeg24, 6000, 4000, "24mp")] {
+        for i in 0..count {
+            n += 1;
+            let o = orientations[i as usize % 3];
+            let (dw, dh) = if o >= 5 { (h, w) } else { (w, h) };
+            let spec = Spec {
+                width: dw,
+                height: dh,
+                orientation: o,
+                taken: Some(format!("2023:07:{:02} 10:{:02}:00", 1 + i % 28, i % 60)),
+                offset: Some("+02:00".into()),
+                gps: Some((47.0 + i as f64 * 0.01, 8.0 + i as f64 * 0.01, 400.0)),
+                quality: 90,
+                seed: n,
+                ..Default::default()
+            };
+            std::fs::write(folder.join(format!("{label}_{i:03}.jpg")), synth::jpeg(&spec))?;
+        }
+    }
+    for i in 0..png {
+        n += 1;
+        std::fs::write(folder.join(format!("screen_{i:03}.png")), synth::png(1920, 1080, n))?;
+    }
+    for i in 0..tiny {
+        let dir = folder.join(format!("tiny/{:04}", i / 1000));
+        std::fs::create_dir_all(&dir)?;
+        let spec = Spec { width: 64, height: 48, seed: u64::from(i) + 1_000_000, quality: 80, ..Default::default() };
+        std::fs::write(dir.join(format!("t{i:06}.jpg")), synth::jpeg(&spec))?;
+    }
+    println!("wrote {} files to {}", jpeg12 + jpeg24 + png + tiny, folder.display());
     Ok(())
 }

@@ -107,6 +107,18 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("OIDC_LOGOUT", Some("false"), "Continue sign-out at the provider when it has an end-session endpoint."),
     opt("OIDC_INSECURE", Some("false"), "Allow an http issuer and site URL (local testing only)."),
     opt("DISABLE_OIDC", Some("false"), "Turn single sign-on off even when it is configured."),
+    opt(
+        "UPLOAD_LIMIT",
+        Some("200MB"),
+        "Largest file one upload may carry: bytes, or a number with KB, MB or GB (1024-based).",
+    ),
+    opt(
+        "MAX_PIXELS",
+        Some("200M"),
+        "Pictures with more pixels are refused before decoding (protects memory): a number, or with k, M or G.",
+    ),
+    opt("JPEG_QUALITY", Some("85"), "Quality of generated thumbnails, 25-100."),
+    opt("INDEX_WORKERS", Some("0"), "Pictures analysed in parallel while indexing; 0 means one per CPU core."),
 ];
 
 pub fn spec(name: &str) -> &'static OptionSpec {
@@ -285,8 +297,57 @@ pub struct Config {
     pub log_level: tracing::Level,
     pub log_format: LogFormat,
     pub oidc: OidcConfig,
+    pub library: LibraryConfig,
     /// Every option with its effective raw value and source, for `shoebox config`.
     pub settings: BTreeMap<&'static str, Setting>,
+}
+
+/// Settings of the photo library engine.
+#[derive(Debug, Clone)]
+pub struct LibraryConfig {
+    pub upload_limit: u64,
+    pub max_pixels: u64,
+    pub jpeg_quality: u8,
+    /// Resolved: at least 1.
+    pub index_workers: usize,
+}
+
+fn library_from(settings: &BTreeMap<&'static str, Setting>) -> Result<LibraryConfig, ConfigError> {
+    let get = |name: &str| -> &Setting { settings.get(name).expect("every option resolved") };
+    let text = |name: &str| get(name).value.as_deref().map(str::trim).unwrap_or("").to_string();
+    let upload_limit = parse_size(&text("UPLOAD_LIMIT"), 1024).filter(|n| *n > 0).ok_or_else(|| {
+        bad(get("UPLOAD_LIMIT"), "UPLOAD_LIMIT", "not a size: use bytes or a number with KB, MB or GB (e.g. 200MB)")
+    })?;
+    let max_pixels = parse_size(&text("MAX_PIXELS"), 1000).filter(|n| *n >= 1_000_000).ok_or_else(|| {
+        bad(get("MAX_PIXELS"), "MAX_PIXELS", "not a pixel count of at least 1M: use e.g. 200M or 100000000")
+    })?;
+    let jpeg_quality =
+        text("JPEG_QUALITY").parse::<u8>().ok().filter(|q| (25..=100).contains(q)).ok_or_else(|| {
+            bad(get("JPEG_QUALITY"), "JPEG_QUALITY", "not a JPEG quality: use a number from 25 to 100")
+        })?;
+    let workers = text("INDEX_WORKERS").parse::<usize>().ok().filter(|w| *w <= 256).ok_or_else(|| {
+        bad(get("INDEX_WORKERS"), "INDEX_WORKERS", "not a worker count: use 0 (one per core) or a number up to 256")
+    })?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let index_workers = if workers == 0 { cores } else { workers };
+    Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers })
+}
+
+/// `200MB`, `1.5G`, `4096`: a number with an optional k/M/G suffix (B optional) in powers of `base`.
+pub fn parse_size(v: &str, base: u64) -> Option<u64> {
+    let v = v.trim();
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+    let (num, unit) = (&v[..split], v[split..].trim().to_ascii_lowercase());
+    let n: f64 = num.parse().ok()?;
+    let factor = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1,
+        "k" => base,
+        "m" => base * base,
+        "g" => base * base * base,
+        _ => return None,
+    };
+    let total = n * factor as f64;
+    (total.is_finite() && (0.0..1e18).contains(&total)).then_some(total as u64)
 }
 
 /// Where to read configuration from. Tests pass their own environment map.
@@ -452,6 +513,7 @@ impl Config {
         };
 
         let oidc = oidc_from(&settings, &site_url)?;
+        let library = library_from(&settings)?;
 
         let password_login = boolean("PASSWORD_LOGIN")?;
 
@@ -479,6 +541,7 @@ impl Config {
             log_level,
             log_format,
             oidc,
+            library,
             settings,
         })
     }

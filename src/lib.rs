@@ -7,4 +7,5 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod library;
 pub mod telemetry;

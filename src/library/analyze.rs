@@ -1,0 +1,197 @@
+//! One file in, one outcome out: its hash, type, metadata, thumbnails and placeholder — or the
+//! reason it was skipped. Pure CPU and file work; the caller runs it off the async threads.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::metadata::{self, Metadata};
+use super::sniff::{Format, Sniffed, sniff};
+use super::thumbs::{self, DecodeError, SizeSpec};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cache: std::path::PathBuf,
+    pub max_pixels: u64,
+    pub jpeg_quality: u8,
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub hash: String,
+    pub size: u64,
+    pub format: Format,
+    /// As displayed (orientation applied).
+    pub width: u32,
+    pub height: u32,
+    pub meta: Metadata,
+    pub placeholder: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// Not an image, or a format Shoebox does not read (HTTP 415).
+    Unsupported,
+    /// More pixels than MAX_PIXELS (HTTP 413).
+    TooLarge,
+    /// Broken or truncated (HTTP 422).
+    Corrupt,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Photo(Box<Analysis>),
+    Skipped { hash: String, kind: SkipKind, reason: String },
+}
+
+pub fn hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// Everything the header tells, before any pixel is decoded.
+struct Header {
+    stored: (u32, u32),
+    meta: Metadata,
+    icc: Option<Vec<u8>>,
+}
+
+fn header(bytes: &[u8], format: Format, name: &str, mtime: Option<DateTime<Utc>>) -> Result<Header, DecodeError> {
+    match format {
+        Format::Jpeg => {
+            let mut d = jpeg_decoder::Decoder::new(bytes);
+            d.read_info().map_err(|e| DecodeError::Corrupt { format: "jpeg", detail: e.to_string() })?;
+            let info =
+                d.info().ok_or_else(|| DecodeError::Corrupt { format: "jpeg", detail: "no frame header".into() })?;
+            let exif = d.exif_data().and_then(metadata::parse_exif_raw);
+            let xmp = d.xmp_data().map(<[u8]>::to_vec).or_else(|| metadata::find_xmp(bytes).map(<[u8]>::to_vec));
+            let meta = metadata::extract(exif.as_ref(), xmp.as_deref(), name, mtime);
+            Ok(Header { stored: (u32::from(info.width), u32::from(info.height)), meta, icc: d.icc_profile() })
+        }
+        other => {
+            let stored = thumbs::header_size(bytes, other)?;
+            let exif = match other {
+                Format::Png | Format::Webp => metadata::parse_exif_container(bytes),
+                _ => None,
+            };
+            let meta = metadata::extract(exif.as_ref(), metadata::find_xmp(bytes), name, mtime);
+            Ok(Header { stored, meta, icc: None })
+        }
+    }
+}
+
+fn skipped(hash: &str, e: DecodeError) -> Outcome {
+    let kind = match e {
+        DecodeError::TooManyPixels { .. } => SkipKind::TooLarge,
+        DecodeError::Corrupt { .. } => SkipKind::Corrupt,
+    };
+    Outcome::Skipped { hash: hash.to_string(), kind, reason: e.to_string() }
+}
+
+/// Analyses a file's bytes and makes the index-time thumbnails unless the cache has them.
+pub fn analyze(bytes: &[u8], name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
+    let hash = hash(bytes);
+    let format = match sniff(&bytes[..bytes.len().min(32)]) {
+        Sniffed::Supported(f) => f,
+        Sniffed::Unsupported(what) => {
+            return Outcome::Skipped {
+                hash,
+                kind: SkipKind::Unsupported,
+                reason: format!("{what} is not supported: convert it to JPEG, PNG or WebP"),
+            };
+        }
+        Sniffed::NotAnImage => {
+            return Outcome::Skipped {
+                hash,
+                kind: SkipKind::Unsupported,
+                reason: "not an image (JPEG, PNG, WebP and GIF are supported)".into(),
+            };
+        }
+    };
+    let head = match header(bytes, format, name, mtime) {
+        Ok(h) => h,
+        Err(e) => return skipped(&hash, e),
+    };
+    if let Err(e) = thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels) {
+        return skipped(&hash, e);
+    }
+    let orientation = head.meta.orientation;
+    let (width, height) = thumbs::displayed(head.stored, orientation);
+    let placeholder_path = placeholder_path(&settings.cache, &hash);
+    let sizes = thumbs::index_sizes();
+    let cached = sizes.iter().all(|s| thumbs::cache_path(&settings.cache, &hash, s.name).is_file());
+    let placeholder = match (cached, std::fs::read(&placeholder_path)) {
+        (true, Ok(p)) if !p.is_empty() => p,
+        _ => match make(bytes, format, head.stored, orientation, &sizes, settings, &hash, head.icc.as_deref()) {
+            Ok(p) => p,
+            Err(MakeError::Decode(e)) => return skipped(&hash, e),
+            Err(MakeError::Other(e)) => {
+                return Outcome::Skipped {
+                    hash,
+                    kind: SkipKind::Corrupt,
+                    reason: format!("cannot make thumbnails: {e:#}"),
+                };
+            }
+        },
+    };
+    Outcome::Photo(Box::new(Analysis {
+        hash,
+        size: bytes.len() as u64,
+        format,
+        width,
+        height,
+        meta: head.meta,
+        placeholder,
+    }))
+}
+
+pub enum MakeError {
+    Decode(DecodeError),
+    Other(anyhow::Error),
+}
+
+/// Decodes once and writes `sizes` to the cache; returns the placeholder (also cached).
+#[allow(clippy::too_many_arguments)]
+fn make(
+    bytes: &[u8],
+    format: Format,
+    stored: (u32, u32),
+    orientation: u8,
+    sizes: &[SizeSpec],
+    settings: &Settings,
+    hash: &str,
+    icc: Option<&[u8]>,
+) -> Result<Vec<u8>, MakeError> {
+    let rgb = thumbs::decode(bytes, format, stored, orientation, sizes).map_err(MakeError::Decode)?;
+    let (made, placeholder) =
+        thumbs::render(&rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
+    drop(rgb);
+    for t in made {
+        thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
+            .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing a thumbnail to the cache")))?;
+    }
+    thumbs::write_atomic(&placeholder_path(&settings.cache, hash), &placeholder)
+        .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing the placeholder to the cache")))?;
+    Ok(placeholder)
+}
+
+pub fn placeholder_path(cache: &Path, hash: &str) -> std::path::PathBuf {
+    thumbs::cache_path(cache, hash, "thumbhash").with_extension("bin")
+}
+
+/// Makes one size on request (the large ones, or any size after the cache was deleted) from the
+/// original file, writes it to the cache and returns the JPEG.
+pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(original)?;
+    let format = match sniff(&bytes[..bytes.len().min(32)]) {
+        Sniffed::Supported(f) => f,
+        _ => anyhow::bail!("{} is no longer a supported image", original.display()),
+    };
+    let head = header(&bytes, format, "", None)?;
+    thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels)?;
+    let orientation = head.meta.orientation;
+    let rgb = thumbs::decode(&bytes, format, head.stored, orientation, &[spec])?;
+    let (made, _) = thumbs::render(&rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
+    let jpeg = made.into_iter().next().map(|t| t.jpeg).ok_or_else(|| anyhow::anyhow!("no thumbnail made"))?;
+    thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
+    Ok(jpeg)
+}

@@ -1,0 +1,262 @@
+//! The index job: walk ORIGINALS_PATH, skip unchanged files by (path, size, mtime), analyse the
+//! rest on a pool of worker threads bounded by the cores, record outcomes in batches, mark files
+//! that are gone as missing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use super::analyze::{self, Outcome, Settings};
+use super::store::{self, Recorded};
+
+/// Folder under ORIGINALS_PATH where uploads are staged; the walk skips hidden entries.
+pub const UPLOAD_STAGING: &str = ".shoebox-upload";
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Files found under ORIGINALS_PATH.
+    pub files: usize,
+    /// Skipped because path, size and modification time are as before.
+    pub unchanged: usize,
+    /// New photos.
+    pub new_photos: usize,
+    /// Files that joined a photo already known (copies, moved or renamed files) or were re-read.
+    pub existing_photos: usize,
+    /// Not images, corrupt, or above MAX_PIXELS; recorded with their reason.
+    pub skipped: usize,
+    /// Known files that are gone now.
+    pub missing: usize,
+    /// Files that could not be read at all.
+    pub errors: usize,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    Started { total: usize, to_analyse: usize },
+    File { done: usize, to_analyse: usize, path: String },
+    Finished { summary: Summary },
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexOptions {
+    /// Re-read every file, even unchanged ones.
+    pub rescan: bool,
+}
+
+struct Found {
+    rel: String,
+    size: i64,
+    mtime_ns: i64,
+}
+
+fn walk(root: &Path) -> anyhow::Result<(Vec<Found>, usize)> {
+    let mut found = Vec::new();
+    let mut errors = 0;
+    if !root.exists() {
+        return Ok((found, 0));
+    }
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with('.')));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read an entry under ORIGINALS_PATH");
+                errors += 1;
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else {
+            errors += 1;
+            continue;
+        };
+        let Some(rel) = relative(root, entry.path()) else { continue };
+        found.push(Found { rel, size: meta.len() as i64, mtime_ns: mtime_ns(&meta) });
+    }
+    Ok((found, errors))
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+/// `a/b/c.jpg` with `/` separators, or None for names that are not UTF-8.
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
+}
+
+/// Who owns files under a path: the user named by the first folder, else the administrator.
+pub struct Owners {
+    by_name: HashMap<String, i64>,
+    admin: i64,
+}
+
+impl Owners {
+    pub async fn load(db: &SqlitePool, admin_user: &str) -> anyhow::Result<Owners> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, username, role FROM users ORDER BY id").fetch_all(db).await?;
+        let admin = rows
+            .iter()
+            .find(|(_, name, role)| role == "admin" && name.eq_ignore_ascii_case(admin_user))
+            .or_else(|| rows.iter().find(|(_, _, role)| role == "admin"))
+            .map(|(id, _, _)| *id)
+            .ok_or_else(|| anyhow::anyhow!("there is no administrator to own the photos: start the server once"))?;
+        let by_name = rows.into_iter().map(|(id, name, _)| (name.to_lowercase(), id)).collect();
+        Ok(Owners { by_name, admin })
+    }
+
+    pub fn of(&self, rel: &str) -> i64 {
+        match rel.split_once('/') {
+            Some((first, _)) => self.by_name.get(&first.to_lowercase()).copied().unwrap_or(self.admin),
+            None => self.admin,
+        }
+    }
+}
+
+struct Done {
+    found: Found,
+    outcome: Result<Outcome, String>,
+}
+
+/// Runs one index over `originals`. `progress` is called from the async task.
+pub async fn run(
+    db: &SqlitePool,
+    originals: &Path,
+    settings: &Settings,
+    workers: usize,
+    admin_user: &str,
+    options: IndexOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let root = originals.to_path_buf();
+    let (found, walk_errors) = tokio::task::spawn_blocking(move || walk(&root)).await??;
+    let known: HashMap<String, store::KnownFile> =
+        store::known_files(db).await?.into_iter().map(|k| (k.path.clone(), k)).collect();
+    let owners = Owners::load(db, admin_user).await?;
+
+    let mut summary = Summary { files: found.len(), errors: walk_errors, ..Default::default() };
+    let seen: HashSet<String> = found.iter().map(|f| f.rel.clone()).collect();
+    let mut work = Vec::new();
+    for f in found {
+        let unchanged =
+            known.get(&f.rel).is_some_and(|k| k.size == f.size && k.mtime_ns == f.mtime_ns && k.status != "missing");
+        if unchanged && !options.rescan {
+            summary.unchanged += 1;
+        } else {
+            work.push(f);
+        }
+    }
+    let to_analyse = work.len();
+    progress(Progress::Started { total: summary.files, to_analyse });
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Done>(workers * 4);
+    let queue = Arc::new(std::sync::Mutex::new(work.into_iter()));
+    let mut threads = Vec::new();
+    for i in 0..workers.max(1) {
+        let (queue, tx, settings, root) = (queue.clone(), tx.clone(), settings.clone(), originals.to_path_buf());
+        let t = std::thread::Builder::new().name(format!("index-{i}")).spawn(move || {
+            loop {
+                let item = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                let Some(found) = item else { break };
+                let outcome = analyse_file(&root, &found, &settings);
+                if tx.blocking_send(Done { found, outcome }).is_err() {
+                    break;
+                }
+            }
+        })?;
+        threads.push(t);
+    }
+    drop(tx);
+
+    let mut done = 0;
+    let mut batch = Vec::with_capacity(64);
+    while let Some(d) = rx.recv().await {
+        batch.push(d);
+        while batch.len() < 64 {
+            match rx.try_recv() {
+                Ok(d) => batch.push(d),
+                Err(_) => break,
+            }
+        }
+        let mut tx = db.begin().await?;
+        for d in batch.drain(..) {
+            done += 1;
+            match d.outcome {
+                Ok(Outcome::Photo(a)) => {
+                    let owner = owners.of(&d.found.rel);
+                    match store::record_photo(
+                        &mut tx,
+                        owner,
+                        &d.found.rel,
+                        d.found.size,
+                        d.found.mtime_ns,
+                        &a,
+                        options.rescan,
+                    )
+                    .await?
+                    {
+                        Recorded::New(_) => summary.new_photos += 1,
+                        Recorded::Existing(_) => summary.existing_photos += 1,
+                    }
+                }
+                Ok(Outcome::Skipped { hash, reason, .. }) => {
+                    tracing::info!(path = %d.found.rel, %reason, "skipped");
+                    store::record_skipped(&mut tx, &d.found.rel, d.found.size, d.found.mtime_ns, &hash, &reason)
+                        .await?;
+                    summary.skipped += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(path = %d.found.rel, error = %e, "cannot read a file");
+                    summary.errors += 1;
+                }
+            }
+            progress(Progress::File { done, to_analyse, path: d.found.rel });
+        }
+        tx.commit().await?;
+    }
+    for t in threads {
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
+
+    let gone: Vec<&String> =
+        known.iter().filter(|(p, k)| k.status != "missing" && !seen.contains(*p)).map(|(p, _)| p).collect();
+    summary.missing = gone.len();
+    if !gone.is_empty() {
+        let mut tx = db.begin().await?;
+        for p in gone {
+            store::mark_missing(&mut tx, p).await?;
+        }
+        tx.commit().await?;
+    }
+    store::refresh_missing_photos(db).await?;
+    summary.millis = started.elapsed().as_millis() as u64;
+    progress(Progress::Finished { summary: summary.clone() });
+    Ok(summary)
+}
+
+fn analyse_file(root: &Path, f: &Found, settings: &Settings) -> Result<Outcome, String> {
+    let path: PathBuf = root.join(&f.rel);
+    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let mtime = chrono::DateTime::from_timestamp_nanos(f.mtime_ns);
+    let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
+    Ok(analyze::analyze(&bytes, name, Some(mtime), settings))
+}
+
+pub fn now_ns() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}

@@ -1,0 +1,391 @@
+//! Photo metadata from EXIF (kamadak-exif) and XMP, with the date-taken fallbacks: EXIF original,
+//! digitized, modified; XMP; a date in the file name; the file's modification time. The source used
+//! is recorded.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use exif::{Exif, In, Tag, Value};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    pub taken: Option<Taken>,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub lens: Option<String>,
+    pub focal_length: Option<f64>,
+    pub f_number: Option<f64>,
+    pub exposure_time: Option<String>,
+    pub iso: Option<i64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub altitude: Option<f64>,
+    /// EXIF orientation 1–8 (1 when absent or invalid).
+    pub orientation: u8,
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateSource {
+    ExifOriginal,
+    ExifDigitized,
+    ExifModified,
+    Xmp,
+    FileName,
+    FileMtime,
+}
+
+impl DateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateSource::ExifOriginal => "exif_original",
+            DateSource::ExifDigitized => "exif_digitized",
+            DateSource::ExifModified => "exif_modified",
+            DateSource::Xmp => "xmp",
+            DateSource::FileName => "file_name",
+            DateSource::FileMtime => "file_mtime",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub local: NaiveDateTime,
+    pub offset: Option<FixedOffset>,
+    pub source: DateSource,
+}
+
+impl Taken {
+    /// Unix seconds UTC; a time without offset counts as UTC.
+    pub fn timestamp(&self) -> i64 {
+        match self.offset {
+            Some(o) => o.from_local_datetime(&self.local).single().map(|d| d.timestamp()).unwrap_or(0),
+            None => self.local.and_utc().timestamp(),
+        }
+    }
+
+    pub fn offset_text(&self) -> Option<String> {
+        self.offset.map(|o| {
+            let secs = o.local_minus_utc();
+            let sign = if secs < 0 { '-' } else { '+' };
+            let m = secs.abs() / 60;
+            format!("{sign}{:02}:{:02}", m / 60, m % 60)
+        })
+    }
+
+    pub fn local_text(&self) -> String {
+        self.local.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
+/// Reads the EXIF block (starting at the TIFF header), tolerating slightly broken IFDs.
+pub fn parse_exif_raw(raw: &[u8]) -> Option<Exif> {
+    let mut reader = exif::Reader::new();
+    reader.continue_on_error(true);
+    match reader.read_raw(raw.to_vec()) {
+        Ok(e) => Some(e),
+        Err(e) => e.distill_partial_result(|_| {}).ok(),
+    }
+}
+
+/// EXIF from a PNG or WebP container.
+pub fn parse_exif_container(bytes: &[u8]) -> Option<Exif> {
+    let mut reader = exif::Reader::new();
+    reader.continue_on_error(true);
+    let mut cursor = std::io::Cursor::new(bytes);
+    match reader.read_from_container(&mut cursor) {
+        Ok(e) => Some(e),
+        Err(e) => e.distill_partial_result(|_| {}).ok(),
+    }
+}
+
+/// The raw XMP packet inside any container (it is plain XML between fixed markers).
+pub fn find_xmp(bytes: &[u8]) -> Option<&[u8]> {
+    let start = find(bytes, b"<x:xmpmeta")?;
+    let end = find(&bytes[start..], b"</x:xmpmeta>")? + start + b"</x:xmpmeta>".len();
+    Some(&bytes[start..end])
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+pub fn extract(exif: Option<&Exif>, xmp: Option<&[u8]>, file_name: &str, mtime: Option<DateTime<Utc>>) -> Metadata {
+    let mut m = Metadata { orientation: 1, ..Default::default() };
+    if let Some(e) = exif {
+        m.camera_make = text(e, Tag::Make);
+        m.camera_model = text(e, Tag::Model);
+        m.lens = text(e, Tag::LensModel);
+        m.focal_length = rational(e, Tag::FocalLength, 0);
+        m.f_number = rational(e, Tag::FNumber, 0);
+        m.exposure_time = exposure(e);
+        m.iso = e.get_field(Tag::PhotographicSensitivity, In::PRIMARY).and_then(|f| f.value.get_uint(0)).map(i64::from);
+        m.orientation = e
+            .get_field(Tag::Orientation, In::PRIMARY)
+            .and_then(|f| f.value.get_uint(0))
+            .filter(|o| (1..=8).contains(o))
+            .map(|o| o as u8)
+            .unwrap_or(1);
+        m.latitude = gps_coord(e, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S');
+        m.longitude = gps_coord(e, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W');
+        m.altitude = rational(e, Tag::GPSAltitude, 0).map(|a| {
+            let below = e.get_field(Tag::GPSAltitudeRef, In::PRIMARY).and_then(|f| f.value.get_uint(0)) == Some(1);
+            if below { -a } else { a }
+        });
+        if m.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l))
+            || m.longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
+        {
+            m.latitude = None;
+            m.longitude = None;
+        }
+        if let Some(d) = text(e, Tag::ImageDescription) {
+            m.description = d;
+        }
+        for (tag, offset_tag, source) in [
+            (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal, DateSource::ExifOriginal),
+            (Tag::DateTimeDigitized, Tag::OffsetTimeDigitized, DateSource::ExifDigitized),
+            (Tag::DateTime, Tag::OffsetTime, DateSource::ExifModified),
+        ] {
+            if m.taken.is_some() {
+                break;
+            }
+            if let Some(local) = text(e, tag).and_then(|t| parse_exif_date(&t)) {
+                let offset = text(e, offset_tag).and_then(|t| parse_offset(&t));
+                m.taken = Some(Taken { local, offset, source });
+            }
+        }
+    }
+    if let Some(x) = xmp.and_then(|x| std::str::from_utf8(x).ok()) {
+        if let Some(t) = xmp_text(x, "dc:title") {
+            m.title = t;
+        }
+        if let Some(d) = xmp_text(x, "dc:description") {
+            m.description = d;
+        }
+        if m.taken.is_none() {
+            for name in ["exif:DateTimeOriginal", "photoshop:DateCreated", "xmp:CreateDate"] {
+                if let Some(t) = xmp_value(x, name).and_then(|v| parse_iso_date(&v)) {
+                    m.taken = Some(t);
+                    break;
+                }
+            }
+        }
+    }
+    if m.taken.is_none() {
+        m.taken = date_in_name(file_name).map(|local| Taken { local, offset: None, source: DateSource::FileName });
+    }
+    if m.taken.is_none() {
+        m.taken = mtime.map(|t| Taken {
+            local: t.naive_utc(),
+            offset: Some(FixedOffset::east_opt(0).expect("zero offset")),
+            source: DateSource::FileMtime,
+        });
+    }
+    m
+}
+
+fn text(e: &Exif, tag: Tag) -> Option<String> {
+    let f = e.get_field(tag, In::PRIMARY)?;
+    let s = match &f.value {
+        Value::Ascii(parts) => {
+            parts.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>().join(" ")
+        }
+        _ => return None,
+    };
+    let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+fn rational(e: &Exif, tag: Tag, index: usize) -> Option<f64> {
+    match &e.get_field(tag, In::PRIMARY)?.value {
+        Value::Rational(v) => v.get(index).filter(|r| r.denom != 0).map(|r| r.to_f64()),
+        Value::SRational(v) => v.get(index).filter(|r| r.denom != 0).map(|r| r.to_f64()),
+        _ => None,
+    }
+}
+
+fn exposure(e: &Exif) -> Option<String> {
+    match &e.get_field(Tag::ExposureTime, In::PRIMARY)?.value {
+        Value::Rational(v) => {
+            let r = v.first().filter(|r| r.denom != 0 && r.num != 0)?;
+            let secs = r.to_f64();
+            Some(if secs >= 1.0 {
+                format!("{}", (secs * 10.0).round() / 10.0)
+            } else {
+                format!("1/{}", (1.0 / secs).round() as u64)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn gps_coord(e: &Exif, tag: Tag, ref_tag: Tag, negative: u8) -> Option<f64> {
+    let (d, m, s) = (rational(e, tag, 0)?, rational(e, tag, 1).unwrap_or(0.0), rational(e, tag, 2).unwrap_or(0.0));
+    let v = d + m / 60.0 + s / 3600.0;
+    let neg = match &e.get_field(ref_tag, In::PRIMARY)?.value {
+        Value::Ascii(parts) => {
+            parts.first().and_then(|p| p.first()).is_some_and(|c| c.to_ascii_uppercase() == negative)
+        }
+        _ => false,
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// `2023:07:14 18:30:05` (also with `-` date separators); all-zero dates are "unknown".
+pub fn parse_exif_date(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    let t = NaiveDateTime::parse_from_str(s.get(..19)?, "%Y:%m:%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(s.get(..19).unwrap_or(""), "%Y-%m-%d %H:%M:%S"))
+        .ok()?;
+    (t.and_utc().timestamp() > 0).then_some(t)
+}
+
+/// `+02:00`, `-0530`, `Z`.
+pub fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    if s == "Z" {
+        return FixedOffset::east_opt(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() != 4 {
+        return None;
+    }
+    let h: i32 = digits[..2].parse().ok()?;
+    let m: i32 = digits[2..].parse().ok()?;
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+/// XMP dates: `2023-07-14T18:30:05+02:00`, without seconds, without offset, or a date only.
+fn parse_iso_date(s: &str) -> Option<Taken> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(Taken { local: d.naive_local(), offset: Some(*d.offset()), source: DateSource::Xmp });
+    }
+    for (len, fmt) in [(19, "%Y-%m-%dT%H:%M:%S"), (16, "%Y-%m-%dT%H:%M")] {
+        if let Some(local) = s.get(..len).and_then(|p| NaiveDateTime::parse_from_str(p, fmt).ok()) {
+            let offset = s.get(len..).map(|r| r.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit()));
+            let offset = offset.and_then(parse_offset);
+            return Some(Taken { local, offset, source: DateSource::Xmp });
+        }
+    }
+    let d = NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
+    Some(Taken { local: d.and_hms_opt(0, 0, 0)?, offset: None, source: DateSource::Xmp })
+}
+
+/// The text of an XMP property written as an element (`<dc:title><rdf:Alt><rdf:li …>text</rdf:li>`
+/// or `<xmp:CreateDate>text</xmp:CreateDate>`).
+fn xmp_text(x: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}");
+    let start = x.find(&open)? + open.len();
+    let close = format!("</{name}>");
+    let body = &x[start..start + x[start..].find(&close)?];
+    let body = &body[body.find('>')? + 1..];
+    let inner = match body.find("<rdf:li") {
+        Some(li) => {
+            let after = &body[li..];
+            let content = &after[after.find('>')? + 1..];
+            &content[..content.find("</rdf:li>")?]
+        }
+        None => body,
+    };
+    let t = unescape(inner.trim());
+    (!t.is_empty()).then_some(t)
+}
+
+/// A property as an attribute (`xmp:CreateDate="…"`) or as an element.
+fn xmp_value(x: &str, name: &str) -> Option<String> {
+    let attr = format!("{name}=\"");
+    if let Some(i) = x.find(&attr) {
+        let rest = &x[i + attr.len()..];
+        return Some(unescape(&rest[..rest.find('"')?]));
+    }
+    xmp_text(x, name)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+}
+
+/// Dates as phones and cameras put them in names: `IMG_20230714_183005.jpg`, `2023-07-14 18.30.05.jpg`,
+/// `PXL_20230714_183005123.jpg`, `Screenshot 2023-07-14 at 18.30.05.png`, or only the date.
+pub fn date_in_name(name: &str) -> Option<NaiveDateTime> {
+    let digits: Vec<(usize, u8)> = name.bytes().enumerate().filter(|(_, b)| b.is_ascii_digit()).collect();
+    let bytes = name.as_bytes();
+    // Try each position where a run of digits starts.
+    for start in 0..digits.len() {
+        let (pos, _) = digits[start];
+        if pos > 0 && bytes[pos - 1].is_ascii_digit() {
+            continue;
+        }
+        // Collect up to 14 digits allowing single separators between groups.
+        let mut got = String::new();
+        let mut last = pos;
+        for &(p, b) in &digits[start..] {
+            let allowed_gap = if got.len() == 8 { 4 } else { 1 };
+            if p != last && p - last - 1 > allowed_gap {
+                break;
+            }
+            if p > last + 1 && !bytes[last + 1..p].iter().all(|c| b" -_.:Tat".contains(c)) {
+                break;
+            }
+            got.push(b as char);
+            last = p;
+            if got.len() == 14 {
+                break;
+            }
+        }
+        if got.len() < 8 {
+            continue;
+        }
+        let (y, mo, d) = (got[0..4].parse().ok()?, got[4..6].parse().ok()?, got[6..8].parse().ok()?);
+        if !(1900..=2100).contains(&y) {
+            continue;
+        }
+        let Some(date) = NaiveDate::from_ymd_opt(y, mo, d) else { continue };
+        if got.len() >= 14 {
+            let (h, mi, s) = (got[8..10].parse().ok()?, got[10..12].parse().ok()?, got[12..14].parse().ok()?);
+            if let Some(t) = date.and_hms_opt(h, mi, s) {
+                return Some(t);
+            }
+        }
+        return date.and_hms_opt(0, 0, 0);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_file_names() {
+        let t = |s: &str| date_in_name(s).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string());
+        assert_eq!(t("IMG_20230714_183005.jpg").as_deref(), Some("2023-07-14 18:30:05"));
+        assert_eq!(t("2023-07-14 18.30.05.jpg").as_deref(), Some("2023-07-14 18:30:05"));
+        assert_eq!(t("PXL_20230714_183005123.jpg").as_deref(), Some("2023-07-14 18:30:05"));
+        assert_eq!(t("holiday 2019-02-03.png").as_deref(), Some("2019-02-03 00:00:00"));
+        assert_eq!(t("DSC01234.JPG"), None);
+        assert_eq!(t("IMG_99999999.jpg"), None);
+    }
+
+    #[test]
+    fn offsets_and_xmp_dates() {
+        assert_eq!(parse_offset("+02:00").unwrap().local_minus_utc(), 7200);
+        assert_eq!(parse_offset("-05:30").unwrap().local_minus_utc(), -19800);
+        assert_eq!(parse_offset("junk"), None);
+        let x = r#"<x:xmpmeta><rdf:Description xmp:CreateDate="2021-05-06T07:08:09+01:00"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Lake &amp; hills</rdf:li></rdf:Alt></dc:title></rdf:Description></x:xmpmeta>"#;
+        let m = extract(None, Some(x.as_bytes()), "a.jpg", None);
+        assert_eq!(m.title, "Lake & hills");
+        let t = m.taken.unwrap();
+        assert_eq!(t.source, DateSource::Xmp);
+        assert_eq!(t.offset_text().as_deref(), Some("+01:00"));
+        assert_eq!(t.local_text(), "2021-05-06T07:08:09");
+    }
+}

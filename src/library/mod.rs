@@ -1,0 +1,184 @@
+//! The photo library engine: indexing originals, metadata, thumbnails, uploads and the access
+//! rules for media. Knows nothing about HTTP; handlers and the command line call it.
+
+pub mod analyze;
+pub mod index;
+pub mod metadata;
+pub mod sniff;
+pub mod store;
+pub mod synth;
+pub mod thumbs;
+pub mod token;
+pub mod upload;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::SqlitePool;
+use tokio::sync::broadcast;
+
+use crate::config::Config;
+pub use analyze::Settings;
+pub use index::{IndexOptions, Progress, Summary};
+pub use token::{TokenKey, Viewer};
+
+/// Shared by the server's handlers; cheap to clone.
+#[derive(Clone)]
+pub struct Library {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: SqlitePool,
+    originals: PathBuf,
+    settings: Settings,
+    workers: usize,
+    upload_limit: u64,
+    admin_user: String,
+    token_key: TokenKey,
+    running: AtomicBool,
+    events: broadcast::Sender<Progress>,
+    last: std::sync::Mutex<Option<Progress>>,
+}
+
+/// Clears the running flag even when the job panics or is cancelled.
+struct RunningGuard(Arc<Inner>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("an index is already running")]
+pub struct AlreadyRunning;
+
+impl Library {
+    pub fn open(config: &Config, db: SqlitePool) -> anyhow::Result<Library> {
+        let token_key = TokenKey::load_or_create(&config.storage_path)?;
+        let (events, _) = broadcast::channel(256);
+        let inner = Inner {
+            db,
+            originals: config.originals_path.clone(),
+            settings: Settings {
+                cache: config.storage_path.join("cache"),
+                max_pixels: config.library.max_pixels,
+                jpeg_quality: config.library.jpeg_quality,
+            },
+            workers: config.library.index_workers,
+            upload_limit: config.library.upload_limit,
+            admin_user: config.admin_user.clone(),
+            token_key,
+            running: AtomicBool::new(false),
+            events,
+            last: std::sync::Mutex::new(None),
+        };
+        upload::clear_staging(&inner.originals);
+        Ok(Library { inner: Arc::new(inner) })
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.inner.db
+    }
+
+    pub fn originals(&self) -> &Path {
+        &self.inner.originals
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn upload_limit(&self) -> u64 {
+        self.inner.upload_limit
+    }
+
+    pub fn token_key(&self) -> &TokenKey {
+        &self.inner.token_key
+    }
+
+    pub fn is_indexing(&self) -> bool {
+        self.inner.running.load(Ordering::SeqCst)
+    }
+
+    /// The latest progress event (the summary once a run finished).
+    pub fn last_progress(&self) -> Option<Progress> {
+        self.inner.last.lock().ok().and_then(|l| l.clone())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
+        self.inner.events.subscribe()
+    }
+
+    fn claim(&self) -> Result<RunningGuard, AlreadyRunning> {
+        self.inner
+            .running
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .map(|_| RunningGuard(self.inner.clone()))
+            .map_err(|_| AlreadyRunning)
+    }
+
+    /// Runs an index now and waits for it; `progress` sees every event too.
+    pub async fn index(
+        &self,
+        options: IndexOptions,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> anyhow::Result<Summary> {
+        let guard = self.claim()?;
+        self.run_claimed(guard, options, progress).await
+    }
+
+    async fn run_claimed(
+        &self,
+        _guard: RunningGuard,
+        options: IndexOptions,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> anyhow::Result<Summary> {
+        let inner = &self.inner;
+        let publish = |p: Progress| {
+            if let Ok(mut last) = inner.last.lock() {
+                *last = Some(p.clone());
+            }
+            let _ = inner.events.send(p.clone());
+            progress(p);
+        };
+        let result = index::run(
+            &inner.db,
+            &inner.originals,
+            &inner.settings,
+            inner.workers,
+            &inner.admin_user,
+            options,
+            &publish,
+        )
+        .await;
+        if let Err(e) = &result {
+            tracing::error!(error = format!("{e:#}"), "index failed");
+            publish(Progress::Failed { error: format!("{e:#}") });
+        }
+        result
+    }
+
+    /// Starts an index in the background unless one is running.
+    pub fn start_index(&self, options: IndexOptions) -> Result<(), AlreadyRunning> {
+        let guard = self.claim()?;
+        let this = self.clone();
+        tokio::spawn(async move {
+            match this.run_claimed(guard, options, &|_| {}).await {
+                Ok(s) => tracing::info!(
+                    files = s.files,
+                    new = s.new_photos,
+                    unchanged = s.unchanged,
+                    skipped = s.skipped,
+                    missing = s.missing,
+                    millis = s.millis,
+                    "index finished"
+                ),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "index did not run"),
+            }
+        });
+        Ok(())
+    }
+}

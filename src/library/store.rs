@@ -1,0 +1,266 @@
+//! The library's tables: photos, files, folder grants; the access check every media request uses.
+
+use serde::Serialize;
+use sqlx::{FromRow, SqliteConnection, SqlitePool};
+
+use super::analyze::Analysis;
+use crate::db::now;
+
+/// A file row as the scan compares it.
+#[derive(Debug, Clone, FromRow)]
+pub struct KnownFile {
+    pub path: String,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub status: String,
+}
+
+pub async fn known_files(db: &SqlitePool) -> sqlx::Result<Vec<KnownFile>> {
+    sqlx::query_as("SELECT path, size, mtime_ns, status FROM files").fetch_all(db).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new photo.
+    New(i64),
+    /// Another file (a copy, a moved file, a duplicate upload) of a photo the owner already had.
+    Existing(i64),
+}
+
+impl Recorded {
+    pub fn id(self) -> i64 {
+        match self {
+            Recorded::New(id) | Recorded::Existing(id) => id,
+        }
+    }
+}
+
+pub async fn photo_by_hash(conn: &mut SqliteConnection, owner: i64, hash: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM photos WHERE owner_id = ? AND hash = ?")
+        .bind(owner)
+        .bind(hash)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Records an indexed file: finds or creates the owner's photo for its hash, then points the file
+/// row at it. With `refresh`, an existing photo's metadata is rewritten (a rescan).
+pub async fn record_photo(
+    conn: &mut SqliteConnection,
+    owner: i64,
+    path: &str,
+    size: i64,
+    mtime_ns: i64,
+    a: &Analysis,
+    refresh: bool,
+) -> sqlx::Result<Recorded> {
+    let now = now();
+    let existing = photo_by_hash(conn, owner, &a.hash).await?;
+    let taken = a.meta.taken.expect("a date is always found (mtime at worst)");
+    let recorded = match existing {
+        Some(id) if !refresh => Recorded::Existing(id),
+        _ => {
+            let m = &a.meta;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO photos (owner_id, hash, format, width, height, orientation, taken_at, taken_local, \
+                 taken_offset, taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, \
+                 iso, latitude, longitude, altitude, title, description, placeholder, missing, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) \
+                 ON CONFLICT (owner_id, hash) DO UPDATE SET format = excluded.format, width = excluded.width, \
+                 height = excluded.height, orientation = excluded.orientation, taken_at = excluded.taken_at, \
+                 taken_local = excluded.taken_local, taken_offset = excluded.taken_offset, \
+                 taken_source = excluded.taken_source, camera_make = excluded.camera_make, \
+                 camera_model = excluded.camera_model, lens = excluded.lens, focal_length = excluded.focal_length, \
+                 f_number = excluded.f_number, exposure_time = excluded.exposure_time, iso = excluded.iso, \
+                 latitude = excluded.latitude, longitude = excluded.longitude, altitude = excluded.altitude, \
+                 title = excluded.title, description = excluded.description, placeholder = excluded.placeholder, \
+                 missing = 0, updated_at = excluded.updated_at \
+                 RETURNING id",
+            )
+            .bind(owner)
+            .bind(&a.hash)
+            .bind(a.format.as_str())
+            .bind(a.width)
+            .bind(a.height)
+            .bind(m.orientation)
+            .bind(taken.timestamp())
+            .bind(taken.local_text())
+            .bind(taken.offset_text())
+            .bind(taken.source.as_str())
+            .bind(&m.camera_make)
+            .bind(&m.camera_model)
+            .bind(&m.lens)
+            .bind(m.focal_length)
+            .bind(m.f_number)
+            .bind(&m.exposure_time)
+            .bind(m.iso)
+            .bind(m.latitude)
+            .bind(m.longitude)
+            .bind(m.altitude)
+            .bind(&m.title)
+            .bind(&m.description)
+            .bind(&a.placeholder)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            if existing.is_some() { Recorded::Existing(id) } else { Recorded::New(id) }
+        }
+    };
+    sqlx::query(
+        "INSERT INTO files (path, size, mtime_ns, hash, photo_id, status, reason, indexed_at, missing_since) \
+         VALUES (?, ?, ?, ?, ?, 'indexed', '', ?, NULL) \
+         ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, \
+         photo_id = excluded.photo_id, status = 'indexed', reason = '', indexed_at = excluded.indexed_at, \
+         missing_since = NULL",
+    )
+    .bind(path)
+    .bind(size)
+    .bind(mtime_ns)
+    .bind(&a.hash)
+    .bind(recorded.id())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE photos SET missing = 0 WHERE id = ? AND missing = 1")
+        .bind(recorded.id())
+        .execute(&mut *conn)
+        .await?;
+    Ok(recorded)
+}
+
+pub async fn record_skipped(
+    conn: &mut SqliteConnection,
+    path: &str,
+    size: i64,
+    mtime_ns: i64,
+    hash: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO files (path, size, mtime_ns, hash, photo_id, status, reason, indexed_at, missing_since) \
+         VALUES (?, ?, ?, ?, NULL, 'skipped', ?, ?, NULL) \
+         ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, \
+         photo_id = NULL, status = 'skipped', reason = excluded.reason, indexed_at = excluded.indexed_at, \
+         missing_since = NULL",
+    )
+    .bind(path)
+    .bind(size)
+    .bind(mtime_ns)
+    .bind(hash)
+    .bind(reason)
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_missing(conn: &mut SqliteConnection, path: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE files SET status = 'missing', missing_since = ? WHERE path = ? AND status != 'missing'")
+        .bind(now())
+        .bind(path)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A photo is missing when none of its files is present; it comes back when one is.
+pub async fn refresh_missing_photos(db: &SqlitePool) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE photos SET missing = 1 - EXISTS (SELECT 1 FROM files f WHERE f.photo_id = photos.id AND f.status = 'indexed') \
+         WHERE missing != 1 - EXISTS (SELECT 1 FROM files f WHERE f.photo_id = photos.id AND f.status = 'indexed')",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Photos with this content that `viewer` may see: their own, or in a folder granted to them.
+const VISIBLE_FILES: &str = "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
+     WHERE p.hash = ?1 AND (p.owner_id = ?2 OR EXISTS (SELECT 1 FROM folder_grants g WHERE g.user_id = ?2 \
+     AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/')) ORDER BY f.id LIMIT 1";
+
+/// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).
+pub async fn visible_file(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<(String, i64)>> {
+    sqlx::query_as(VISIBLE_FILES).bind(hash).bind(viewer).fetch_optional(db).await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct PhotoRow {
+    pub id: i64,
+    pub owner_id: i64,
+    pub hash: String,
+    pub format: String,
+    pub width: i64,
+    pub height: i64,
+    pub orientation: i64,
+    pub taken_at: i64,
+    pub taken_local: String,
+    pub taken_offset: Option<String>,
+    pub taken_source: String,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub lens: Option<String>,
+    pub focal_length: Option<f64>,
+    pub f_number: Option<f64>,
+    pub exposure_time: Option<String>,
+    pub iso: Option<i64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub altitude: Option<f64>,
+    pub title: String,
+    pub description: String,
+    #[serde(skip)]
+    pub placeholder: Option<Vec<u8>>,
+    pub missing: bool,
+}
+
+const PHOTO_COLUMNS: &str = "id, owner_id, hash, format, width, height, orientation, taken_at, taken_local, taken_offset, \
+     taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, iso, latitude, longitude, \
+     altitude, title, description, placeholder, missing";
+
+/// The page query; its plan walks `photos_owner_taken` (checked by a test), so a page costs the
+/// same in a library of any size.
+pub fn list_sql() -> String {
+    format!(
+        "SELECT {PHOTO_COLUMNS} FROM photos WHERE owner_id = ? AND missing = 0 AND (taken_at, id) < (?, ?) \
+         ORDER BY taken_at DESC, id DESC LIMIT ?"
+    )
+}
+
+/// One page of the owner's present photos, newest first; `after` is the last (taken_at, id) seen.
+pub async fn list_photos(
+    db: &SqlitePool,
+    owner: i64,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<PhotoRow>> {
+    let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
+    sqlx::query_as(&list_sql()).bind(owner).bind(t).bind(id).bind(limit).fetch_all(db).await
+}
+
+/// A photo `viewer` may see, by id.
+pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Option<PhotoRow>> {
+    let row: Option<PhotoRow> =
+        sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = ?")).bind(id).fetch_optional(db).await?;
+    match row {
+        Some(p) if p.owner_id == viewer => Ok(Some(p)),
+        Some(p) => Ok(visible_file(db, viewer, &p.hash).await?.map(|_| p)),
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct FileRow {
+    pub path: String,
+    pub size: i64,
+    pub status: String,
+    pub reason: String,
+}
+
+pub async fn files_of(db: &SqlitePool, photo: i64) -> sqlx::Result<Vec<FileRow>> {
+    sqlx::query_as("SELECT path, size, status, reason FROM files WHERE photo_id = ? ORDER BY id")
+        .bind(photo)
+        .fetch_all(db)
+        .await
+}

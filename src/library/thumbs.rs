@@ -1,0 +1,372 @@
+//! Thumbnails with PhotoPrism's names and boxes, made from one decode.
+//!
+//! A JPEG is decoded once at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that still covers the
+//! largest size asked for, so a 24 MP photo never exists in memory at full size. Each smaller size
+//! is then resized (SIMD, Lanczos3) from the smallest image already made that covers it. Orientation
+//! is applied to every output; an embedded ICC profile is copied into every thumbnail so browsers
+//! show the colours the camera meant (pixels are resized in the source's own encoding, as libvips
+//! does by default).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+use super::sniff::Format;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeSpec {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Square centre crop of exactly this size; otherwise fit inside the box, never upscaled.
+    pub tile: bool,
+    /// Made while indexing; the others on first request.
+    pub at_index: bool,
+}
+
+const fn tile(name: &'static str, side: u32) -> SizeSpec {
+    SizeSpec { name, width: side, height: side, tile: true, at_index: true }
+}
+
+const fn fit(name: &'static str, width: u32, height: u32, at_index: bool) -> SizeSpec {
+    SizeSpec { name, width, height, tile: false, at_index }
+}
+
+pub const SIZES: [SizeSpec; 9] = [
+    tile("tile_50", 50),
+    tile("tile_100", 100),
+    tile("tile_224", 224),
+    tile("tile_500", 500),
+    fit("fit_720", 720, 720, true),
+    fit("fit_1280", 1280, 1024, true),
+    fit("fit_1920", 1920, 1200, true),
+    fit("fit_2560", 2560, 1600, false),
+    fit("fit_4096", 4096, 4096, false),
+];
+
+pub fn size(name: &str) -> Option<SizeSpec> {
+    SIZES.iter().copied().find(|s| s.name == name)
+}
+
+pub fn index_sizes() -> Vec<SizeSpec> {
+    SIZES.iter().copied().filter(|s| s.at_index).collect()
+}
+
+/// The output size for a picture of `w`×`h` (as displayed).
+pub fn target(spec: SizeSpec, w: u32, h: u32) -> (u32, u32) {
+    if spec.tile {
+        return (spec.width, spec.height);
+    }
+    let s = (spec.width as f64 / w as f64).min(spec.height as f64 / h as f64).min(1.0);
+    (((w as f64 * s).round() as u32).max(1), ((h as f64 * s).round() as u32).max(1))
+}
+
+/// How large the source must be (as displayed) so that no size is upscaled.
+fn needed_source(spec: SizeSpec, w: u32, h: u32) -> (u32, u32) {
+    let s = if spec.tile {
+        (spec.width as f64 / w.min(h) as f64).min(1.0)
+    } else {
+        (spec.width as f64 / w as f64).min(spec.height as f64 / h as f64).min(1.0)
+    };
+    ((w as f64 * s).ceil() as u32, (h as f64 * s).ceil() as u32)
+}
+
+/// Why a picture cannot be decoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("image is {width}×{height} = {mp:.1} megapixels, more than MAX_PIXELS allows ({max_mp:.1})")]
+    TooManyPixels { width: u32, height: u32, mp: f64, max_mp: f64 },
+    #[error("corrupt or truncated {format} file: {detail}")]
+    Corrupt { format: &'static str, detail: String },
+}
+
+/// Width and height from the header only, in stored (not displayed) orientation.
+pub fn header_size(bytes: &[u8], format: Format) -> Result<(u32, u32), DecodeError> {
+    let corrupt = |detail: String| DecodeError::Corrupt { format: format.as_str(), detail };
+    match format {
+        Format::Jpeg => {
+            let mut d = jpeg_decoder::Decoder::new(bytes);
+            d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            let info = d.info().ok_or_else(|| corrupt("no frame header".into()))?;
+            Ok((u32::from(info.width), u32::from(info.height)))
+        }
+        other => image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(other))
+            .into_dimensions()
+            .map_err(|e| corrupt(e.to_string())),
+    }
+}
+
+pub fn check_pixels(width: u32, height: u32, max_pixels: u64) -> Result<(), DecodeError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(DecodeError::TooManyPixels {
+            width,
+            height,
+            mp: pixels as f64 / 1e6,
+            max_mp: max_pixels as f64 / 1e6,
+        });
+    }
+    if pixels == 0 {
+        return Err(DecodeError::Corrupt { format: "image", detail: "zero width or height".into() });
+    }
+    Ok(())
+}
+
+fn image_format(f: Format) -> image::ImageFormat {
+    match f {
+        Format::Jpeg => image::ImageFormat::Jpeg,
+        Format::Png => image::ImageFormat::Png,
+        Format::Webp => image::ImageFormat::WebP,
+        Format::Gif => image::ImageFormat::Gif,
+    }
+}
+
+/// RGB pixels in stored orientation.
+pub struct Rgb {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes just large enough for `sizes` of a picture whose stored size is `stored` and
+/// orientation `orientation`. The caller has checked MAX_PIXELS against the header.
+pub fn decode(
+    bytes: &[u8],
+    format: Format,
+    stored: (u32, u32),
+    orientation: u8,
+    sizes: &[SizeSpec],
+) -> Result<Rgb, DecodeError> {
+    let corrupt = |detail: String| DecodeError::Corrupt { format: format.as_str(), detail };
+    match format {
+        Format::Jpeg => {
+            let (dw, dh) = displayed(stored, orientation);
+            let (mut nw, mut nh) = (1, 1);
+            for s in sizes {
+                let (w, h) = needed_source(*s, dw, dh);
+                nw = nw.max(w);
+                nh = nh.max(h);
+            }
+            let (rw, rh) = if orientation >= 5 { (nh, nw) } else { (nw, nh) };
+            // The smallest scale that covers both axes (the decoder's own rule needs only one).
+            let scaled = |len: u32, num: u32| (len * num).div_ceil(8);
+            let num =
+                [1, 2, 4, 8].into_iter().find(|&n| scaled(stored.0, n) >= rw && scaled(stored.1, n) >= rh).unwrap_or(8);
+            let mut d = jpeg_decoder::Decoder::new(bytes);
+            d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            d.scale(scaled(stored.0, num) as u16, scaled(stored.1, num) as u16).map_err(|e| corrupt(e.to_string()))?;
+            let pixels = d.decode().map_err(|e| corrupt(e.to_string()))?;
+            let info = d.info().ok_or_else(|| corrupt("no frame header".into()))?;
+            let (w, h) = (u32::from(info.width), u32::from(info.height));
+            let pixels = match info.pixel_format {
+                jpeg_decoder::PixelFormat::RGB24 => pixels,
+                jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+                jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).flat_map(|c| [c[0], c[0], c[0]]).collect(),
+                // Adobe CMYK JPEGs store inverted values.
+                jpeg_decoder::PixelFormat::CMYK32 => pixels
+                    .chunks_exact(4)
+                    .flat_map(|c| {
+                        let k = u16::from(c[3]);
+                        [c[0], c[1], c[2]].map(|v| ((u16::from(v) * k) / 255) as u8)
+                    })
+                    .collect(),
+            };
+            if pixels.len() < (w * h * 3) as usize {
+                return Err(corrupt("fewer pixels than the header announces".into()));
+            }
+            Ok(Rgb { width: w, height: h, pixels })
+        }
+        other => {
+            let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(other));
+            let mut limits = image::Limits::default();
+            limits.max_image_width = Some(stored.0);
+            limits.max_image_height = Some(stored.1);
+            reader.limits(limits);
+            let img = reader.decode().map_err(|e| corrupt(e.to_string()))?;
+            let (w, h) = (img.width(), img.height());
+            let pixels = if img.color().has_alpha() {
+                // Transparent areas become white, as on a page.
+                img.to_rgba8()
+                    .pixels()
+                    .flat_map(|p| {
+                        let a = u16::from(p.0[3]);
+                        [0, 1, 2].map(|i| ((u16::from(p.0[i]) * a + 255 * (255 - a)) / 255) as u8)
+                    })
+                    .collect()
+            } else {
+                img.to_rgb8().into_raw()
+            };
+            Ok(Rgb { width: w, height: h, pixels })
+        }
+    }
+}
+
+pub fn displayed((w, h): (u32, u32), orientation: u8) -> (u32, u32) {
+    if orientation >= 5 { (h, w) } else { (w, h) }
+}
+
+/// One made thumbnail: oriented RGB pixels (kept for the placeholder) and the encoded JPEG.
+pub struct Thumb {
+    pub spec: SizeSpec,
+    pub width: u32,
+    pub height: u32,
+    pub jpeg: Vec<u8>,
+}
+
+/// Makes `sizes` from the decoded picture. Returns the thumbnails and a ThumbHash placeholder.
+pub fn render(
+    src: &Rgb,
+    orientation: u8,
+    sizes: &[SizeSpec],
+    quality: u8,
+    icc: Option<&[u8]>,
+) -> anyhow::Result<(Vec<Thumb>, Vec<u8>)> {
+    let (dw, dh) = displayed((src.width, src.height), orientation);
+    let mut order: Vec<SizeSpec> = sizes.to_vec();
+    // Largest first, so every size can come from the previous one.
+    order.sort_by_key(|s| std::cmp::Reverse(needed_source(*s, dw, dh).0 as u64 * needed_source(*s, dw, dh).1 as u64));
+    let mut resizer = Resizer::new();
+    let lanczos = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    // Images made so far, in stored orientation: (is_tile, width, height, pixels).
+    let mut made: Vec<(bool, u32, u32, Vec<u8>)> = Vec::new();
+    let mut out = Vec::new();
+    let mut smallest_fit: Option<(u32, u32, Vec<u8>)> = None;
+    for spec in order {
+        let (tw, th) = target(spec, dw, dh);
+        let (rw, rh) = if orientation >= 5 && !spec.tile { (th, tw) } else { (tw, th) };
+        // The smallest earlier image that covers this one without upscaling.
+        let source = made
+            .iter()
+            .filter(|(is_tile, w, h, _)| {
+                if spec.tile {
+                    (*is_tile && *w >= rw) || (!*is_tile && (*w).min(*h) >= rw)
+                } else {
+                    !*is_tile && *w >= rw && *h >= rh
+                }
+            })
+            .min_by_key(|(_, w, h, _)| u64::from(*w) * u64::from(*h))
+            .map(|(_, w, h, p)| (*w, *h, p.as_slice()))
+            .unwrap_or((src.width, src.height, src.pixels.as_slice()));
+        let pixels = if source.0 == rw && source.1 == rh {
+            source.2[..(rw * rh * 3) as usize].to_vec()
+        } else {
+            let from = ImageRef::new(source.0, source.1, source.2, PixelType::U8x3)
+                .map_err(|e| anyhow::anyhow!("resize source: {e}"))?;
+            let mut dst = Image::new(rw, rh, PixelType::U8x3);
+            let options = if spec.tile { lanczos.fit_into_destination(Some((0.5, 0.5))) } else { lanczos };
+            resizer.resize(&from, &mut dst, &options).map_err(|e| anyhow::anyhow!("resize: {e}"))?;
+            dst.into_vec()
+        };
+        let (ow, oh, oriented) = orient(&pixels, rw, rh, orientation);
+        let jpeg = encode(&oriented, ow, oh, quality, icc)?;
+        if !spec.tile && smallest_fit.as_ref().is_none_or(|(w, h, _)| ow * oh < w * h) {
+            smallest_fit = Some((ow, oh, oriented));
+        }
+        made.push((spec.tile, rw, rh, pixels));
+        out.push(Thumb { spec, width: ow, height: oh, jpeg });
+    }
+    let placeholder = match smallest_fit {
+        Some((w, h, px)) => placeholder(&px, w, h)?,
+        None => {
+            let (w, h, px) = orient(&src.pixels, src.width, src.height, orientation);
+            placeholder(&px, w, h)?
+        }
+    };
+    Ok((out, placeholder))
+}
+
+/// A ThumbHash (needs at most 100×100 pixels).
+fn placeholder(rgb: &[u8], w: u32, h: u32) -> anyhow::Result<Vec<u8>> {
+    let s = (100.0 / w as f64).min(100.0 / h as f64).min(1.0);
+    let (pw, ph) = (((w as f64 * s).round() as u32).max(1), ((h as f64 * s).round() as u32).max(1));
+    let from = ImageRef::new(w, h, rgb, PixelType::U8x3).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut dst = Image::new(pw, ph, PixelType::U8x3);
+    Resizer::new()
+        .resize(&from, &mut dst, &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rgba: Vec<u8> = dst.buffer().chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    Ok(thumbhash::rgba_to_thumb_hash(pw as usize, ph as usize, &rgba))
+}
+
+fn encode(rgb: &[u8], w: u32, h: u32, quality: u8, icc: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity((w * h / 4) as usize + 1024);
+    let mut enc = jpeg_encoder::Encoder::new(&mut buf, quality);
+    if let Some(profile) = icc.filter(|p| !p.is_empty()) {
+        enc.add_icc_profile(profile)?;
+    }
+    enc.encode(rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)?;
+    Ok(buf)
+}
+
+/// Applies an EXIF orientation (1–8) to RGB pixels; returns the new width, height and pixels.
+pub fn orient(px: &[u8], w: u32, h: u32, orientation: u8) -> (u32, u32, Vec<u8>) {
+    let (w, h) = (w as usize, h as usize);
+    if orientation <= 1 || orientation > 8 {
+        return (w as u32, h as u32, px[..w * h * 3].to_vec());
+    }
+    let (nw, nh) = if orientation >= 5 { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            // Where the stored pixel (x, y) lands in the displayed picture.
+            let (nx, ny) = match orientation {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (h - 1 - y, x),
+                7 => (h - 1 - y, w - 1 - x),
+                _ => (y, w - 1 - x),
+            };
+            let s = (y * w + x) * 3;
+            let d = (ny * nw + nx) * 3;
+            out[d..d + 3].copy_from_slice(&px[s..s + 3]);
+        }
+    }
+    (nw as u32, nh as u32, out)
+}
+
+/// `STORAGE_PATH/cache/thumbnails/ab/cd/<hash>_<size>.jpg`
+pub fn cache_path(cache: &Path, hash: &str, size: &str) -> PathBuf {
+    let (a, b) = (hash.get(0..2).unwrap_or("00"), hash.get(2..4).unwrap_or("00"));
+    cache.join("thumbnails").join(a).join(b).join(format!("{hash}_{size}.jpg"))
+}
+
+/// Writes a temporary file next to `path`, flushes it to disk and renames it into place, so a
+/// reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent folder"))?;
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_data()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orientation_six_rotates_clockwise() {
+        // 2×1: red, green. Stored landscape; orientation 6 shows it rotated 90° clockwise:
+        // 1×2 with red on top.
+        let px = [255, 0, 0, 0, 255, 0];
+        let (w, h, out) = orient(&px, 2, 1, 6);
+        assert_eq!((w, h), (1, 2));
+        assert_eq!(&out[..3], &[255, 0, 0]);
+        let (_, _, out8) = orient(&px, 2, 1, 8);
+        assert_eq!(&out8[..3], &[0, 255, 0]);
+    }
+
+    #[test]
+    fn fits_never_upscale_and_tiles_are_exact() {
+        assert_eq!(target(size("fit_720").unwrap(), 4000, 3000), (720, 540));
+        assert_eq!(target(size("fit_1920").unwrap(), 4000, 3000), (1600, 1200));
+        assert_eq!(target(size("fit_1920").unwrap(), 640, 480), (640, 480));
+        assert_eq!(target(size("tile_224").unwrap(), 640, 480), (224, 224));
+    }
+}

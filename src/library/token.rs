@@ -1,0 +1,106 @@
+//! Media URL tokens: an HMAC over (viewer, expiry) so `<img>` tags work without a session lookup
+//! and a proxy may cache. The key lives in `STORAGE_PATH/media.key` and survives restarts, so
+//! URLs handed out stay valid until they expire.
+
+use std::path::Path;
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Tokens are valid for at least one and at most two days; within a day every URL is the same,
+/// so browsers and proxies can cache it.
+pub const BUCKET_SECS: i64 = 86_400;
+
+#[derive(Clone)]
+pub struct TokenKey([u8; 32]);
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(***)")
+    }
+}
+
+/// Who a token lets see: a user (later also a share link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    User(i64),
+}
+
+impl TokenKey {
+    /// Reads the key, creating it (owner-readable only) on first start.
+    pub fn load_or_create(storage: &Path) -> anyhow::Result<TokenKey> {
+        let path = storage.join("media.key");
+        if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.len() == 32 {
+                let mut k = [0u8; 32];
+                k.copy_from_slice(&bytes);
+                return Ok(TokenKey(k));
+            }
+            anyhow::bail!(
+                "{} is damaged (it must hold 32 bytes): delete it and restart; old media links stop working",
+                path.display()
+            );
+        }
+        let mut k = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut k);
+        std::fs::create_dir_all(storage)?;
+        super::thumbs::write_atomic(&path, &k)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(TokenKey(k))
+    }
+
+    fn mac(&self, subject: &str, expires: i64) -> String {
+        let mut m = HmacSha256::new_from_slice(&self.0).expect("any key length");
+        m.update(format!("media-v1:{subject}:{expires}").as_bytes());
+        let tag = m.finalize().into_bytes();
+        tag[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A token for `viewer` valid until the end of tomorrow's day bucket.
+    pub fn issue(&self, viewer: Viewer, now: i64) -> String {
+        let expires = (now / BUCKET_SECS + 2) * BUCKET_SECS;
+        self.issue_until(viewer, expires)
+    }
+
+    pub fn issue_until(&self, viewer: Viewer, expires: i64) -> String {
+        let Viewer::User(id) = viewer;
+        let subject = format!("u{id}");
+        format!("{subject}-{expires}-{}", self.mac(&subject, expires))
+    }
+
+    /// The viewer and expiry of a valid, unexpired token.
+    pub fn verify(&self, token: &str, now: i64) -> Option<(Viewer, i64)> {
+        let mut parts = token.splitn(3, '-');
+        let (subject, expires, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        let expires: i64 = expires.parse().ok()?;
+        let expected = self.mac(subject, expires);
+        use subtle::ConstantTimeEq;
+        if !bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) || expires <= now {
+            return None;
+        }
+        let id: i64 = subject.strip_prefix('u')?.parse().ok()?;
+        Some((Viewer::User(id), expires))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_until_they_expire() {
+        let k = TokenKey([7; 32]);
+        let t = k.issue_until(Viewer::User(3), 1000);
+        assert_eq!(k.verify(&t, 999), Some((Viewer::User(3), 1000)));
+        assert_eq!(k.verify(&t, 1000), None);
+        assert_eq!(k.verify(&t.replace("u3", "u4"), 10), None);
+        assert_eq!(TokenKey([8; 32]).verify(&t, 10), None);
+    }
+}

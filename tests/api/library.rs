@@ -1,0 +1,298 @@
+//! Indexing the originals through the server: metadata, owners, skipped files, moves, copies.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use shoebox::library::synth::{self, Spec};
+
+use crate::helpers::{TestApp, spawn_app};
+
+pub fn write_original(app: &TestApp, rel: &str, bytes: &[u8]) {
+    let path = app.originals_path().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+pub fn camera_jpeg(seed: u64) -> Vec<u8> {
+    synth::jpeg(&Spec {
+        width: 800,
+        height: 600,
+        taken: Some("2023:07:14 18:30:05".into()),
+        offset: Some("+02:00".into()),
+        gps: Some((47.3769, -8.5417, 408.0)),
+        seed,
+        ..Default::default()
+    })
+}
+
+/// Runs an index through the API (waiting out one already running, e.g. the one at startup)
+/// and returns its summary.
+pub async fn run_index(app: &TestApp, csrf: &str) -> Value {
+    for _ in 0..600 {
+        let r = app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", csrf).send().await.unwrap();
+        match r.status().as_u16() {
+            202 => return wait_for_index(app).await,
+            409 => tokio::time::sleep(Duration::from_millis(50)).await,
+            s => panic!("POST /api/v1/index answered {s}"),
+        }
+    }
+    panic!("an index kept running");
+}
+
+async fn wait_for_index(app: &TestApp) -> Value {
+    for _ in 0..1200 {
+        let v: Value = app.get("/api/v1/index").await.json().await.unwrap();
+        if v["running"] == false && v["last"]["event"] == "finished" {
+            return v["last"]["summary"].clone();
+        }
+        assert_ne!(v["last"]["event"], "failed", "index failed: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the index did not finish");
+}
+
+pub async fn photos(app: &TestApp) -> Vec<Value> {
+    let r = app.get("/api/v1/photos").await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    v["photos"].as_array().unwrap().clone()
+}
+
+pub async fn file_rows(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT path, status, reason FROM files ORDER BY path").fetch_all(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn indexing_reads_the_exif_date_with_its_offset_camera_and_gps() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "trips/lake.jpg", &camera_jpeg(1));
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!(summary["new_photos"], 1, "{summary}");
+    let list = photos(&app).await;
+    assert_eq!(list.len(), 1);
+    let p = &list[0];
+    assert_eq!(p["taken_local"], "2023-07-14T18:30:05");
+    assert_eq!(p["taken_offset"], "+02:00");
+    assert_eq!(p["taken_source"], "exif_original");
+    // 18:30:05 at +02:00 is 16:30:05 UTC.
+    assert_eq!(p["taken_at"], 1_689_352_205);
+    assert!((p["latitude"].as_f64().unwrap() - 47.3769).abs() < 1e-4, "{p}");
+    assert!((p["longitude"].as_f64().unwrap() + 8.5417).abs() < 1e-4, "{p}");
+    assert!((p["altitude"].as_f64().unwrap() - 408.0).abs() < 0.2, "{p}");
+    assert_eq!(p["camera_make"], "Shoebox");
+    assert_eq!(p["camera_model"], "Synthetic One");
+    assert_eq!(p["exposure_time"], "1/250");
+    assert_eq!(p["iso"], 200);
+    assert_eq!((p["width"].as_i64(), p["height"].as_i64()), (Some(800), Some(600)));
+    assert!(p["placeholder"].as_str().is_some_and(|s| s.len() > 10), "a ThumbHash placeholder: {p}");
+}
+
+#[tokio::test]
+async fn without_exif_the_date_comes_from_the_file_name_and_the_source_is_recorded() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "IMG_20190203_101112.png", &synth::png(64, 48, 3));
+    run_index(&app, &csrf).await;
+    let p = &photos(&app).await[0];
+    assert_eq!(p["taken_local"], "2019-02-03T10:11:12");
+    assert_eq!(p["taken_source"], "file_name");
+    assert_eq!(p["taken_offset"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_corrupt_file_and_a_non_image_are_skipped_with_their_reasons_and_the_rest_is_indexed() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let good = camera_jpeg(2);
+    write_original(&app, "a/good.jpg", &good);
+    write_original(&app, "a/truncated.jpg", &good[..good.len() / 3]);
+    write_original(&app, "a/notes.jpg", b"shopping list: milk, eggs");
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!((summary["new_photos"].as_u64(), summary["skipped"].as_u64()), (Some(1), Some(2)), "{summary}");
+    let rows = file_rows(&app).await;
+    assert_eq!(rows[0].0, "a/good.jpg");
+    assert_eq!(rows[0].1, "indexed");
+    assert_eq!(rows[1].0, "a/notes.jpg");
+    assert_eq!(rows[1].1, "skipped");
+    assert!(rows[1].2.contains("not an image"), "{:?}", rows[1]);
+    assert_eq!(rows[2].0, "a/truncated.jpg");
+    assert_eq!(rows[2].1, "skipped");
+    assert!(rows[2].2.contains("corrupt"), "{:?}", rows[2]);
+    assert_eq!(photos(&app).await.len(), 1);
+}
+
+/// A small JPEG whose frame header claims 60000×60000 pixels.
+pub fn jpeg_bomb() -> Vec<u8> {
+    let mut bytes = synth::jpeg(&Spec { width: 64, height: 48, ..Default::default() });
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline frame header");
+    // FFC0, length (2), precision (1), height (2), width (2).
+    bytes[sof + 5..sof + 7].copy_from_slice(&60000u16.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&60000u16.to_be_bytes());
+    bytes
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_is_refused_from_its_header_before_decoding() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "bomb.jpg", &jpeg_bomb());
+    run_index(&app, &csrf).await;
+    let rows = file_rows(&app).await;
+    assert_eq!(rows[0].1, "skipped");
+    // Decoding would have failed as corrupt (the data is for 64×48); the header check came first.
+    assert!(rows[0].2.contains("60000×60000") && rows[0].2.contains("MAX_PIXELS"), "{:?}", rows[0]);
+    let cache = app.storage.path().join("cache/thumbnails");
+    assert!(!cache.exists() || walk_count(&cache) == 0, "no thumbnail was made");
+}
+
+fn walk_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_moved_file_keeps_its_photo_and_a_deleted_one_is_marked_missing_not_deleted() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "old/place.jpg", &camera_jpeg(3));
+    run_index(&app, &csrf).await;
+    let id = photos(&app).await[0]["id"].clone();
+
+    std::fs::create_dir_all(app.originals_path().join("new")).unwrap();
+    std::fs::rename(app.originals_path().join("old/place.jpg"), app.originals_path().join("new/renamed.jpg")).unwrap();
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!((summary["new_photos"].as_u64(), summary["missing"].as_u64()), (Some(0), Some(1)), "{summary}");
+    let list = photos(&app).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], id, "same photo after the move");
+    let rows = file_rows(&app).await;
+    assert_eq!(
+        rows,
+        vec![
+            ("new/renamed.jpg".to_string(), "indexed".to_string(), String::new()),
+            ("old/place.jpg".to_string(), "missing".to_string(), String::new()),
+        ]
+    );
+
+    std::fs::remove_file(app.originals_path().join("new/renamed.jpg")).unwrap();
+    run_index(&app, &csrf).await;
+    assert!(photos(&app).await.is_empty(), "a photo without files is not listed");
+    let (count, missing): (i64, bool) =
+        sqlx::query_as("SELECT COUNT(*), MAX(missing) FROM photos").fetch_one(&app.db).await.unwrap();
+    assert_eq!((count, missing), (1, true), "the photo row is kept, marked missing");
+
+    // It comes back, with its identity, when the file does.
+    write_original(&app, "back/again.jpg", &camera_jpeg(3));
+    run_index(&app, &csrf).await;
+    assert_eq!(photos(&app).await[0]["id"], id);
+}
+
+#[tokio::test]
+async fn identical_files_are_one_photo_with_several_files_and_unchanged_files_are_not_reread() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "one.jpg", &camera_jpeg(4));
+    write_original(&app, "copy/one.jpg", &camera_jpeg(4));
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!((summary["new_photos"].as_u64(), summary["existing_photos"].as_u64()), (Some(1), Some(1)), "{summary}");
+    let list = photos(&app).await;
+    assert_eq!(list.len(), 1);
+    let detail: Value = app.get(&format!("/api/v1/photos/{}", list[0]["id"])).await.json().await.unwrap();
+    assert_eq!(detail["files"].as_array().unwrap().len(), 2, "{detail}");
+
+    let again = run_index(&app, &csrf).await;
+    assert_eq!((again["unchanged"].as_u64(), again["new_photos"].as_u64()), (Some(2), Some(0)), "{again}");
+}
+
+#[tokio::test]
+async fn files_in_a_users_folder_belong_to_that_user_and_others_to_the_administrator() {
+    let app = spawn_app().await;
+    app.add_user("bob", "bob password 1", "user").await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "bob/2020/mine.jpg", &camera_jpeg(5));
+    write_original(&app, "family/shared.jpg", &camera_jpeg(6));
+    run_index(&app, &csrf).await;
+    let admin_list = photos(&app).await;
+    assert_eq!(admin_list.len(), 1);
+
+    let bob = crate::helpers::client();
+    let r = bob
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": "bob", "password": "bob password 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = bob.get(app.url("/api/v1/photos")).send().await.unwrap().json().await.unwrap();
+    let bobs = v["photos"].as_array().unwrap();
+    assert_eq!(bobs.len(), 1);
+    assert_ne!(bobs[0]["id"], admin_list[0]["id"]);
+    // Bob cannot start an index.
+    let csrf_bob: Value = bob.get(app.url("/api/v1/session")).send().await.unwrap().json().await.unwrap();
+    let r = bob
+        .post(app.url("/api/v1/index"))
+        .header("X-CSRF-Token", csrf_bob["csrf_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn index_progress_is_streamed_as_server_sent_events() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "a.jpg", &camera_jpeg(7));
+    run_index(&app, &csrf).await;
+    // The stream opens with the latest event: the summary of the run that just finished.
+    let mut r = app.get("/api/v1/index/events").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let chunk = tokio::time::timeout(Duration::from_secs(10), r.chunk()).await.unwrap().unwrap().unwrap();
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("event: finished") && text.contains("\"new_photos\""), "{text}");
+}
+
+#[tokio::test]
+async fn the_photo_page_query_walks_its_index_without_sorting() {
+    let app = spawn_app().await;
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", shoebox::library::store::list_sql()))
+            .bind(1)
+            .bind(i64::MAX)
+            .bind(i64::MAX)
+            .bind(100)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let text: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+    assert!(text.iter().any(|d| d.contains("USING INDEX photos_owner_taken")), "{text:?}");
+    assert!(!text.iter().any(|d| d.contains("TEMP B-TREE")), "no sort step: {text:?}");
+}
+
+#[tokio::test]
+async fn photo_pages_follow_each_other_newest_first() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    for day in 1..=5u64 {
+        let spec = Spec { taken: Some(format!("2022:01:0{day} 12:00:00")), seed: day, ..Default::default() };
+        write_original(&app, &format!("d{day}.jpg"), &synth::jpeg(&spec));
+    }
+    run_index(&app, &csrf).await;
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let v: Value = app.get(&format!("/api/v1/photos?limit=2&after={after}")).await.json().await.unwrap();
+        for p in v["photos"].as_array().unwrap() {
+            seen.push(p["taken_local"].as_str().unwrap()[..10].to_string());
+        }
+        match v["next"].as_str() {
+            Some(n) => after = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["2022-01-05", "2022-01-04", "2022-01-03", "2022-01-02", "2022-01-01"]);
+}

@@ -1,0 +1,176 @@
+//! `POST /api/v1/upload`: placement, duplicates, refusals, interruptions, CSRF.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use serde_json::Value;
+use shoebox::library::synth::{self, Spec};
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::library::{camera_jpeg, jpeg_bomb, photos};
+
+pub async fn upload(app: &TestApp, csrf: &str, files: &[(&str, Vec<u8>)]) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in files {
+        form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+    }
+    app.client.post(app.url("/api/v1/upload")).header("X-CSRF-Token", csrf).multipart(form).send().await.unwrap()
+}
+
+fn originals_files(app: &TestApp) -> Vec<String> {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), root, out);
+            } else {
+                out.push(e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&app.originals_path(), &app.originals_path(), &mut out);
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn an_upload_becomes_a_photo_in_the_users_dated_folder_and_a_duplicate_returns_the_existing_one() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let r = upload(&app, &csrf, &[("Lake.JPG", camera_jpeg(21))]).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let first = &v["files"][0];
+    assert_eq!(first["result"], "new", "{v}");
+    assert_eq!(first["path"], "admin/2023/07/Lake.JPG");
+    let id = first["photo_id"].clone();
+    assert_eq!(photos(&app).await[0]["id"], id);
+    assert_eq!(originals_files(&app), vec!["admin/2023/07/Lake.JPG"]);
+
+    let r = upload(&app, &csrf, &[("again.jpg", camera_jpeg(21))]).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["files"][0]["result"], "existing");
+    assert_eq!(v["files"][0]["photo_id"], id);
+    assert_eq!(originals_files(&app), vec!["admin/2023/07/Lake.JPG"], "nothing stored for a duplicate");
+}
+
+#[tokio::test]
+async fn a_name_clash_gets_a_suffix_and_nothing_is_overwritten_and_the_content_decides_the_extension() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let r = upload(
+        &app,
+        &csrf,
+        &[("x.jpg", camera_jpeg(22)), ("x.jpg", camera_jpeg(23)), ("../../etc/x.txt", camera_jpeg(24))],
+    )
+    .await;
+    let v: Value = r.json().await.unwrap();
+    let paths: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(&paths[..2], &["admin/2023/07/x.jpg", "admin/2023/07/x (2).jpg"]);
+    assert_eq!(paths[2], "admin/2023/07/x (3).jpg", "{v}");
+    assert_eq!(std::fs::read(app.originals_path().join("admin/2023/07/x.jpg")).unwrap(), camera_jpeg(22));
+    assert_eq!(std::fs::read(app.originals_path().join("admin/2023/07/x (2).jpg")).unwrap(), camera_jpeg(23));
+}
+
+#[tokio::test]
+async fn refused_uploads_say_why_with_415_413_and_422() {
+    let app = spawn_app_with(&[("UPLOAD_LIMIT", "200KB")]).await;
+    let csrf = app.sign_in_admin().await;
+    let r = upload(&app, &csrf, &[("notes.jpg", b"not a picture at all".to_vec())]).await;
+    assert_eq!(r.status(), 415);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["files"][0]["result"], "refused");
+    assert!(v["files"][0]["reason"].as_str().unwrap().contains("not an image"));
+
+    let big = synth::jpeg(&Spec { width: 2000, height: 1500, quality: 100, ..Default::default() });
+    assert!(big.len() > 200 * 1024);
+    let r = upload(&app, &csrf, &[("big.jpg", big)]).await;
+    assert_eq!(r.status(), 413);
+
+    let good = camera_jpeg(25);
+    let r = upload(&app, &csrf, &[("cut.jpg", good[..good.len() / 2].to_vec())]).await;
+    assert_eq!(r.status(), 422);
+    let r = upload(&app, &csrf, &[("bomb.jpg", jpeg_bomb())]).await;
+    assert_eq!(r.status(), 413);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["files"][0]["reason"].as_str().unwrap().contains("MAX_PIXELS"), "{v}");
+
+    // One bad file does not spoil the others.
+    let r = upload(&app, &csrf, &[("fine.jpg", good.clone()), ("notes.txt", b"hello".to_vec())]).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["files"][0]["result"].as_str(), v["files"][1]["result"].as_str()), (Some("new"), Some("refused")));
+    assert_eq!(originals_files(&app), vec!["admin/2023/07/fine.jpg"]);
+}
+
+#[tokio::test]
+async fn an_interrupted_upload_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let boundary = "shoeboxboundary";
+    let first = camera_jpeg(26);
+    let second = camera_jpeg(27);
+    let mut head = Vec::new();
+    head.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"complete.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    head.extend_from_slice(&first);
+    head.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"cut.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    head.extend_from_slice(&second[..second.len() / 2]);
+    // The body is fed by hand: the first file and half of the second, then the connection breaks.
+    let (feed, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let request = app
+        .client
+        .post(app.url("/api/v1/upload"))
+        .header("X-CSRF-Token", &csrf)
+        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .body(reqwest::Body::wrap_stream(stream))
+        .send();
+    let sent = tokio::spawn(request);
+    feed.send(Ok(Bytes::from(head))).await.unwrap();
+    // Wait until the server stored the first file and is receiving the second into staging.
+    let staging = app.originals_path().join(".shoebox-upload");
+    let mut receiving = false;
+    for _ in 0..400 {
+        let staged = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files").fetch_one(&app.db).await.unwrap();
+        if staged == 1 && rows == 1 {
+            receiving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(receiving, "the server never got to the second file: {:?}", originals_files(&app));
+    feed.send(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cable pulled"))).await.unwrap();
+    if let Ok(r) = sent.await.unwrap() {
+        assert_ne!(r.status(), 200);
+    }
+    // The complete first file is kept; the cut one leaves no file, no staging file and no row.
+    let mut settled = false;
+    for _ in 0..200 {
+        let staged = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
+        if staged == 0 {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(settled, "left behind: {:?}", originals_files(&app));
+    assert_eq!(originals_files(&app), vec!["admin/2023/07/complete.jpg"]);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files").fetch_one(&app.db).await.unwrap();
+    assert_eq!(rows, 1);
+}
+
+#[tokio::test]
+async fn uploading_needs_sign_in_and_the_csrf_token() {
+    let app = spawn_app().await;
+    let form = || {
+        reqwest::multipart::Form::new().part("f", reqwest::multipart::Part::bytes(camera_jpeg(28)).file_name("a.jpg"))
+    };
+    let r = app.client.post(app.url("/api/v1/upload")).multipart(form()).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    app.sign_in_admin().await;
+    let r = app.client.post(app.url("/api/v1/upload")).multipart(form()).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(photos(&app).await.is_empty());
+}
