@@ -236,13 +236,7 @@ pub async fn list_photos(
     limit: i64,
 ) -> sqlx::Result<Vec<PhotoRow>> {
     let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
-    sqlx::query_as(&list_sql())
-    .bind(owner)
-    .bind(t)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    sqlx::query_as(&list_sql()).bind(owner).bind(t).bind(id).bind(limit).fetch_all(db).await
 }
 
 /// A photo `viewer` may see, by id.
