@@ -72,6 +72,7 @@ pub(crate) fn page_json(state: &AppState, viewer: i64, page: &catalog::Page) -> 
 #[derive(Deserialize, Default)]
 pub(crate) struct ListQuery {
     scope: Option<String>,
+    album: Option<String>,
     q: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -98,6 +99,12 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 
 impl ListQuery {
     pub(crate) fn scope(&self) -> AppResult<Scope> {
+        if let Some(album) = non_empty(&self.album) {
+            return album
+                .parse::<i64>()
+                .map(Scope::Album)
+                .map_err(|_| AppError::BadRequest(format!("album={album}: use an album id from /api/v1/albums")));
+        }
         let name = non_empty(&self.scope).unwrap_or("timeline");
         Scope::parse(name)
             .ok_or_else(|| AppError::BadRequest(format!("scope={name}: use timeline, archive, trash or favorites")))

@@ -104,6 +104,16 @@ async fn an_album_shows_its_photos_newest_first_and_its_cover_must_be_a_member()
     let next = v["next"].as_str().unwrap().to_string();
     assert_eq!(album_photos(&p.alice, album, &format!("limit=2&after={next}")).await, vec![a]);
 
+    assert_eq!(
+        p.alice.get(&format!("/api/v1/photos?album={album}")).await["photos"].as_array().unwrap().len(),
+        3,
+        "album= on the photo list is the same list"
+    );
+    let v = p.alice.get(&format!("/api/v1/photos/{b}/neighbours?album={album}")).await;
+    assert_eq!((v["prev"].as_i64(), v["next"].as_i64()), (Some(c), Some(a)));
+    let r = p.bob.send(Method::GET, &format!("/api/v1/photos?album={album}"), None).await;
+    assert_eq!(r.status(), 404, "another user's album");
+
     let v = p.alice.get(&format!("/api/v1/albums/{album}")).await;
     let c_hash = p.alice.get(&format!("/api/v1/photos/{c}")).await["hash"].clone();
     assert_eq!((&v["cover_photo_id"], &v["cover_hash"]), (&Value::Null, &c_hash), "newest photo by default");

@@ -441,3 +441,39 @@ async fn the_existing_photo_list_answer_keeps_its_shape() {
     assert_eq!((photo["favorite"].as_bool(), &photo["archived_at"]), (Some(false), &Value::Null));
     assert_eq!(v["next"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_granted_folder_lets_another_user_see_its_photos_but_never_change_them() {
+    let p = party().await;
+    write_original(&p.app, "alice/shared/x.jpg", &photo("2023:02:02 10:00:00", 1));
+    run_index(&p.app, &p.admin.csrf).await;
+    let id = list(&p.alice, "").await[0];
+    sqlx::query(
+        "INSERT INTO folder_grants (folder, user_id, created_at) SELECT 'alice/shared', id, 0 FROM users \
+         WHERE username = 'bob'",
+    )
+    .execute(&p.app.db)
+    .await
+    .unwrap();
+    let v = p.bob.get(&format!("/api/v1/photos/{id}")).await;
+    assert_eq!(v["id"], id);
+    assert!(v.get("files").is_none(), "where alice keeps it is hers to know");
+    for (method, path, body) in actions(id) {
+        let r = p.bob.send(method.clone(), &path, body).await;
+        assert_eq!(r.status(), 404, "bob: {method} {path}");
+    }
+    assert!(list(&p.bob, "").await.is_empty(), "a grant does not fill bob's own timeline");
+    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    let r = p.bob.send(Method::GET, &format!("/api/v1/photos/{id}"), None).await;
+    assert_eq!(r.status(), 404, "a photo in its owner's trash is gone for everyone else");
+}
+
+#[tokio::test]
+async fn uploading_a_picture_that_is_in_the_trash_takes_it_out_again() {
+    let p = party().await;
+    let id = p.alice.upload(&[("a.jpg", photo("2023:02:02 10:00:00", 1))]).await[0];
+    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    assert!(list(&p.alice, "").await.is_empty());
+    assert_eq!(p.alice.upload(&[("again.jpg", photo("2023:02:02 10:00:00", 1))]).await, vec![id]);
+    assert_eq!(list(&p.alice, "").await, vec![id]);
+}
