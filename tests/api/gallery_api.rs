@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use shoebox::library::catalog::{self, Disk, Filter, Scope};
 use shoebox::library::synth::{self, Spec};
 
-use crate::helpers::{TestApp, client, spawn_app};
+use crate::helpers::{TestApp, client, spawn_app, spawn_app_with};
 use crate::library::{run_index, write_original};
 use crate::upload::upload;
 
@@ -476,4 +476,45 @@ async fn uploading_a_picture_that_is_in_the_trash_takes_it_out_again() {
     assert!(list(&p.alice, "").await.is_empty());
     assert_eq!(p.alice.upload(&[("again.jpg", photo("2023:02:02 10:00:00", 1))]).await, vec![id]);
     assert_eq!(list(&p.alice, "").await, vec![id]);
+}
+
+#[tokio::test]
+async fn the_server_purges_expired_trash_by_itself_and_trash_days_0_keeps_it() {
+    let app = spawn_app_with(&[("TRASH_DAYS", "0")]).await;
+    app.add_user("alice", PASSWORD, "user").await;
+    let alice = person(&app, "alice").await;
+    let ids = alice
+        .upload(&[("old.jpg", photo("2023:05:05 10:00:00", 1)), ("new.jpg", photo("2023:05:06 10:00:00", 2))])
+        .await;
+    for id in &ids {
+        alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    }
+    let long_ago = shoebox::db::now() - 400 * 86_400;
+    sqlx::query("UPDATE photos SET trashed_at = ? WHERE id = ?")
+        .bind(long_ago)
+        .bind(ids[0])
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(alice.get("/api/v1/trash").await["trash_days"], 0);
+
+    // TRASH_DAYS=0: a restart (the purge runs at start, then hourly) keeps everything.
+    let app = app.restart().await;
+    let alice = person(&app, "alice").await;
+    assert_eq!(ids_of(&alice.get("/api/v1/trash").await), vec![ids[1], ids[0]]);
+
+    // With TRASH_DAYS=30 the start purges the old one, and only that one.
+    let app = app.restart_with(&[("TRASH_DAYS", "30")]).await;
+    let alice = person(&app, "alice").await;
+    let mut left = Vec::new();
+    for _ in 0..400 {
+        left = ids_of(&alice.get("/api/v1/trash").await);
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(left, vec![ids[1]]);
+    assert!(!exists(&app, "alice/2023/05/old.jpg"));
+    assert!(exists(&app, "alice/2023/05/new.jpg"));
 }
