@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/photos/{id}/archive", post(archive_one).delete(unarchive_one))
         .route("/api/v1/trash", get(trash_list).delete(empty_trash))
         .route("/api/v1/cameras", get(cameras))
+        .route("/api/v1/months", get(months))
 }
 
 /// A JSON body, or a 400 that says what was wrong with it.
@@ -337,6 +338,15 @@ async fn empty_trash(State(state): State<AppState>, current: CurrentUser) -> App
 
 async fn cameras(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "cameras": catalog::cameras(&state.db, current.user.id).await? })))
+}
+
+/// Photos per month of a scope (`scope=`, or `album=`), newest month first.
+async fn months(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(json!({ "months": catalog::months(&state.db, current.user.id, q.scope()?).await? })))
 }
 
 #[derive(Deserialize)]

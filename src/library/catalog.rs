@@ -345,6 +345,38 @@ pub async fn cameras(db: &SqlitePool, viewer: i64) -> Result<Vec<Camera>> {
         .collect())
 }
 
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Month {
+    /// `YYYY-MM` of the local date taken.
+    pub month: String,
+    pub photos: i64,
+}
+
+/// How many photos of `scope` were taken in each month, newest month first (for month headings,
+/// a date scrubber and the year/month filters).
+pub async fn months(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<Vec<Month>> {
+    let (from, args) = match scope {
+        Scope::Album(album) => {
+            own_album(db, viewer, album).await?;
+            (
+                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND p.owner_id = ?",
+                vec![album, viewer],
+            )
+        }
+        _ => ("photos p WHERE p.owner_id = ?", vec![viewer]),
+    };
+    let sql = format!(
+        "SELECT substr(p.taken_local, 1, 7) AS month, count(*) AS photos FROM {from} AND {} \
+         GROUP BY month ORDER BY month DESC",
+        scope.terms()
+    );
+    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+    for a in args {
+        q = q.bind(a);
+    }
+    Ok(q.fetch_all(db).await?.into_iter().map(|(month, photos)| Month { month, photos }).collect())
+}
+
 fn unique(ids: &[i64]) -> Result<Vec<i64>> {
     if ids.is_empty() {
         return Err(CatalogError::Invalid("no photo ids given: send a list of photo ids".into()));

@@ -256,6 +256,22 @@ async fn filters_find_photos_by_text_date_year_month_camera_favourite_and_locati
     let names: Vec<&str> = cameras["cameras"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["Canon EOS R5", "Fujifilm X-T4", "Apple iPhone 15"], "{cameras}");
     assert!(list(&p.bob, "q=beach").await.is_empty());
+    let months = p.alice.get("/api/v1/months").await;
+    assert_eq!(
+        months["months"],
+        json!([
+            { "month": "2024-08", "photos": 1 },
+            { "month": "2023-08", "photos": 1 },
+            { "month": "2023-01", "photos": 1 },
+            { "month": "2022-12", "photos": 1 },
+            { "month": "2022-08", "photos": 1 },
+        ])
+    );
+    assert_eq!(
+        p.alice.get("/api/v1/months?scope=favorites").await["months"],
+        json!([{ "month": "2023-01", "photos": 1 }])
+    );
+    assert_eq!(p.bob.get("/api/v1/months").await["months"], json!([]));
 
     let mut seen = Vec::new();
     let mut after = String::new();
