@@ -4,10 +4,13 @@ mod fake_provider;
 mod helpers;
 
 mod admin;
+mod albums;
+mod api_docs;
 mod browser;
 mod cli;
 mod config;
 mod deploy;
+mod gallery_api;
 mod library;
 mod oidc;
 mod oidc_e2e;
