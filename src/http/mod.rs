@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod gallery;
 pub mod headers;
 pub mod health;
 pub mod library_api;

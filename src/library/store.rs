@@ -215,7 +215,7 @@ pub struct PhotoRow {
     pub missing: bool,
 }
 
-const PHOTO_COLUMNS: &str = "id, owner_id, hash, format, width, height, orientation, taken_at, taken_local, taken_offset, \
+pub const PHOTO_COLUMNS: &str = "id, owner_id, hash, format, width, height, orientation, taken_at, taken_local, taken_offset, \
      taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, iso, latitude, longitude, \
      altitude, title, description, placeholder, missing";
 

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod config;
 mod deploy;
+mod gallery;
 mod library;
 mod oidc;
 mod oidc_e2e;
