@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod deploy;
 mod gallery;
+mod gallery_browser;
 mod library;
 mod oidc;
 mod oidc_e2e;

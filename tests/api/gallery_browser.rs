@@ -1,0 +1,160 @@
+//! The gallery in a real browser: sign in through the real OpenID provider, upload by drag and
+//! drop, the timeline, the viewer with the arrow keys, sign out. Screenshots of every page (desktop
+//! and phone-sized) go to `target/screenshots/gallery-*.png`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::gallery::dated_jpeg;
+
+/// Drops files on the page the way a person does: a `DataTransfer` with `File`s made in the page
+/// from the bytes given, in `dragenter` and `drop` events.
+const DROP: &str = r#"
+const [files] = arguments;
+const dt = new DataTransfer();
+for (const f of files) {
+  const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+  dt.items.add(new File([bytes], f.name, { type: "image/jpeg" }));
+}
+const target = document.querySelector("main");
+target.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true }));
+target.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+target.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+"#;
+
+async fn eval(b: &Browser, script: &str) -> Value {
+    b.client.execute(script, vec![]).await.unwrap()
+}
+
+/// Polls the page until `script` returns true (the page works asynchronously: uploads, fetches).
+async fn until(b: &Browser, script: &str, what: &str) {
+    for _ in 0..400 {
+        if eval(b, script).await == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed {what}");
+}
+
+async fn press(b: &Browser, key: Key) {
+    b.client.find(Locator::Css("body")).await.unwrap().send_keys(&key.to_string()).await.unwrap();
+}
+
+async fn wait_path(b: &Browser, want: &str) {
+    for _ in 0..200 {
+        if b.path().await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.path().await, want);
+}
+
+async fn tile_ids(b: &Browser) -> Vec<i64> {
+    let v = eval(b, "return [...document.querySelectorAll('#timeline a.tile')].map(a => Number(a.dataset.id))").await;
+    v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and_signs_out_in_a_real_browser() {
+    let (_provider, app) = crate::oidc_e2e::start(&[]).await;
+    let b = Browser::start().await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.path().await, "/login");
+    b.client.find(Locator::Css("a.sso")).await.unwrap().click().await.unwrap();
+    let login = b.client.wait().for_element(Locator::Css("input[name=login]")).await.unwrap();
+    login.send_keys("alice").await.unwrap();
+    b.client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("alice-password").await.unwrap();
+    b.client.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of("main h1").await, "No photos yet");
+    b.screenshot("gallery-empty").await;
+
+    // Three photos dropped on the page upload with progress and appear without a reload.
+    let files: Vec<Value> = [("lake.jpg", "2023:07:14 18:30:05", 1), ("hill.jpg", "2023:07:15 09:00:00", 2), ("town.jpg", "2023:08:01 12:00:00", 3)]
+        .iter()
+        .map(|(name, taken, seed)| {
+            json!({ "name": name, "b64": base64::engine::general_purpose::STANDARD.encode(dated_jpeg(taken, *seed)) })
+        })
+        .collect();
+    eval(&b, "window.notReloaded = true").await;
+    b.client.execute(DROP, vec![json!(files)]).await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 3", "three tiles").await;
+    assert_eq!(eval(&b, "return window.notReloaded === true").await, json!(true), "no reload");
+    assert_eq!(b.text_of("#upload-summary").await, "Done: 3 stored or already there, 0 not stored.");
+    let messages = eval(&b, "return [...document.querySelectorAll('#upload-list .msg')].map(m => m.textContent)").await;
+    assert_eq!(messages, json!(["uploaded", "uploaded", "uploaded"]));
+    let bars =
+        eval(&b, "return [...document.querySelectorAll('#uploads progress')].every(p => p.value === p.max)").await;
+    assert_eq!(bars, json!(true), "every progress bar is full");
+    let headings = eval(&b, "return [...document.querySelectorAll('#timeline h2')].map(h => h.textContent)").await;
+    assert_eq!(headings, json!(["August 2023", "July 2023"]));
+    until(
+        &b,
+        "return [...document.querySelectorAll('#timeline img')].every(i => i.complete && i.naturalWidth > 0)",
+        "thumbnails",
+    )
+    .await;
+    b.screenshot("gallery-uploaded").await;
+
+    // Dropping one of them again says it is a duplicate.
+    b.client.execute(DROP, vec![json!([files[0].clone()])]).await.unwrap();
+    until(&b, "return document.querySelectorAll('#upload-list li').length === 4 && document.querySelector('#upload-list li:last-child .msg').textContent !== 'waiting'", "the duplicate's answer").await;
+    let last = b.text_of("#upload-list li:last-child .msg").await;
+    assert!(last.contains("duplicate"), "{last}");
+
+    // After a reload the timeline is the same, newest first, with placeholders decoded.
+    b.client.goto(&app.url("/")).await.unwrap();
+    let ids = tile_ids(&b).await;
+    assert_eq!(ids.len(), 3);
+    b.client.find(Locator::Css("button#upload-close")).await.ok();
+    b.screenshot("gallery-timeline").await;
+
+    // The viewer: open the newest, move with the arrow keys, back to the timeline.
+    b.client.find(Locator::Css(&format!("#p{} a", ids[0]))).await.unwrap().click().await.unwrap();
+    wait_path(&b, &format!("/photos/{}", ids[0])).await;
+    until(&b, "const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo").await;
+    let chosen = eval(&b, "return document.getElementById('photo').currentSrc").await;
+    assert!(chosen.as_str().unwrap().contains("/fit_"), "{chosen}");
+    b.screenshot("gallery-viewer").await;
+    press(&b, Key::Right).await;
+    wait_path(&b, &format!("/photos/{}", ids[1])).await;
+    press(&b, Key::Right).await;
+    wait_path(&b, &format!("/photos/{}", ids[2])).await;
+    press(&b, Key::Left).await;
+    wait_path(&b, &format!("/photos/{}", ids[1])).await;
+    b.client.find(Locator::Css("#info summary")).await.unwrap().click().await.unwrap();
+    assert!(b.text_of("#info").await.contains("OpenStreetMap"));
+    b.screenshot("gallery-viewer-info").await;
+    // Moving replaced the history entry: the back button returns to the timeline.
+    b.client.back().await.unwrap();
+    wait_path(&b, "/").await;
+    assert_eq!(tile_ids(&b).await, ids);
+
+    // A phone-sized window.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.screenshot("gallery-timeline-phone").await;
+    b.client.goto(&app.url(&format!("/photos/{}", ids[1]))).await.unwrap();
+    until(&b, "const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo").await;
+    b.screenshot("gallery-viewer-phone").await;
+    b.client.goto(&app.url("/account")).await.unwrap();
+    assert!(b.text_of("main").await.contains("this browser"));
+    b.screenshot("gallery-account-phone").await;
+    b.client.set_window_size(1280, 900).await.unwrap();
+
+    // Sign out: the timeline is closed.
+    b.client.goto(&app.url("/")).await.unwrap();
+    b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of(".notice").await, "You have signed out.");
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.path().await, "/login");
+    b.client.goto(&app.url(&format!("/photos/{}", ids[0]))).await.unwrap();
+    assert_eq!(b.path().await, format!("/login?next=%2Fphotos%2F{}", ids[0]));
+    b.screenshot("gallery-signed-out").await;
+    b.close().await;
+}
