@@ -95,3 +95,97 @@
     document.addEventListener("shoebox:uploaded", refresh);
   });
 })();
+
+// Select mode: "Select", then click tiles (shift-click for a range; Space or Enter with the
+// keyboard), then a bulk action. Actions go to the JSON API, then the page reloads.
+(() => {
+  document.addEventListener("DOMContentLoaded", () => {
+    const bar = document.getElementById("select-bar");
+    const timeline = document.getElementById("timeline");
+    if (!bar || !timeline) return;
+    bar.hidden = false;
+    const toggle = document.getElementById("select-toggle");
+    const count = document.getElementById("select-count");
+    const actions = bar.querySelector(".actions");
+    let on = false, last = null;
+    const tiles = () => [...timeline.querySelectorAll("a.tile")];
+    const chosen = () => tiles().filter((a) => a.classList.contains("selected"));
+    const show = () => {
+      const n = chosen().length;
+      count.textContent = on ? `${n} selected` : "";
+      actions.hidden = !on || n === 0;
+    };
+    const mark = (a, yes) => {
+      a.classList.toggle("selected", yes);
+      a.setAttribute("aria-pressed", String(yes));
+    };
+    toggle.addEventListener("click", () => {
+      on = !on;
+      toggle.setAttribute("aria-pressed", String(on));
+      toggle.textContent = on ? "Done" : "Select";
+      timeline.classList.toggle("selecting", on);
+      for (const a of tiles()) {
+        if (on) a.setAttribute("aria-pressed", "false");
+        else {
+          a.classList.remove("selected");
+          a.removeAttribute("aria-pressed");
+        }
+      }
+      last = null;
+      show();
+    });
+    const pick = (a, range) => {
+      const all = tiles();
+      if (range && last) {
+        const [i, j] = [all.indexOf(last), all.indexOf(a)].sort((x, y) => x - y);
+        for (const t of all.slice(i, j + 1)) mark(t, true);
+      } else {
+        mark(a, !a.classList.contains("selected"));
+      }
+      last = a;
+      show();
+    };
+    // Capture phase: in select mode a click selects instead of opening the photo.
+    timeline.addEventListener("click", (e) => {
+      const a = e.target.closest("a.tile");
+      if (!on || !a) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      pick(a, e.shiftKey);
+    }, true);
+    timeline.addEventListener("keydown", (e) => {
+      const a = e.target.closest("a.tile");
+      if (!on || !a || (e.key !== " " && e.key !== "Enter")) return;
+      e.preventDefault();
+      pick(a, e.shiftKey);
+    });
+    bar.addEventListener("click", async (e) => {
+      const b = e.target.closest("button[data-action]");
+      if (!b) return;
+      const ids = chosen().map((a) => Number(a.dataset.id));
+      if (!ids.length) return;
+      const action = b.dataset.action;
+      if (action === "zip") {
+        location.href = `/api/v1/photos/zip?ids=${ids.join(",")}`;
+        return;
+      }
+      if (action === "trash" && !confirm(`Move ${ids.length} photo(s) to the trash?`)) return;
+      const body = { action, ids };
+      if (action === "add_to_album" || action === "remove_from_album") {
+        body.album_id = Number(action === "add_to_album" ? document.getElementById("select-album").value : bar.dataset.album);
+      }
+      b.disabled = true;
+      const r = await fetch("/api/v1/photos/batch", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": Shoebox.csrf() },
+        body: JSON.stringify(body),
+      });
+      b.disabled = false;
+      if (r.ok) location.reload();
+      else {
+        const v = await r.json().catch(() => ({}));
+        count.textContent = `Not done: ${v.error || `HTTP ${r.status}`}`;
+      }
+    });
+  });
+})();
