@@ -7,15 +7,16 @@ document.addEventListener("DOMContentLoaded", () => {
   const bar = document.getElementById("index-progress");
   const button = form.querySelector("button");
   let source = null;
-  // After "Index now", the first event may still be the previous run's summary: wait for this run.
-  function watch(fresh) {
-    let seen = !fresh;
+  // Key order differs between the status JSON and the events: compare with sorted keys.
+  const canon = (v) =>
+    JSON.stringify(v, (k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+  // After "Index now", the first event may still be the previous run's summary (`stale`): skip it.
+  function watch(stale) {
     source?.close();
     source = new EventSource("/api/v1/index/events");
     const show = (text) => (status.textContent = text);
     source.addEventListener("started", (e) => {
       const d = JSON.parse(e.data);
-      seen = true;
       bar.hidden = false;
       bar.max = Math.max(1, d.to_analyse);
       bar.value = 0;
@@ -23,14 +24,13 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     source.addEventListener("file", (e) => {
       const d = JSON.parse(e.data);
-      seen = true;
       bar.hidden = false;
       bar.max = Math.max(1, d.to_analyse);
       bar.value = d.done;
       show(`Reading ${d.done} of ${d.to_analyse}: ${d.path}`);
     });
     source.addEventListener("finished", (e) => {
-      if (!seen) return;
+      if (stale !== null && canon(JSON.parse(e.data)) === stale) return;
       const s = JSON.parse(e.data).summary;
       bar.value = bar.max;
       show(`Finished in ${(s.millis / 1000).toFixed(1)} s: ${s.files} files, ${s.new_photos} new photos, ` +
@@ -39,7 +39,7 @@ document.addEventListener("DOMContentLoaded", () => {
       source.close();
     });
     source.addEventListener("failed", (e) => {
-      if (!seen) return;
+      if (stale !== null && canon(JSON.parse(e.data)) === stale) return;
       show(`Failed: ${JSON.parse(e.data).error}`);
       button.disabled = false;
       source.close();
@@ -48,13 +48,15 @@ document.addEventListener("DOMContentLoaded", () => {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     button.disabled = true;
+    const before = await fetch("/api/v1/index").then((r) => r.json()).catch(() => ({}));
+    const stale = before.last ? canon(before.last) : null;
     const r = await fetch("/api/v1/index", { method: "POST", headers: { "X-CSRF-Token": Shoebox.csrf() } });
-    if (r.status === 202) watch(true);
-    else if (r.status === 409) watch(false);
+    if (r.status === 202) watch(stale);
+    else if (r.status === 409) watch(null);
     else {
       status.textContent = `The index did not start (HTTP ${r.status}).`;
       button.disabled = false;
     }
   }, true);
-  if (status.dataset.running === "true") watch(false);
+  if (status.dataset.running === "true") watch(null);
 });

@@ -158,3 +158,46 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     b.screenshot("gallery-signed-out").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
+    let app = crate::helpers::spawn_app().await;
+    let b = Browser::start_with(&["--force-dark-mode"]).await;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of("main h1").await, "No photos yet");
+    let files: Vec<Value> = (1..=4)
+        .map(|i| {
+            let jpeg = dated_jpeg(&format!("2024:0{i}:10 10:00:00"), i);
+            json!({ "name": format!("p{i}.jpg"), "b64": base64::engine::general_purpose::STANDARD.encode(jpeg) })
+        })
+        .collect();
+    b.client.execute(DROP, vec![json!(files)]).await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 4", "four tiles").await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    let bg = eval(&b, "return getComputedStyle(document.documentElement).backgroundColor").await;
+    assert_eq!(bg, json!("rgb(21, 21, 20)"), "the dark palette of app.css");
+    until(
+        &b,
+        "return [...document.querySelectorAll('#timeline img')].every(i => i.complete && i.naturalWidth > 0)",
+        "thumbnails",
+    )
+    .await;
+    b.screenshot("gallery-timeline-dark").await;
+    b.client.goto(&app.url("/admin/library")).await.unwrap();
+    assert!(b.text_of("#count-photos").await == "4");
+    // Index now: the progress arrives live over server-sent events, without a reload.
+    eval(&b, "window.notReloaded = true").await;
+    b.client.find(Locator::Css("#index-form button")).await.unwrap().click().await.unwrap();
+    until(
+        &b,
+        "return document.getElementById('index-status').textContent.includes(': 4 files, 0 new photos, 4 unchanged')",
+        "the finished index",
+    )
+    .await;
+    assert_eq!(eval(&b, "return window.notReloaded === true").await, json!(true));
+    b.screenshot("gallery-admin-library-dark").await;
+    b.close().await;
+}
