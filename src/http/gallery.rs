@@ -21,7 +21,7 @@ use crate::library::store::{self, PhotoRow};
 use crate::library::{IndexOptions, Viewer};
 
 /// Photos per timeline page.
-pub const PAGE: i64 = 120;
+pub const PAGE: i64 = 80;
 
 pub fn router() -> Router<AppState> {
     Router::new()

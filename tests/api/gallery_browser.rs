@@ -199,5 +199,30 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     .await;
     assert_eq!(eval(&b, "return window.notReloaded === true").await, json!(true));
     b.screenshot("gallery-admin-library-dark").await;
+
+    // Infinite scroll: 130 more photos (newer than those uploaded), two pages.
+    assert!(shoebox::http::gallery::PAGE < 134, "two pages");
+    let admin: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    let older = crate::gallery::many_photos(&app, admin, 130).await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(tile_ids(&b).await.len() as i64, shoebox::http::gallery::PAGE);
+    eval(&b, "document.getElementById('next-page').scrollIntoView()").await;
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 134", "the second page").await;
+    let all = tile_ids(&b).await;
+    assert_eq!(&all[..130], &older[..], "newest first (the uploads are from early 2024), nothing twice");
+    let mut unique = all.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 134);
+    assert!(b.client.find(Locator::Css("#next-page")).await.is_err(), "no more pages");
+    // A photo on the appended page: the back button comes back to the page that holds it.
+    let deep = older[125];
+    b.client.find(Locator::Css(&format!("#p{deep} a"))).await.unwrap().click().await.unwrap();
+    wait_path(&b, &format!("/photos/{deep}")).await;
+    b.client.back().await.unwrap();
+    until(&b, &format!("return !!document.getElementById('p{deep}')"), "the photo's tile").await;
+    let url = b.client.current_url().await.unwrap();
+    assert_eq!(url.fragment(), Some(format!("p{deep}").as_str()), "{url}");
     b.close().await;
 }
