@@ -201,7 +201,7 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     b.screenshot("gallery-admin-library-dark").await;
 
     // Infinite scroll: 130 more photos (newer than those uploaded), two pages.
-    assert!(shoebox::http::gallery::PAGE < 134, "two pages");
+    const { assert!(shoebox::http::gallery::PAGE < 134, "two pages") };
     let admin: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
     let older = crate::gallery::many_photos(&app, admin, 130).await;
