@@ -102,11 +102,20 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     .await;
     b.screenshot("gallery-uploaded").await;
 
-    // Dropping one of them again says it is a duplicate.
-    b.client.execute(DROP, vec![json!([files[0].clone()])]).await.unwrap();
-    until(&b, "return document.querySelectorAll('#upload-list li').length === 4 && document.querySelector('#upload-list li:last-child .msg').textContent !== 'waiting'", "the duplicate's answer").await;
-    let last = b.text_of("#upload-list li:last-child .msg").await;
-    assert!(last.contains("duplicate"), "{last}");
+    // Dropping one again says it is a duplicate; a file that is no picture says why it was refused.
+    let notes =
+        json!({ "name": "notes.jpg", "b64": base64::engine::general_purpose::STANDARD.encode("just some words") });
+    b.client.execute(DROP, vec![json!([files[0].clone(), notes])]).await.unwrap();
+    until(&b, "return document.getElementById('upload-summary').textContent.startsWith('Done: 4')", "the answers")
+        .await;
+    let messages = eval(&b, "return [...document.querySelectorAll('#upload-list li')].slice(3).map(li => [li.className, li.querySelector('.msg').textContent])").await;
+    let messages = messages.as_array().unwrap();
+    assert_eq!(messages[0][0], "ok");
+    assert!(messages[0][1].as_str().unwrap().contains("duplicate"), "{messages:?}");
+    assert_eq!(messages[1][0], "failed");
+    let why = messages[1][1].as_str().unwrap();
+    assert!(!why.is_empty() && why != "refused" && why != "waiting", "a reason: {why}");
+    b.screenshot("gallery-upload-errors").await;
 
     // After a reload the timeline is the same, newest first, with placeholders decoded.
     b.client.goto(&app.url("/")).await.unwrap();
