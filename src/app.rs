@@ -109,9 +109,9 @@ impl App {
             )
             .await;
         });
-        tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         // New and changed originals are picked up in the background at every start.
         let _ = self.state.library.start_index(crate::library::IndexOptions::default());
+        tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         cleanup.abort();

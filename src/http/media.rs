@@ -57,8 +57,8 @@ async fn thumbnail(
     }
     let path = thumbs::cache_path(&settings.cache, &hash, spec.name);
     let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(_) => {
+        Ok(b) if thumbs::is_complete_jpeg(&b) => b,
+        _ => {
             // Large sizes are made on first request; any size comes back after the cache was cleared.
             let original = state.library.originals().join(&rel);
             let h = hash.clone();

@@ -88,8 +88,9 @@ fn skipped(hash: &str, e: DecodeError) -> Outcome {
 }
 
 /// Analyses a file's bytes and makes the index-time thumbnails unless the cache has them.
-pub fn analyze(bytes: &[u8], name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
-    let hash = hash(bytes);
+pub fn analyze(bytes: Vec<u8>, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
+    let hash = hash(&bytes);
+    let size = bytes.len() as u64;
     let format = match sniff(&bytes[..bytes.len().min(32)]) {
         Sniffed::Supported(f) => f,
         Sniffed::Unsupported(what) => {
@@ -107,7 +108,7 @@ pub fn analyze(bytes: &[u8], name: &str, mtime: Option<DateTime<Utc>>, settings:
             };
         }
     };
-    let head = match header(bytes, format, name, mtime) {
+    let head = match header(&bytes, format, name, mtime) {
         Ok(h) => h,
         Err(e) => return skipped(&hash, e),
     };
@@ -133,15 +134,7 @@ pub fn analyze(bytes: &[u8], name: &str, mtime: Option<DateTime<Utc>>, settings:
             }
         },
     };
-    Outcome::Photo(Box::new(Analysis {
-        hash,
-        size: bytes.len() as u64,
-        format,
-        width,
-        height,
-        meta: head.meta,
-        placeholder,
-    }))
+    Outcome::Photo(Box::new(Analysis { hash, size, format, width, height, meta: head.meta, placeholder }))
 }
 
 pub enum MakeError {
@@ -152,7 +145,7 @@ pub enum MakeError {
 /// Decodes once and writes `sizes` to the cache; returns the placeholder (also cached).
 #[allow(clippy::too_many_arguments)]
 fn make(
-    bytes: &[u8],
+    bytes: Vec<u8>,
     format: Format,
     stored: (u32, u32),
     orientation: u8,
@@ -161,15 +154,16 @@ fn make(
     hash: &str,
     icc: Option<&[u8]>,
 ) -> Result<Vec<u8>, MakeError> {
-    let rgb = thumbs::decode(bytes, format, stored, orientation, sizes).map_err(MakeError::Decode)?;
+    let rgb = thumbs::decode(&bytes, format, stored, orientation, sizes).map_err(MakeError::Decode)?;
+    // Memory is what limits parallel work: nothing is kept longer than needed.
+    drop(bytes);
     let (made, placeholder) =
-        thumbs::render(&rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
-    drop(rgb);
+        thumbs::render(rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
     for t in made {
-        thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
+        thumbs::write_cache(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
             .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing a thumbnail to the cache")))?;
     }
-    thumbs::write_atomic(&placeholder_path(&settings.cache, hash), &placeholder)
+    thumbs::write_cache(&placeholder_path(&settings.cache, hash), &placeholder)
         .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing the placeholder to the cache")))?;
     Ok(placeholder)
 }
@@ -190,8 +184,9 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
     thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels)?;
     let orientation = head.meta.orientation;
     let rgb = thumbs::decode(&bytes, format, head.stored, orientation, &[spec])?;
-    let (made, _) = thumbs::render(&rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
+    drop(bytes);
+    let (made, _) = thumbs::render(rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
     let jpeg = made.into_iter().next().map(|t| t.jpeg).ok_or_else(|| anyhow::anyhow!("no thumbnail made"))?;
-    thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
+    thumbs::write_cache(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
     Ok(jpeg)
 }

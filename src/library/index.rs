@@ -254,7 +254,7 @@ fn analyse_file(root: &Path, f: &Found, settings: &Settings) -> Result<Outcome, 
     let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
     let mtime = chrono::DateTime::from_timestamp_nanos(f.mtime_ns);
     let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
-    Ok(analyze::analyze(&bytes, name, Some(mtime), settings))
+    Ok(analyze::analyze(bytes, name, Some(mtime), settings))
 }
 
 pub fn now_ns() -> i64 {

@@ -216,8 +216,9 @@ pub struct Thumb {
 }
 
 /// Makes `sizes` from the decoded picture. Returns the thumbnails and a ThumbHash placeholder.
+/// Each image is dropped as soon as no remaining size can be made from it.
 pub fn render(
-    src: &Rgb,
+    src: Rgb,
     orientation: u8,
     sizes: &[SizeSpec],
     quality: u8,
@@ -225,30 +226,40 @@ pub fn render(
 ) -> anyhow::Result<(Vec<Thumb>, Vec<u8>)> {
     let (dw, dh) = displayed((src.width, src.height), orientation);
     let mut order: Vec<SizeSpec> = sizes.to_vec();
+    let area = |s: &SizeSpec| {
+        let (w, h) = needed_source(*s, dw, dh);
+        u64::from(w) * u64::from(h)
+    };
     // Largest first, so every size can come from the previous one.
-    order.sort_by_key(|s| std::cmp::Reverse(needed_source(*s, dw, dh).0 as u64 * needed_source(*s, dw, dh).1 as u64));
+    order.sort_by_key(|s| std::cmp::Reverse(area(s)));
+    let raw_target = |spec: SizeSpec| {
+        let (tw, th) = target(spec, dw, dh);
+        if orientation >= 5 && !spec.tile { (th, tw) } else { (tw, th) }
+    };
+    // Can an image (tile or not, w×h in stored orientation) be the source of `spec` without upscaling?
+    let covers = |is_tile: bool, w: u32, h: u32, spec: SizeSpec| {
+        let (rw, rh) = raw_target(spec);
+        if spec.tile { (is_tile && w >= rw) || (!is_tile && w.min(h) >= rw) } else { !is_tile && w >= rw && h >= rh }
+    };
     let mut resizer = Resizer::new();
     let lanczos = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    // Images made so far, in stored orientation: (is_tile, width, height, pixels).
+    let mut src = Some(src);
+    // Images made so far that may still serve as sources, in stored orientation.
     let mut made: Vec<(bool, u32, u32, Vec<u8>)> = Vec::new();
     let mut out = Vec::new();
     let mut smallest_fit: Option<(u32, u32, Vec<u8>)> = None;
-    for spec in order {
-        let (tw, th) = target(spec, dw, dh);
-        let (rw, rh) = if orientation >= 5 && !spec.tile { (th, tw) } else { (tw, th) };
-        // The smallest earlier image that covers this one without upscaling.
-        let source = made
+    for (i, spec) in order.iter().copied().enumerate() {
+        let (rw, rh) = raw_target(spec);
+        let from_made = made
             .iter()
-            .filter(|(is_tile, w, h, _)| {
-                if spec.tile {
-                    (*is_tile && *w >= rw) || (!*is_tile && (*w).min(*h) >= rw)
-                } else {
-                    !*is_tile && *w >= rw && *h >= rh
-                }
-            })
+            .filter(|(t, w, h, _)| covers(*t, *w, *h, spec))
             .min_by_key(|(_, w, h, _)| u64::from(*w) * u64::from(*h))
-            .map(|(_, w, h, p)| (*w, *h, p.as_slice()))
-            .unwrap_or((src.width, src.height, src.pixels.as_slice()));
+            .map(|(_, w, h, p)| (*w, *h, p.as_slice()));
+        let source = match (from_made, &src) {
+            (Some(m), _) => m,
+            (None, Some(s)) => (s.width, s.height, s.pixels.as_slice()),
+            (None, None) => anyhow::bail!("no source left for {}", spec.name),
+        };
         let pixels = if source.0 == rw && source.1 == rh {
             source.2[..(rw * rh * 3) as usize].to_vec()
         } else {
@@ -259,20 +270,40 @@ pub fn render(
             resizer.resize(&from, &mut dst, &options).map_err(|e| anyhow::anyhow!("resize: {e}"))?;
             dst.into_vec()
         };
+        let rest = &order[i + 1..];
         let (ow, oh, oriented) = orient(&pixels, rw, rh, orientation);
         let jpeg = encode(&oriented, ow, oh, quality, icc)?;
         if !spec.tile && smallest_fit.as_ref().is_none_or(|(w, h, _)| ow * oh < w * h) {
             smallest_fit = Some((ow, oh, oriented));
         }
         made.push((spec.tile, rw, rh, pixels));
+        // Keep only what a remaining size still needs: each remaining size takes the smallest
+        // image that covers it, so larger ones can go.
+        let keep: Vec<bool> = made
+            .iter()
+            .map(|(t, w, h, _)| {
+                rest.iter().any(|s| {
+                    covers(*t, *w, *h, *s)
+                        && !made.iter().any(|(t2, w2, h2, _)| {
+                            u64::from(*w2) * u64::from(*h2) < u64::from(*w) * u64::from(*h) && covers(*t2, *w2, *h2, *s)
+                        })
+                })
+            })
+            .collect();
+        let mut k = keep.iter();
+        made.retain(|_| *k.next().unwrap_or(&false));
+        if !rest.is_empty() && rest.iter().all(|s| made.iter().any(|(t, w, h, _)| covers(*t, *w, *h, *s))) {
+            src = None;
+        }
         out.push(Thumb { spec, width: ow, height: oh, jpeg });
     }
-    let placeholder = match smallest_fit {
-        Some((w, h, px)) => placeholder(&px, w, h)?,
-        None => {
-            let (w, h, px) = orient(&src.pixels, src.width, src.height, orientation);
+    let placeholder = match (smallest_fit, src) {
+        (Some((w, h, px)), _) => placeholder(&px, w, h)?,
+        (None, Some(s)) => {
+            let (w, h, px) = orient(&s.pixels, s.width, s.height, orientation);
             placeholder(&px, w, h)?
         }
+        (None, None) => anyhow::bail!("no fit size made and no source left for the placeholder"),
     };
     Ok((out, placeholder))
 }
@@ -337,13 +368,32 @@ pub fn cache_path(cache: &Path, hash: &str, size: &str) -> PathBuf {
 /// Writes a temporary file next to `path`, flushes it to disk and renames it into place, so a
 /// reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, true)
+}
+
+/// Cache files (thumbnails, placeholders) are also written to a temporary file and renamed, so
+/// no reader ever sees half a file, but not flushed one by one: eight flushes per photo cost more
+/// than the decoding of a small picture. A file torn by a power cut is caught when read
+/// ([`is_complete_jpeg`]) and made again; deleting the cache only costs regeneration.
+pub fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, false)
+}
+
+fn write_renamed(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
+    if durable {
+        tmp.as_file().sync_data()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A JPEG that starts with SOI and ends with EOI (not cut short).
+pub fn is_complete_jpeg(bytes: &[u8]) -> bool {
+    bytes.len() > 4 && bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9])
 }
 
 #[cfg(test)]

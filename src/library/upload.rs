@@ -123,7 +123,7 @@ impl Library {
         let name = given_name.to_string();
         let (staged, outcome) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let bytes = std::fs::read(staged.path())?;
-            let outcome = analyze::analyze(&bytes, &name, Some(chrono::Utc::now()), &settings);
+            let outcome = analyze::analyze(bytes, &name, Some(chrono::Utc::now()), &settings);
             Ok((staged, outcome))
         })
         .await??;
