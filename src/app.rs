@@ -111,10 +111,13 @@ impl App {
         });
         // New and changed originals are picked up in the background at every start.
         let _ = self.state.library.start_index(crate::library::IndexOptions::default());
+        // Photos in the trash longer than TRASH_DAYS are deleted for good, checked hourly.
+        let purge = self.state.library.spawn_trash_purge();
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         cleanup.abort();
+        purge.abort();
         self.state.db.close().await;
         result.context("server failed")
     }
@@ -142,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .merge(http::health::router())
         .merge(http::assets::router())
         .merge(http::library_api::router())
+        .merge(http::photos_api::router())
+        .merge(http::albums_api::router())
         .merge(http::media::router())
         .fallback(http::pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), http::pages::html_errors))

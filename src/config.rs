@@ -119,6 +119,11 @@ pub const OPTIONS: &[OptionSpec] = &[
     ),
     opt("JPEG_QUALITY", Some("85"), "Quality of generated thumbnails, 25-100."),
     opt("INDEX_WORKERS", Some("0"), "Pictures analysed in parallel while indexing; 0 means one per CPU core."),
+    opt(
+        "TRASH_DAYS",
+        Some("30"),
+        "Days a photo stays in the trash before it is deleted for good; 0 keeps the trash until it is emptied.",
+    ),
 ];
 
 pub fn spec(name: &str) -> &'static OptionSpec {
@@ -310,6 +315,8 @@ pub struct LibraryConfig {
     pub jpeg_quality: u8,
     /// Resolved: at least 1.
     pub index_workers: usize,
+    /// 0: never purge the trash automatically.
+    pub trash_days: u32,
 }
 
 fn library_from(settings: &BTreeMap<&'static str, Setting>) -> Result<LibraryConfig, ConfigError> {
@@ -330,7 +337,10 @@ fn library_from(settings: &BTreeMap<&'static str, Setting>) -> Result<LibraryCon
     })?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let index_workers = if workers == 0 { cores } else { workers };
-    Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers })
+    let trash_days = text("TRASH_DAYS").parse::<u32>().ok().filter(|d| *d <= 36_500).ok_or_else(|| {
+        bad(get("TRASH_DAYS"), "TRASH_DAYS", "not a number of days: use 0 (keep until emptied) or e.g. 30")
+    })?;
+    Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers, trash_days })
 }
 
 /// `200MB`, `1.5G`, `4096`: a number with an optional k/M/G suffix (B optional) in powers of `base`.

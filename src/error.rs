@@ -33,6 +33,18 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<crate::library::catalog::CatalogError> for AppError {
+    fn from(e: crate::library::catalog::CatalogError) -> Self {
+        use crate::library::catalog::CatalogError;
+        match e {
+            CatalogError::NotFound => AppError::NotFound,
+            CatalogError::Invalid(m) => AppError::BadRequest(m),
+            CatalogError::Db(e) => AppError::Internal(e.into()),
+            CatalogError::Other(e) => AppError::Internal(e),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(e.into())

@@ -1,16 +1,15 @@
-//! `/api/v1/index` (admin: start an index, watch it as server-sent events), `/api/v1/upload`,
-//! and `/api/v1/photos`: the JSON the gallery pages are built on.
+//! `/api/v1/index` (admin: start an index, watch it as server-sent events) and `/api/v1/upload`.
+//! Listing and changing photos is `photos_api`.
 
 use std::convert::Infallible;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,18 +19,14 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::config::Role;
 use crate::error::{AppError, AppResult};
-use crate::library::store::{self, PhotoRow};
-use crate::library::thumbs::SIZES;
 use crate::library::upload::{self, UploadResult};
-use crate::library::{IndexOptions, Progress, Viewer};
+use crate::library::{IndexOptions, Progress};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/index", get(index_status).post(start_index))
         .route("/api/v1/index/events", get(index_events))
         .route("/api/v1/upload", post(upload).layer(DefaultBodyLimit::disable()))
-        .route("/api/v1/photos", get(list))
-        .route("/api/v1/photos/{id}", get(one))
 }
 
 fn require_admin(current: &CurrentUser) -> AppResult<()> {
@@ -166,63 +161,4 @@ async fn upload(State(state): State<AppState>, current: CurrentUser, mut multipa
             .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
     };
     Ok((status, Json(json!({ "files": results }))).into_response())
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    #[serde(default)]
-    after: Option<String>,
-    #[serde(default)]
-    limit: Option<i64>,
-}
-
-fn cursor(p: &PhotoRow) -> String {
-    format!("{}_{}", p.taken_at, p.id)
-}
-
-fn parse_cursor(c: &str) -> Option<(i64, i64)> {
-    let (t, id) = c.split_once('_')?;
-    Some((t.parse().ok()?, id.parse().ok()?))
-}
-
-fn photo_json(state: &AppState, viewer: i64, p: &PhotoRow) -> Value {
-    let token = state.library.token_key().issue(Viewer::User(viewer), crate::db::now());
-    let thumbs: serde_json::Map<String, Value> =
-        SIZES.iter().map(|s| (s.name.to_string(), json!(format!("/api/v1/t/{}/{token}/{}", p.hash, s.name)))).collect();
-    let mut v = serde_json::to_value(p).unwrap_or_default();
-    v["placeholder"] = json!(p.placeholder.as_ref().map(|b| base64::engine::general_purpose::STANDARD.encode(b)));
-    v["thumbnails"] = Value::Object(thumbs);
-    v["original"] = json!(format!("/api/v1/dl/{}", p.hash));
-    v
-}
-
-/// The signed-in user's photos, newest first, `limit` at a time (default 100, at most 500);
-/// pass `next` back as `after` for the following page.
-async fn list(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Json<Value>> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let after = match q.after.as_deref() {
-        None | Some("") => None,
-        Some(c) => {
-            Some(parse_cursor(c).ok_or_else(|| AppError::BadRequest("after: not a cursor from this API".into()))?)
-        }
-    };
-    let rows = store::list_photos(&state.db, current.user.id, after, limit).await?;
-    let next = if rows.len() as i64 == limit { rows.last().map(cursor) } else { None };
-    let photos: Vec<Value> = rows.iter().map(|p| photo_json(&state, current.user.id, p)).collect();
-    Ok(Json(json!({ "photos": photos, "next": next })))
-}
-
-async fn one(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Json<Value>> {
-    let photo = store::photo_for(&state.db, current.user.id, id).await?.ok_or(AppError::NotFound)?;
-    let mut v = photo_json(&state, current.user.id, &photo);
-    let files = store::files_of(&state.db, photo.id).await?;
-    // Other users see only that the photo exists, not where its owner keeps it.
-    if photo.owner_id == current.user.id {
-        v["files"] = json!(files);
-    }
-    Ok(Json(v))
 }

@@ -197,6 +197,18 @@ pub async fn run(
         for d in batch.drain(..) {
             done += 1;
             match d.outcome {
+                Ok(Outcome::Photo(a)) if store::is_deleted(&mut tx, owners.of(&d.found.rel), &a.hash).await? => {
+                    store::record_skipped(
+                        &mut tx,
+                        &d.found.rel,
+                        d.found.size,
+                        d.found.mtime_ns,
+                        &a.hash,
+                        store::DELETED_REASON,
+                    )
+                    .await?;
+                    summary.skipped += 1;
+                }
                 Ok(Outcome::Photo(a)) => {
                     let owner = owners.of(&d.found.rel);
                     match store::record_photo(

@@ -2,6 +2,8 @@
 //! rules for media. Knows nothing about HTTP; handlers and the command line call it.
 
 pub mod analyze;
+pub mod archive;
+pub mod catalog;
 pub mod index;
 pub mod metadata;
 pub mod sniff;
@@ -35,6 +37,7 @@ struct Inner {
     settings: Settings,
     workers: usize,
     upload_limit: u64,
+    trash_days: u32,
     admin_user: String,
     token_key: TokenKey,
     running: AtomicBool,
@@ -69,6 +72,7 @@ impl Library {
             },
             workers: config.library.index_workers,
             upload_limit: config.library.upload_limit,
+            trash_days: config.library.trash_days,
             admin_user: config.admin_user.clone(),
             token_key,
             running: AtomicBool::new(false),
@@ -93,6 +97,34 @@ impl Library {
 
     pub fn upload_limit(&self) -> u64 {
         self.inner.upload_limit
+    }
+
+    /// Where deleting photos for good touches the disk.
+    pub fn disk(&self) -> catalog::Disk<'_> {
+        catalog::Disk { originals: &self.inner.originals, cache: &self.inner.settings.cache }
+    }
+
+    /// TRASH_DAYS; 0 means the trash is kept until it is emptied.
+    pub fn trash_days(&self) -> u32 {
+        self.inner.trash_days
+    }
+
+    /// Purges expired trash now and then every hour, until the task is aborted.
+    pub fn spawn_trash_purge(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if this.trash_days() == 0 {
+                return;
+            }
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                let now = crate::db::now();
+                if let Err(e) = catalog::purge_expired(this.db(), this.disk(), now, this.trash_days()).await {
+                    tracing::warn!(error = %e, "the trash purge failed; it runs again in an hour");
+                }
+            }
+        })
     }
 
     pub fn token_key(&self) -> &TokenKey {

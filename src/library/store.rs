@@ -73,7 +73,9 @@ pub async fn record_photo(
                  camera_model = excluded.camera_model, lens = excluded.lens, focal_length = excluded.focal_length, \
                  f_number = excluded.f_number, exposure_time = excluded.exposure_time, iso = excluded.iso, \
                  latitude = excluded.latitude, longitude = excluded.longitude, altitude = excluded.altitude, \
-                 title = excluded.title, description = excluded.description, placeholder = excluded.placeholder, \
+                 title = CASE WHEN photos.edited = 1 THEN photos.title ELSE excluded.title END, \
+                 description = CASE WHEN photos.edited = 1 THEN photos.description ELSE excluded.description END, \
+                 placeholder = excluded.placeholder, \
                  missing = 0, updated_at = excluded.updated_at \
                  RETURNING id",
             )
@@ -129,6 +131,19 @@ pub async fn record_photo(
     Ok(recorded)
 }
 
+/// Why a file whose photo was deleted from Shoebox is not indexed again.
+pub const DELETED_REASON: &str =
+    "deleted from Shoebox (the file was left in place); upload it again to bring it back, or remove the file";
+
+/// Whether `owner` deleted a photo with this content from Shoebox (so the index leaves it out).
+pub async fn is_deleted(conn: &mut SqliteConnection, owner: i64, hash: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deleted_photos WHERE owner_id = ? AND hash = ?)")
+        .bind(owner)
+        .bind(hash)
+        .fetch_one(conn)
+        .await
+}
+
 pub async fn record_skipped(
     conn: &mut SqliteConnection,
     path: &str,
@@ -175,10 +190,11 @@ pub async fn refresh_missing_photos(db: &SqlitePool) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Photos with this content that `viewer` may see: their own, or in a folder granted to them.
+/// Photos with this content that `viewer` may see: their own (the trash included), or in a folder
+/// granted to them (not when its owner put it in the trash).
 const VISIBLE_FILES: &str = "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
-     WHERE p.hash = ?1 AND (p.owner_id = ?2 OR EXISTS (SELECT 1 FROM folder_grants g WHERE g.user_id = ?2 \
-     AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/')) ORDER BY f.id LIMIT 1";
+     WHERE p.hash = ?1 AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND EXISTS (SELECT 1 FROM folder_grants g \
+     WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/'))) ORDER BY f.id LIMIT 1";
 
 /// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).
 pub async fn visible_file(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<(String, i64)>> {
@@ -213,38 +229,28 @@ pub struct PhotoRow {
     #[serde(skip)]
     pub placeholder: Option<Vec<u8>>,
     pub missing: bool,
+    pub favorite: bool,
+    /// Unix seconds, or None.
+    pub archived_at: Option<i64>,
+    /// Unix seconds, or None.
+    pub trashed_at: Option<i64>,
 }
 
-pub const PHOTO_COLUMNS: &str = "id, owner_id, hash, format, width, height, orientation, taken_at, taken_local, taken_offset, \
-     taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, iso, latitude, longitude, \
-     altitude, title, description, placeholder, missing";
-
-/// The page query; its plan walks `photos_owner_taken` (checked by a test), so a page costs the
-/// same in a library of any size.
-pub fn list_sql() -> String {
-    format!(
-        "SELECT {PHOTO_COLUMNS} FROM photos WHERE owner_id = ? AND missing = 0 AND (taken_at, id) < (?, ?) \
-         ORDER BY taken_at DESC, id DESC LIMIT ?"
-    )
-}
-
-/// One page of the owner's present photos, newest first; `after` is the last (taken_at, id) seen.
-pub async fn list_photos(
-    db: &SqlitePool,
-    owner: i64,
-    after: Option<(i64, i64)>,
-    limit: i64,
-) -> sqlx::Result<Vec<PhotoRow>> {
-    let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
-    sqlx::query_as(&list_sql()).bind(owner).bind(t).bind(id).bind(limit).fetch_all(db).await
-}
+/// The columns of `PhotoRow`, for a query that names the photos table `p`.
+pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.height, p.orientation, p.taken_at, \
+     p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
+     p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
+     p.favorite, p.archived_at, p.trashed_at";
 
 /// A photo `viewer` may see, by id.
 pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Option<PhotoRow>> {
-    let row: Option<PhotoRow> =
-        sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = ?")).bind(id).fetch_optional(db).await?;
+    let row: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     match row {
         Some(p) if p.owner_id == viewer => Ok(Some(p)),
+        Some(p) if p.trashed_at.is_some() => Ok(None),
         Some(p) => Ok(visible_file(db, viewer, &p.hash).await?.map(|_| p)),
         None => Ok(None),
     }

@@ -143,6 +143,11 @@ impl Library {
             let missing: bool =
                 sqlx::query_scalar("SELECT missing FROM photos WHERE id = ?").bind(id).fetch_one(&mut *conn).await?;
             if !missing {
+                // Uploading a picture that is in the trash takes it out again.
+                sqlx::query("UPDATE photos SET trashed_at = NULL WHERE id = ? AND trashed_at IS NOT NULL")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
                 return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
             }
         }
@@ -160,7 +165,18 @@ impl Library {
         let meta = std::fs::metadata(&placed)?;
         let rel = relative(self.originals(), &placed).ok_or_else(|| anyhow::anyhow!("file name is not UTF-8"))?;
         let mut tx = self.db().begin().await?;
-        let recorded = store::record_photo(&mut tx, user_id, &rel, meta.len() as i64, mtime_ns(&meta), &a, false).await;
+        let recorded = async {
+            // An explicit upload brings back a picture deleted from Shoebox before.
+            sqlx::query("DELETE FROM deleted_photos WHERE owner_id = ? AND hash = ?")
+                .bind(user_id)
+                .bind(&a.hash)
+                .execute(&mut *tx)
+                .await?;
+            let r = store::record_photo(&mut tx, user_id, &rel, meta.len() as i64, mtime_ns(&meta), &a, false).await?;
+            sqlx::query("UPDATE files SET uploaded = 1 WHERE path = ?").bind(&rel).execute(&mut *tx).await?;
+            Ok::<_, sqlx::Error>(r)
+        }
+        .await;
         match recorded {
             Ok(r) => {
                 tx.commit().await?;

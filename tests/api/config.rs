@@ -105,6 +105,8 @@ fn each_bad_value_is_one_line_that_names_the_variable_and_the_fix() {
         ("SHOEBOX_OIDC_GROUP_ROLE", "admins", "is not group=role"),
         ("SHOEBOX_OIDC_PROMPT", "none", "use login, consent or select_account"),
         ("SHOEBOX_OIDC_REGISTER", "maybe", "not a boolean"),
+        ("SHOEBOX_TRASH_DAYS", "a month", "not a number of days: use 0 (keep until emptied) or e.g. 30"),
+        ("PHOTOPRISM_TRASH_DAYS", "-1", "not a number of days"),
     ];
     for (var, value, expected) in cases {
         let e = err(&[(var, value)]);

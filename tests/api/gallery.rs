@@ -90,7 +90,7 @@ async fn the_timeline_shows_the_users_photos_newest_first_under_month_headings_w
     assert!(july < june && html.matches("<h2>July 2023</h2>").count() == 1);
     let tile = &html[html.find(&format!("id=\"p{}\"", ids[1])).unwrap()..];
     let tile = &tile[..tile.find("</li>").unwrap()];
-    assert!(tile.contains(&format!("href=\"/photos/{}\"", ids[1])));
+    assert!(tile.contains(&format!("href=\"/photos/{}?in=timeline\"", ids[1])));
     assert!(tile.contains("/tile_224 224w") && tile.contains("/tile_500 500w"), "{tile}");
     assert!(tile.contains("alt=\"Photo taken 30 July 2023, 12:00\""), "{tile}");
     let th = attr_after(tile, "<img", "data-th").unwrap();
@@ -147,8 +147,8 @@ async fn the_viewer_shows_the_photo_its_neighbours_and_what_is_known_about_it() 
     assert!(
         srcset.contains("/fit_1280 1280w") && srcset.contains("/fit_1920 1920w") && srcset.contains("/fit_2560 2560w")
     );
-    assert_eq!(attr_after(&html, "id=\"newer\"", "href"), Some(format!("/photos/{newest}").as_str()));
-    assert_eq!(attr_after(&html, "id=\"older\"", "href"), Some(format!("/photos/{oldest}").as_str()));
+    assert_eq!(attr_after(&html, "id=\"newer\"", "href"), Some(format!("/photos/{newest}?in=timeline").as_str()));
+    assert_eq!(attr_after(&html, "id=\"older\"", "href"), Some(format!("/photos/{oldest}?in=timeline").as_str()));
     assert!(attr_after(&html, "id=\"older\"", "data-srcset").unwrap().contains("/fit_1920"), "preloadable");
     // Back to the timeline page that starts at this photo.
     let back = attr_after(&html, "id=\"back\"", "href").unwrap().to_string();
@@ -322,4 +322,182 @@ async fn every_gallery_page_stays_under_100_kb_of_html_css_and_javascript_withou
         let weight = page_weight(&app, path).await;
         assert!(weight < 100 * 1024, "{path} weighs {weight} bytes");
     }
+}
+
+/// Posts one of the viewer's buttons (a form, as without JavaScript).
+async fn act(app: &TestApp, csrf: &str, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+    form.extend_from_slice(fields);
+    app.client.post(app.url(&format!("/photos/{id}"))).form(&form).send().await.unwrap()
+}
+
+async fn csrf_of(app: &TestApp) -> String {
+    let html = app.get("/account").await.text().await.unwrap();
+    hidden_field(&html, "csrf_token").unwrap()
+}
+
+#[tokio::test]
+async fn the_viewer_buttons_favourite_archive_delete_and_restore_and_each_list_page_follows() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let ids = upload_photos(
+        &app,
+        &csrf,
+        &[("a.jpg", dated_jpeg("2023:07:01 08:00:00", 1)), ("b.jpg", dated_jpeg("2023:07:02 08:00:00", 2))],
+    )
+    .await;
+    let (a, b) = (ids[0], ids[1]);
+    let here = format!("/photos/{a}?in=timeline");
+    let r = act(&app, &csrf, a, &[("action", "favorite"), ("return", &here)]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, here.clone()));
+    assert_eq!(tile_ids(&app.get("/favorites").await.text().await.unwrap()), vec![a]);
+    let html = app.get(&here).await.text().await.unwrap();
+    assert!(html.contains("value=\"unfavorite\""), "the button now removes the mark");
+
+    act(&app, &csrf, a, &[("action", "archive"), ("return", &here)]).await;
+    assert_eq!(tile_ids(&app.get("/").await.text().await.unwrap()), vec![b], "archived photos leave the timeline");
+    assert_eq!(tile_ids(&app.get("/archive").await.text().await.unwrap()), vec![a]);
+    assert!(app.get(&here).await.text().await.unwrap().contains("<span class=\"vstate\">Archived</span>"));
+    act(&app, &csrf, a, &[("action", "unarchive"), ("return", &here)]).await;
+    assert_eq!(tile_ids(&app.get("/").await.text().await.unwrap()), vec![b, a]);
+
+    let r = act(&app, &csrf, b, &[("action", "trash"), ("after_delete", "/#p1")]).await;
+    assert_eq!(location(&r), "/#p1");
+    assert_eq!(tile_ids(&app.get("/").await.text().await.unwrap()), vec![a]);
+    let trash = app.get("/trash").await.text().await.unwrap();
+    assert_eq!(tile_ids(&trash), vec![b]);
+    assert!(trash.contains("Empty trash") && trash.contains("after 30 days"), "TRASH_DAYS");
+    act(&app, &csrf, b, &[("action", "restore"), ("return", "/trash")]).await;
+    assert_eq!(tile_ids(&app.get("/").await.text().await.unwrap()), vec![b, a]);
+
+    act(&app, &csrf, b, &[("action", "trash")]).await;
+    let r = app.client.post(app.url("/trash/empty")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(location(&r), "/trash");
+    assert!(tile_ids(&app.get("/trash").await.text().await.unwrap()).is_empty());
+    assert_eq!(app.get(&format!("/photos/{b}")).await.status(), 404, "gone for good");
+    assert_eq!(act(&app, &csrf, a, &[("action", "paint")]).await.status(), 400);
+    let r = act(&app, &csrf, a, &[("action", "favorite"), ("return", "https://evil.example/")]).await;
+    assert_eq!(location(&r), format!("/photos/{a}"), "no off-site return");
+}
+
+#[tokio::test]
+async fn another_user_cannot_act_on_or_list_someone_elses_photos_and_albums_and_anonymous_visitors_sign_in() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let ids = upload_photos(&app, &csrf, &[("a.jpg", dated_jpeg("2023:07:01 08:00:00", 1))]).await;
+    let r = app.client.post(app.url("/albums")).form(&[("csrf_token", csrf.as_str()), ("title", "Mine")]).send().await;
+    let album = location(&r.unwrap());
+    act(&app, &csrf, ids[0], &[("action", "favorite")]).await;
+
+    app.add_user("bob", "bobs password", "user").await;
+    let bob = app.with_client(client());
+    assert_eq!(bob.sign_in("bob", "bobs password").await.status(), 200);
+    let bob_csrf = csrf_of(&bob).await;
+    assert_eq!(act(&bob, &bob_csrf, ids[0], &[("action", "trash")]).await.status(), 404);
+    assert_eq!(act(&bob, &bob_csrf, ids[0], &[("action", "favorite")]).await.status(), 404);
+    assert_eq!(bob.get(&album).await.status(), 404);
+    let album_id = album.trim_start_matches("/albums/");
+    let r = act(&bob, &bob_csrf, 0, &[("action", "add_to_album"), ("album_id", album_id)]).await;
+    assert_eq!(r.status(), 404);
+    let r =
+        bob.client.post(bob.url(&album)).form(&[("csrf_token", bob_csrf.as_str()), ("action", "delete")]).send().await;
+    assert_eq!(r.unwrap().status(), 404);
+    for page in ["/favorites", "/archive", "/trash", "/albums"] {
+        let html = bob.get(page).await.text().await.unwrap();
+        assert!(tile_ids(&html).is_empty() && !html.contains("Mine"), "{page}");
+    }
+    assert_eq!(tile_ids(&app.get("/favorites").await.text().await.unwrap()), ids, "still the admin's favourite");
+
+    let anonymous = app.with_client(client());
+    for page in ["/favorites", "/archive", "/trash", "/albums", album.as_str()] {
+        let r = anonymous.get(page).await;
+        assert!(location(&r).starts_with("/login?next="), "{page}");
+    }
+    let r =
+        anonymous.client.post(anonymous.url(&format!("/photos/{}", ids[0]))).form(&[("action", "trash")]).send().await;
+    assert!(location(&r.unwrap()).starts_with("/login"));
+}
+
+#[tokio::test]
+async fn albums_are_created_renamed_filled_given_a_cover_emptied_and_deleted_from_their_pages() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let ids = upload_photos(
+        &app,
+        &csrf,
+        &[("a.jpg", dated_jpeg("2023:07:01 08:00:00", 1)), ("b.jpg", dated_jpeg("2023:07:02 08:00:00", 2))],
+    )
+    .await;
+    let r = app.client.post(app.url("/albums")).form(&[("csrf_token", csrf.as_str()), ("title", "Lake")]).send().await;
+    let album = location(&r.unwrap());
+    let album_id = album.trim_start_matches("/albums/").to_string();
+    assert!(album_id.parse::<i64>().is_ok(), "{album}");
+    for id in &ids {
+        act(&app, &csrf, *id, &[("action", "add_to_album"), ("album_id", &album_id)]).await;
+    }
+    let html = app.get(&album).await.text().await.unwrap();
+    assert_eq!(tile_ids(&html), vec![ids[1], ids[0]]);
+    assert!(html.contains(&format!("href=\"/api/v1/albums/{album_id}/zip\"")), "zip download");
+    assert!(html.contains(&format!("in=album-{album_id}")), "the viewer walks the album");
+    let viewer = app.get(&format!("/photos/{}?in=album-{album_id}", ids[1])).await.text().await.unwrap();
+    assert!(viewer.contains(&format!("href=\"/photos/{}?in=album-{album_id}\"", ids[0])), "the album's next photo");
+    assert!(viewer.contains("value=\"cover\""));
+
+    act(&app, &csrf, ids[0], &[("action", "cover"), ("album_id", &album_id)]).await;
+    let cover: Option<i64> = sqlx::query_scalar("SELECT cover_photo_id FROM albums").fetch_one(&app.db).await.unwrap();
+    assert_eq!(cover, Some(ids[0]));
+    let list = app.get("/albums").await.text().await.unwrap();
+    assert!(list.contains("<strong>Lake</strong><small>2 photo(s)</small>") && list.contains("/tile_500"), "{list}");
+
+    let form = [("csrf_token", csrf.as_str()), ("action", "update"), ("title", "Lake trip"), ("description", "July")];
+    let r = app.client.post(app.url(&album)).form(&form).send().await.unwrap();
+    assert_eq!(location(&r), album);
+    let html = app.get(&album).await.text().await.unwrap();
+    assert!(html.contains("<h1>Lake trip</h1>") && html.contains("July"));
+
+    let r = act(&app, &csrf, ids[1], &[("action", "remove_from_album"), ("album_id", &album_id)]).await;
+    assert_eq!(location(&r), album);
+    assert_eq!(tile_ids(&app.get(&album).await.text().await.unwrap()), vec![ids[0]]);
+    assert_eq!(tile_ids(&app.get("/").await.text().await.unwrap()).len(), 2, "photos stay in the library");
+
+    let r = app.client.post(app.url(&album)).form(&[("csrf_token", csrf.as_str()), ("action", "delete")]).send().await;
+    assert_eq!(location(&r.unwrap()), "/albums");
+    assert_eq!(app.get(&album).await.status(), 404);
+    let r = app.client.post(app.url("/albums")).form(&[("csrf_token", csrf.as_str()), ("title", "")]).send().await;
+    assert_eq!(r.unwrap().status(), 400, "an album needs a title");
+}
+
+#[tokio::test]
+async fn search_filters_live_in_the_url_and_the_next_page_and_the_viewer_keep_them() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let ids = upload_photos(
+        &app,
+        &csrf,
+        &[
+            ("lake.jpg", dated_jpeg("2023:07:01 08:00:00", 1)),
+            ("hill.jpg", dated_jpeg("2023:08:02 08:00:00", 2)),
+            ("lake-2.jpg", dated_jpeg("2022:07:05 08:00:00", 3)),
+        ],
+    )
+    .await;
+    let html = app.get("/?q=lake").await.text().await.unwrap().replace("&#38;", "&").replace("&amp;", "&");
+    assert_eq!(tile_ids(&html), vec![ids[0], ids[2]]);
+    assert!(
+        html.contains("<details class=\"search\" open>") && html.contains("value=\"lake\""),
+        "the form shows the search"
+    );
+    assert!(html.contains(&format!("href=\"/photos/{}?q=lake&in=timeline\"", ids[0])), "the viewer keeps it");
+    let viewer = app.get(&format!("/photos/{}?q=lake&in=timeline", ids[0])).await.text().await.unwrap();
+    let viewer = viewer.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(viewer.contains(&format!("href=\"/photos/{}?q=lake&in=timeline\"", ids[2])), "next within the search");
+    assert!(!viewer.contains(&format!("/photos/{}?", ids[1])), "hill is not in this search");
+    assert_eq!(tile_ids(&app.get("/?year=2023&month=7").await.text().await.unwrap()), vec![ids[0]]);
+    assert_eq!(tile_ids(&app.get("/?from=2023-07-02&to=2023-12-31").await.text().await.unwrap()), vec![ids[1]]);
+    assert_eq!(tile_ids(&app.get("/?location=true&camera=Shoebox+Synthetic+One").await.text().await.unwrap()).len(), 3);
+    act(&app, &csrf, ids[1], &[("action", "favorite")]).await;
+    assert_eq!(tile_ids(&app.get("/?favorites=true").await.text().await.unwrap()), vec![ids[1]]);
+    let none = app.get("/?q=nothing-like-this").await.text().await.unwrap();
+    assert!(none.contains("Nothing found"));
+    assert_eq!(app.get("/?month=13").await.status(), 400);
 }

@@ -109,6 +109,18 @@ impl TestApp {
         start(storage, self.pairs.clone(), self.client.clone()).await
     }
 
+    /// Like `restart`, with these `SHOEBOX_<NAME>=value` settings changed or added.
+    pub async fn restart_with(mut self, changes: &[(&str, &str)]) -> TestApp {
+        self.stop().await;
+        let mut pairs = self.pairs.clone();
+        for (k, v) in changes {
+            let name = format!("SHOEBOX_{k}");
+            pairs.retain(|(n, _)| *n != name);
+            pairs.push((name, v.to_string()));
+        }
+        start(self.storage.clone(), pairs, self.client.clone()).await
+    }
+
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

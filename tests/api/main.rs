@@ -4,11 +4,14 @@ mod fake_provider;
 mod helpers;
 
 mod admin;
+mod albums;
+mod api_docs;
 mod browser;
 mod cli;
 mod config;
 mod deploy;
 mod gallery;
+mod gallery_api;
 mod gallery_browser;
 mod library;
 mod oidc;

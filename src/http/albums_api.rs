@@ -1,0 +1,158 @@
+//! `/api/v1/albums`: create, rename, describe, delete; membership; cover; zip download. The
+//! rules live in `library::catalog`; this module only translates HTTP.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::photos_api::{ListQuery, body, page_json, thumbnails, zip_response};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::library::catalog::{self, Album, AlbumUpdate, Scope};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/albums", get(list).post(create))
+        .route("/api/v1/albums/{id}", get(one).patch(update).delete(remove))
+        .route("/api/v1/albums/{id}/photos", get(photos).post(add_photos).delete(remove_photos))
+        .route("/api/v1/albums/{id}/cover", put(set_cover))
+        .route("/api/v1/albums/{id}/zip", get(zip))
+}
+
+fn album_json(state: &AppState, viewer: i64, a: &Album) -> Value {
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    v["cover"] = a.cover_hash.as_deref().map(|h| thumbnails(state, viewer, h)).unwrap_or(Value::Null);
+    v
+}
+
+async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
+    let albums = catalog::albums(&state.db, current.user.id).await?;
+    let albums: Vec<Value> = albums.iter().map(|a| album_json(&state, current.user.id, a)).collect();
+    Ok(Json(json!({ "albums": albums })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    title: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    b: Result<Json<CreateBody>, JsonRejection>,
+) -> AppResult<Response> {
+    let b = body(b)?;
+    let album = catalog::create_album(&state.db, current.user.id, &b.title, &b.description).await?;
+    Ok((StatusCode::CREATED, Json(album_json(&state, current.user.id, &album))).into_response())
+}
+
+async fn one(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Json<Value>> {
+    let album = catalog::album(&state.db, current.user.id, id).await?;
+    Ok(Json(album_json(&state, current.user.id, &album)))
+}
+
+/// Absent stays None; `null` becomes Some(None).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    title: Option<String>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    cover_photo_id: Option<Option<i64>>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> AppResult<Json<Value>> {
+    let b = body(b)?;
+    let change = AlbumUpdate { title: b.title, description: b.description, cover: b.cover_photo_id };
+    let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
+    Ok(Json(album_json(&state, current.user.id, &album)))
+}
+
+async fn remove(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<StatusCode> {
+    catalog::delete_album(&state.db, current.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn photos(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Value>> {
+    let page =
+        catalog::list(&state.db, current.user.id, Scope::Album(id), &q.filter()?, q.after()?, q.limit()?).await?;
+    Ok(Json(page_json(&state, current.user.id, &page)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdsBody {
+    ids: Vec<i64>,
+}
+
+async fn add_photos(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    b: Result<Json<IdsBody>, JsonRejection>,
+) -> AppResult<Json<Value>> {
+    let b = body(b)?;
+    let added = catalog::add_to_album(&state.db, current.user.id, id, &b.ids).await?;
+    let album = catalog::album(&state.db, current.user.id, id).await?;
+    Ok(Json(json!({ "added": added, "album": album_json(&state, current.user.id, &album) })))
+}
+
+async fn remove_photos(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    b: Result<Json<IdsBody>, JsonRejection>,
+) -> AppResult<Json<Value>> {
+    let b = body(b)?;
+    let removed = catalog::remove_from_album(&state.db, current.user.id, id, &b.ids).await?;
+    let album = catalog::album(&state.db, current.user.id, id).await?;
+    Ok(Json(json!({ "removed": removed, "album": album_json(&state, current.user.id, &album) })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoverBody {
+    photo_id: Option<i64>,
+}
+
+/// `{"photo_id": 7}` makes a member the cover; `{"photo_id": null}` goes back to the newest photo.
+async fn set_cover(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    b: Result<Json<CoverBody>, JsonRejection>,
+) -> AppResult<Json<Value>> {
+    let b = body(b)?;
+    let change = AlbumUpdate { cover: Some(b.photo_id), ..Default::default() };
+    let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
+    Ok(Json(album_json(&state, current.user.id, &album)))
+}
+
+async fn zip(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let album = catalog::album(&state.db, current.user.id, id).await?;
+    let items = catalog::album_files(&state.db, state.library.originals(), current.user.id, id).await?;
+    Ok(zip_response(&album.title, items))
+}
