@@ -106,8 +106,11 @@ document.addEventListener("DOMContentLoaded", () => {
         event.preventDefault();
         return;
       }
-      // Keep a double click from posting the form twice.
-      for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = true;
+      // Keep a double click from posting the form twice; after the browser has read the
+      // clicked button's name and value (a disabled button would not be sent).
+      setTimeout(() => {
+        for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = true;
+      }, 0);
     });
   }
 });

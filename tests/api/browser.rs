@@ -128,7 +128,7 @@ async fn a_person_signs_in_with_the_form_and_out_again_in_a_real_browser() {
     assert!(!cookies.as_str().unwrap_or_default().contains("shoebox_session"));
 
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(b.text_of("main h1").await, "No photos yet");
+    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
     b.screenshot("library").await;
 
     b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
