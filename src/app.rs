@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(http::pages::router())
+        .merge(http::gallery::router())
         .merge(http::admin::router())
         .merge(http::login::router())
         .merge(http::session_api::router())

@@ -83,6 +83,11 @@ pub async fn establish(state: &AppState, session: &Session, auth: AuthSession) -
     session.insert(CSRF_KEY, &csrf).await.map_err(session_error)?;
     let idle = time::Duration::seconds(state.config.session_timeout.as_secs() as i64);
     session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    // Saved now so the new session id is known for the per-user session index.
+    session.save().await.map_err(session_error)?;
+    if let Some(id) = session.id() {
+        db::user_sessions::record(&state.db, &id.to_string(), auth.user_id, &auth.method).await?;
+    }
     Ok(csrf)
 }
 
@@ -95,6 +100,7 @@ pub async fn sign_out(state: &AppState, session: &Session, addr: ClientAddr) -> 
     }
     if let Some(id) = session.id() {
         db::oidc_sessions::forget(&state.db, &id.to_string()).await?;
+        db::user_sessions::forget(&state.db, &id.to_string()).await?;
     }
     session.flush().await.map_err(session_error)?;
     Ok(auth)

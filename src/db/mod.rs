@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backup;
 pub mod oidc_sessions;
+pub mod user_sessions;
 pub mod users;
 
 use std::path::Path;

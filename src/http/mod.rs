@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod albums_api;
 pub mod assets;
+pub mod gallery;
 pub mod headers;
 pub mod health;
 pub mod library_api;

@@ -5,17 +5,20 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
+use axum::response::Redirect;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::client::ClientAddr;
+use crate::auth::{CurrentUser, sign_in};
 use crate::config::AuthMode;
+use crate::db;
 use crate::db::users::User;
 use crate::error::{AppError, AppResult, ErrorInfo};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(library)).route("/account", get(account))
+    Router::new().route("/account", get(account)).route("/account/sessions", post(end_sessions))
 }
 
 /// What the base layout needs on every page.
@@ -25,6 +28,10 @@ pub struct Layout {
     pub csrf_token: String,
     pub css: String,
     pub js: String,
+    /// Page scripts besides `app.js`, as versioned URLs.
+    pub scripts: Vec<String>,
+    /// `upload.js`, loaded for everyone who may upload.
+    pub upload_js: String,
     /// No sign-in at all (AUTH_MODE=public): no sign-out button.
     pub public_mode: bool,
 }
@@ -37,27 +44,26 @@ impl Layout {
             csrf_token: current.map(|c| c.csrf_token.clone()).unwrap_or_default(),
             css: super::assets::url("app.css"),
             js: super::assets::url("app.js"),
+            scripts: Vec::new(),
+            upload_js: super::assets::url("upload.js"),
             public_mode: state.config.auth_mode == AuthMode::Public,
         }
+    }
+
+    /// Adds `static/<name>` to the page's scripts.
+    pub fn with_script(mut self, name: &str) -> Self {
+        self.scripts.push(super::assets::url(name));
+        self
+    }
+
+    /// Whether the signed-in user may upload (the drop zone and the upload button).
+    pub fn can_upload(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role != crate::config::Role::Viewer)
     }
 }
 
 pub fn render(t: &impl Template) -> AppResult<Html<String>> {
     Ok(Html(t.render()?))
-}
-
-#[derive(Template)]
-#[template(path = "library.html")]
-struct LibraryPage {
-    layout: Layout,
-    originals_path: String,
-}
-
-async fn library(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
-    render(&LibraryPage {
-        layout: Layout::new(&state, "Library", Some(&current)),
-        originals_path: state.config.originals_path.display().to_string(),
-    })
 }
 
 #[derive(Template)]
@@ -67,6 +73,18 @@ struct AccountPage {
     user: User,
     sign_in_method: String,
     last_sign_in: String,
+    sessions: Vec<SessionLine>,
+}
+
+pub struct SessionLine {
+    pub signed_in: String,
+    pub method: &'static str,
+    pub expires: String,
+    pub current: bool,
+}
+
+fn utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 
 async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
@@ -76,12 +94,33 @@ async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResu
         Some(_) => "Username and password".to_string(),
         None => "No sign-in (public mode)".to_string(),
     };
-    let last_sign_in = user
-        .last_sign_in_at
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "never".into());
-    render(&AccountPage { layout: Layout::new(&state, "Account", Some(&current)), user, sign_in_method, last_sign_in })
+    let last_sign_in = user.last_sign_in_at.map(utc).unwrap_or_else(|| "never".into());
+    let this = current.session.id().map(|i| i.to_string());
+    let sessions = db::user_sessions::live(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionLine {
+            signed_in: utc(s.created_at),
+            method: if s.method == "oidc" { "single sign-on" } else { "password" },
+            expires: utc(s.expires_at),
+            current: this.as_deref() == Some(s.session_id.as_str()),
+        })
+        .collect();
+    render(&AccountPage {
+        layout: Layout::new(&state, "Account", Some(&current)),
+        user,
+        sign_in_method,
+        last_sign_in,
+        sessions,
+    })
+}
+
+/// "Sign out everywhere": every session of this user ends, this one too.
+async fn end_sessions(State(state): State<AppState>, addr: ClientAddr, current: CurrentUser) -> AppResult<Redirect> {
+    let ended = db::user_sessions::end_all(&state.db, current.user.id).await?;
+    sign_in::sign_out(&state, &current.session, addr).await?;
+    tracing::info!(user = %current.user.username, sessions = ended, "signed out everywhere");
+    Ok(Redirect::to("/login?signed_out=1"))
 }
 
 pub async fn not_found() -> AppError {

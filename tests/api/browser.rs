@@ -23,6 +23,11 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver on a free port and a fresh headless Chromium profile.
     pub async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// `start()` with more Chromium switches (e.g. `--force-dark-mode`).
+    pub async fn start_with(extra: &[&str]) -> Browser {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: run ./scripts/test, which installs Debian's chromium and chromium-driver"
@@ -46,17 +51,25 @@ impl Browser {
         }
         assert!(ready, "chromedriver did not answer on port {port}");
         let profile = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--disable-quic".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
                 "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                    "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -115,7 +128,7 @@ async fn a_person_signs_in_with_the_form_and_out_again_in_a_real_browser() {
     assert!(!cookies.as_str().unwrap_or_default().contains("shoebox_session"));
 
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(b.text_of("main h1").await, "Your library is empty");
+    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
     b.screenshot("library").await;
 
     b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();

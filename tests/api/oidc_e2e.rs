@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::helpers::*;
 
-struct RealProvider {
+pub struct RealProvider {
     issuer: String,
     _child: Child,
 }
@@ -61,7 +61,7 @@ fn free_port() -> u16 {
 }
 
 /// The provider and Shoebox started with the seed's environment plus `extra` (full names).
-async fn start(extra: &[(&str, &str)]) -> (RealProvider, TestApp) {
+pub async fn start(extra: &[(&str, &str)]) -> (RealProvider, TestApp) {
     let port = free_port();
     let site = format!("http://127.0.0.1:{port}/");
     let provider = RealProvider::start(&format!("{site}api/v1/oidc/redirect")).await;

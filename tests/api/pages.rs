@@ -28,7 +28,7 @@ async fn the_library_page_tells_a_new_user_how_photos_get_in() {
     let r = app.get("/").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Your library is empty"));
+    assert!(html.contains("No photos yet"));
     assert!(html.contains(app.originals_path().to_str().unwrap()));
     assert!(html.contains("Sign out"));
 }

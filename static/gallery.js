@@ -1,0 +1,191 @@
+// Timeline grids: infinite scroll (the "Older photos" link works without this file), keeping the
+// place for the back button, and showing uploads without a reload.
+"use strict";
+(() => {
+  // Appends the months of a fetched page, merging a month split across two pages.
+  function append(doc, sourceURL) {
+    const timeline = document.getElementById("timeline");
+    for (const section of doc.querySelectorAll("#timeline > .month")) {
+      for (const a of section.querySelectorAll("a.tile")) a.dataset.page = sourceURL;
+      const last = timeline.lastElementChild;
+      if (last && last.dataset.month === section.dataset.month) {
+        last.querySelector(".grid").append(...section.querySelector(".grid").children);
+      } else {
+        timeline.append(document.adoptNode(section));
+      }
+    }
+    Shoebox.placeholders(timeline);
+  }
+
+  let loading = false;
+  async function loadNext(link) {
+    if (loading) return;
+    loading = true;
+    try {
+      const url = link.getAttribute("href");
+      const r = await fetch(url, { credentials: "same-origin" });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+      append(doc, url);
+      const next = doc.getElementById("next-page");
+      if (next) link.setAttribute("href", next.getAttribute("href"));
+      else link.parentElement.remove();
+    } catch (e) {
+      link.textContent = "Older photos (loading failed: select to try again)";
+    } finally {
+      loading = false;
+    }
+  }
+
+  // The first page again, after an upload: new photos are the newest, so they are at the top.
+  async function refresh() {
+    const r = await fetch("/", { credentials: "same-origin" });
+    if (!r.ok) return;
+    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    const fresh = doc.getElementById("timeline");
+    const timeline = document.getElementById("timeline");
+    if (!fresh || !timeline) return;
+    const known = new Set([...timeline.querySelectorAll("li[id]")].map((li) => li.id));
+    document.getElementById("timeline-empty")?.remove();
+    const sections = [...fresh.querySelectorAll(".month")].reverse();
+    for (const section of sections) {
+      const items = [...section.querySelectorAll("li[id]")].filter((li) => !known.has(li.id));
+      if (!items.length) continue;
+      const same = timeline.querySelector(`.month[data-month="${section.dataset.month}"] .grid`);
+      if (same) {
+        // Newest first: insert before the first tile that is older in the fetched order.
+        const order = [...section.querySelectorAll("li[id]")].map((li) => li.id);
+        for (const li of items) {
+          const after = order.slice(order.indexOf(li.id) + 1).map((id) => document.getElementById(id)).find(Boolean);
+          same.insertBefore(document.adoptNode(li), after && after.parentElement === same ? after : null);
+        }
+      } else {
+        const later = [...timeline.querySelectorAll(".month")].find((m) => m.dataset.month < section.dataset.month);
+        const node = document.adoptNode(section);
+        for (const li of node.querySelectorAll("li[id]")) if (known.has(li.id)) li.remove();
+        timeline.insertBefore(node, later || null);
+      }
+    }
+    Shoebox.placeholders(timeline);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const timeline = document.getElementById("timeline");
+    if (!timeline) return;
+    const link = document.getElementById("next-page");
+    if (link) {
+      link.addEventListener("click", (e) => {
+        e.preventDefault();
+        loadNext(link);
+      });
+      if ("IntersectionObserver" in window) {
+        new IntersectionObserver((entries) => {
+          if (entries.some((en) => en.isIntersecting)) loadNext(link);
+        }, { rootMargin: "800px" }).observe(link);
+      }
+    }
+    // Opening a photo from an appended page: make this history entry that page, so the back
+    // button (or a reload) comes back to the same place.
+    timeline.addEventListener("click", (e) => {
+      const a = e.target.closest("a.tile");
+      if (!a) return;
+      const page = a.dataset.page || location.pathname + location.search;
+      history.replaceState(null, "", `${page}#p${a.dataset.id}`);
+    });
+    document.addEventListener("shoebox:uploaded", refresh);
+  });
+})();
+
+// Select mode: "Select", then click tiles (shift-click for a range; Space or Enter with the
+// keyboard), then a bulk action. Actions go to the JSON API, then the page reloads.
+(() => {
+  document.addEventListener("DOMContentLoaded", () => {
+    const bar = document.getElementById("select-bar");
+    const timeline = document.getElementById("timeline");
+    if (!bar || !timeline) return;
+    bar.hidden = false;
+    const toggle = document.getElementById("select-toggle");
+    const count = document.getElementById("select-count");
+    const actions = bar.querySelector(".actions");
+    let on = false, last = null;
+    const tiles = () => [...timeline.querySelectorAll("a.tile")];
+    const chosen = () => tiles().filter((a) => a.classList.contains("selected"));
+    const show = () => {
+      const n = chosen().length;
+      count.textContent = on ? `${n} selected` : "";
+      actions.hidden = !on || n === 0;
+    };
+    const mark = (a, yes) => {
+      a.classList.toggle("selected", yes);
+      a.setAttribute("aria-pressed", String(yes));
+    };
+    toggle.addEventListener("click", () => {
+      on = !on;
+      toggle.setAttribute("aria-pressed", String(on));
+      toggle.textContent = on ? "Done" : "Select";
+      timeline.classList.toggle("selecting", on);
+      for (const a of tiles()) {
+        if (on) a.setAttribute("aria-pressed", "false");
+        else {
+          a.classList.remove("selected");
+          a.removeAttribute("aria-pressed");
+        }
+      }
+      last = null;
+      show();
+    });
+    const pick = (a, range) => {
+      const all = tiles();
+      if (range && last) {
+        const [i, j] = [all.indexOf(last), all.indexOf(a)].sort((x, y) => x - y);
+        for (const t of all.slice(i, j + 1)) mark(t, true);
+      } else {
+        mark(a, !a.classList.contains("selected"));
+      }
+      last = a;
+      show();
+    };
+    // Capture phase: in select mode a click selects instead of opening the photo.
+    timeline.addEventListener("click", (e) => {
+      const a = e.target.closest("a.tile");
+      if (!on || !a) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      pick(a, e.shiftKey);
+    }, true);
+    timeline.addEventListener("keydown", (e) => {
+      const a = e.target.closest("a.tile");
+      if (!on || !a || (e.key !== " " && e.key !== "Enter")) return;
+      e.preventDefault();
+      pick(a, e.shiftKey);
+    });
+    bar.addEventListener("click", async (e) => {
+      const b = e.target.closest("button[data-action]");
+      if (!b) return;
+      const ids = chosen().map((a) => Number(a.dataset.id));
+      if (!ids.length) return;
+      const action = b.dataset.action;
+      if (action === "zip") {
+        location.href = `/api/v1/photos/zip?ids=${ids.join(",")}`;
+        return;
+      }
+      if (action === "trash" && !confirm(`Move ${ids.length} photo(s) to the trash?`)) return;
+      const body = { action, ids };
+      if (action === "add_to_album" || action === "remove_from_album") {
+        body.album_id = Number(action === "add_to_album" ? document.getElementById("select-album").value : bar.dataset.album);
+      }
+      b.disabled = true;
+      const r = await fetch("/api/v1/photos/batch", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": Shoebox.csrf() },
+        body: JSON.stringify(body),
+      });
+      b.disabled = false;
+      if (r.ok) location.reload();
+      else {
+        const v = await r.json().catch(() => ({}));
+        count.textContent = `Not done: ${v.error || `HTTP ${r.status}`}`;
+      }
+    });
+  });
+})();

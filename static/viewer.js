@@ -1,0 +1,54 @@
+// The viewer: arrow keys and swipes move between photos, neighbours are loaded ahead, Escape goes
+// back. Moving replaces the history entry, so the back button returns to the timeline.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const viewer = document.getElementById("viewer");
+  if (!viewer) return;
+  const newer = document.getElementById("newer");
+  const older = document.getElementById("older");
+  const back = document.getElementById("back");
+
+  for (const link of [newer, older]) {
+    if (!link) continue;
+    const img = new Image();
+    img.sizes = "100vw";
+    img.srcset = link.dataset.srcset;
+    img.src = link.dataset.src;
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      location.replace(link.href);
+    });
+  }
+  const go = (link) => link && location.replace(link.href);
+  document.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest("input, textarea, select")) return;
+    if (e.key === "ArrowLeft") go(newer);
+    else if (e.key === "ArrowRight") go(older);
+    else if (e.key === "Escape") back.click();
+    else if (e.key === "i") document.getElementById("info").toggleAttribute("open");
+    else return;
+    e.preventDefault();
+  });
+  // Back: the timeline entry we came from when there is one, otherwise the link.
+  back.addEventListener("click", (e) => {
+    if (document.referrer && new URL(document.referrer).origin === location.origin && history.length > 1) {
+      const from = new URL(document.referrer);
+      if (from.pathname === "/" || !from.pathname.startsWith("/photos/")) {
+        e.preventDefault();
+        history.back();
+      }
+    }
+  });
+  let start = null;
+  const stage = viewer.querySelector(".stage");
+  stage.addEventListener("touchstart", (e) => {
+    if (e.touches.length === 1) start = { x: e.touches[0].clientX, y: e.touches[0].clientY };
+  }, { passive: true });
+  stage.addEventListener("touchend", (e) => {
+    if (!start) return;
+    const t = e.changedTouches[0];
+    const dx = t.clientX - start.x, dy = t.clientY - start.y;
+    start = null;
+    if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) go(dx > 0 ? newer : older);
+  });
+});

@@ -1,0 +1,286 @@
+//! The gallery in a real browser: sign in through the real OpenID provider, upload by drag and
+//! drop, the timeline, the viewer with the arrow keys, sign out. Screenshots of every page (desktop
+//! and phone-sized) go to `target/screenshots/gallery-*.png`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::gallery::dated_jpeg;
+
+/// Drops files on the page the way a person does: a `DataTransfer` with `File`s made in the page
+/// from the bytes given, in `dragenter` and `drop` events.
+const DROP: &str = r#"
+const [files] = arguments;
+const dt = new DataTransfer();
+for (const f of files) {
+  const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+  dt.items.add(new File([bytes], f.name, { type: "image/jpeg" }));
+}
+const target = document.querySelector("main");
+target.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true }));
+target.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+target.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+"#;
+
+async fn eval(b: &Browser, script: &str) -> Value {
+    b.client.execute(script, vec![]).await.unwrap()
+}
+
+/// Polls the page until `script` returns true (the page works asynchronously: uploads, fetches).
+async fn until(b: &Browser, script: &str, what: &str) {
+    for _ in 0..400 {
+        if eval(b, script).await == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed {what}");
+}
+
+async fn press(b: &Browser, key: Key) {
+    b.client.find(Locator::Css("body")).await.unwrap().send_keys(&key.to_string()).await.unwrap();
+}
+
+async fn wait_path(b: &Browser, want: &str) {
+    for _ in 0..200 {
+        if b.path().await.split('?').next() == Some(want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.path().await.split('?').next(), Some(want));
+}
+
+async fn tile_ids(b: &Browser) -> Vec<i64> {
+    let v = eval(b, "return [...document.querySelectorAll('#timeline a.tile')].map(a => Number(a.dataset.id))").await;
+    v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and_signs_out_in_a_real_browser() {
+    let (_provider, app) = crate::oidc_e2e::start(&[]).await;
+    let b = Browser::start().await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.path().await, "/login");
+    b.client.find(Locator::Css("a.sso")).await.unwrap().click().await.unwrap();
+    let login = b.client.wait().for_element(Locator::Css("input[name=login]")).await.unwrap();
+    login.send_keys("alice").await.unwrap();
+    b.client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("alice-password").await.unwrap();
+    b.client.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
+    b.screenshot("gallery-empty").await;
+
+    // Three photos dropped on the page upload with progress and appear without a reload.
+    let files: Vec<Value> = [("lake.jpg", "2023:07:14 18:30:05", 1), ("hill.jpg", "2023:07:15 09:00:00", 2), ("town.jpg", "2023:08:01 12:00:00", 3)]
+        .iter()
+        .map(|(name, taken, seed)| {
+            json!({ "name": name, "b64": base64::engine::general_purpose::STANDARD.encode(dated_jpeg(taken, *seed)) })
+        })
+        .collect();
+    eval(&b, "window.notReloaded = true").await;
+    b.client.execute(DROP, vec![json!(files)]).await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 3", "three tiles").await;
+    assert_eq!(eval(&b, "return window.notReloaded === true").await, json!(true), "no reload");
+    assert_eq!(b.text_of("#upload-summary").await, "Done: 3 stored or already there, 0 not stored.");
+    let messages = eval(&b, "return [...document.querySelectorAll('#upload-list .msg')].map(m => m.textContent)").await;
+    assert_eq!(messages, json!(["uploaded", "uploaded", "uploaded"]));
+    let bars =
+        eval(&b, "return [...document.querySelectorAll('#uploads progress')].every(p => p.value === p.max)").await;
+    assert_eq!(bars, json!(true), "every progress bar is full");
+    let headings = eval(&b, "return [...document.querySelectorAll('#timeline h2')].map(h => h.textContent)").await;
+    assert_eq!(headings, json!(["August 2023", "July 2023"]));
+    until(
+        &b,
+        "return [...document.querySelectorAll('#timeline img')].every(i => i.complete && i.naturalWidth > 0)",
+        "thumbnails",
+    )
+    .await;
+    b.screenshot("gallery-uploaded").await;
+
+    // Dropping one again says it is a duplicate; a file that is no picture says why it was refused.
+    let notes =
+        json!({ "name": "notes.jpg", "b64": base64::engine::general_purpose::STANDARD.encode("just some words") });
+    b.client.execute(DROP, vec![json!([files[0].clone(), notes])]).await.unwrap();
+    until(&b, "return document.getElementById('upload-summary').textContent.startsWith('Done: 4')", "the answers")
+        .await;
+    let messages = eval(&b, "return [...document.querySelectorAll('#upload-list li')].slice(3).map(li => [li.className, li.querySelector('.msg').textContent])").await;
+    let messages = messages.as_array().unwrap();
+    assert_eq!(messages[0][0], "ok");
+    assert!(messages[0][1].as_str().unwrap().contains("duplicate"), "{messages:?}");
+    assert_eq!(messages[1][0], "failed");
+    let why = messages[1][1].as_str().unwrap();
+    assert!(!why.is_empty() && why != "refused" && why != "waiting", "a reason: {why}");
+    b.screenshot("gallery-upload-errors").await;
+
+    // After a reload the timeline is the same, newest first, with placeholders decoded.
+    b.client.goto(&app.url("/")).await.unwrap();
+    let ids = tile_ids(&b).await;
+    assert_eq!(ids.len(), 3);
+    b.client.find(Locator::Css("button#upload-close")).await.ok();
+    b.screenshot("gallery-timeline").await;
+
+    // The viewer: open the newest, move with the arrow keys, back to the timeline.
+    b.client.find(Locator::Css(&format!("#p{} a", ids[0]))).await.unwrap().click().await.unwrap();
+    wait_path(&b, &format!("/photos/{}", ids[0])).await;
+    until(&b, "const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo").await;
+    let chosen = eval(&b, "return document.getElementById('photo').currentSrc").await;
+    assert!(chosen.as_str().unwrap().contains("/fit_"), "{chosen}");
+    b.screenshot("gallery-viewer").await;
+    press(&b, Key::Right).await;
+    wait_path(&b, &format!("/photos/{}", ids[1])).await;
+    press(&b, Key::Right).await;
+    wait_path(&b, &format!("/photos/{}", ids[2])).await;
+    press(&b, Key::Left).await;
+    wait_path(&b, &format!("/photos/{}", ids[1])).await;
+    b.client.find(Locator::Css("#info summary")).await.unwrap().click().await.unwrap();
+    assert!(b.text_of("#info").await.contains("OpenStreetMap"));
+    b.screenshot("gallery-viewer-info").await;
+    // Moving replaced the history entry: the back button returns to the timeline.
+    b.client.back().await.unwrap();
+    wait_path(&b, "/").await;
+    assert_eq!(tile_ids(&b).await, ids);
+
+    // Favourite the newest from the viewer; the Favourites page has it.
+    b.client.goto(&app.url(&format!("/photos/{}", ids[0]))).await.unwrap();
+    b.client.find(Locator::Css("#fav")).await.unwrap().click().await.unwrap();
+    until(&b, "return document.getElementById('fav')?.getAttribute('aria-pressed') === 'true'", "the favourite mark")
+        .await;
+    b.screenshot("gallery-viewer-favourite").await;
+    b.client.goto(&app.url("/favorites")).await.unwrap();
+    assert_eq!(tile_ids(&b).await, vec![ids[0]]);
+    b.screenshot("gallery-favourites").await;
+
+    // An album with two of them: create it, then select two tiles (click, shift-click) and add.
+    b.client.goto(&app.url("/albums")).await.unwrap();
+    b.client.find(Locator::Css("#new-album")).await.unwrap().send_keys("Summer").await.unwrap();
+    b.client.find(Locator::Css("form.newalbum button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of("main h1").await, "Summer");
+    let album_path = b.path().await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css(&format!("#p{} a", ids[0]))).await.unwrap().click().await.unwrap();
+    let shift_click = "const a = document.querySelector(arguments[0]); \
+        a.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));";
+    b.client.execute(shift_click, vec![json!(format!("#p{} a", ids[1]))]).await.unwrap();
+    assert_eq!(b.text_of("#select-count").await, "2 selected");
+    b.screenshot("gallery-select").await;
+    b.client.find(Locator::Css("button[data-action=add_to_album]")).await.unwrap().click().await.unwrap();
+    until(&b, "return !document.querySelector('#timeline .selected')", "the page after the action").await;
+    b.client.goto(&app.url(&album_path)).await.unwrap();
+    assert_eq!(tile_ids(&b).await, vec![ids[0], ids[1]]);
+    b.screenshot("gallery-album").await;
+    b.client.goto(&app.url("/albums")).await.unwrap();
+    assert!(b.text_of(".albums").await.contains("2 photo(s)"));
+    b.screenshot("gallery-albums").await;
+
+    // Archive the oldest from the viewer: it leaves the timeline for the archive; restore it there.
+    b.client.goto(&app.url(&format!("/photos/{}", ids[2]))).await.unwrap();
+    b.client.find(Locator::Css("#archive")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of(".vstate").await, "Archived");
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(tile_ids(&b).await, vec![ids[0], ids[1]]);
+    b.client.goto(&app.url("/archive")).await.unwrap();
+    assert_eq!(tile_ids(&b).await, vec![ids[2]]);
+    b.screenshot("gallery-archive").await;
+    b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css(&format!("#p{} a", ids[2]))).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("button[data-action=unarchive]")).await.unwrap().click().await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 0", "an empty archive").await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(tile_ids(&b).await, ids, "restored to the timeline");
+
+    // A phone-sized window.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.screenshot("gallery-timeline-phone").await;
+    b.client.goto(&app.url(&format!("/photos/{}", ids[1]))).await.unwrap();
+    until(&b, "const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo").await;
+    b.screenshot("gallery-viewer-phone").await;
+    b.client.goto(&app.url("/account")).await.unwrap();
+    assert!(b.text_of("main").await.contains("this browser"));
+    b.screenshot("gallery-account-phone").await;
+    b.client.set_window_size(1280, 900).await.unwrap();
+
+    // Sign out: the timeline is closed.
+    b.client.goto(&app.url("/")).await.unwrap();
+    b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of(".notice").await, "You have signed out.");
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.path().await, "/login");
+    b.client.goto(&app.url(&format!("/photos/{}", ids[0]))).await.unwrap();
+    assert_eq!(b.path().await, format!("/login?next=%2Fphotos%2F{}", ids[0]));
+    b.screenshot("gallery-signed-out").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
+    let app = crate::helpers::spawn_app().await;
+    let b = Browser::start_with(&["--force-dark-mode"]).await;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
+    let files: Vec<Value> = (1..=4)
+        .map(|i| {
+            let jpeg = dated_jpeg(&format!("2024:0{i}:10 10:00:00"), i);
+            json!({ "name": format!("p{i}.jpg"), "b64": base64::engine::general_purpose::STANDARD.encode(jpeg) })
+        })
+        .collect();
+    b.client.execute(DROP, vec![json!(files)]).await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 4", "four tiles").await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    let bg = eval(&b, "return getComputedStyle(document.documentElement).backgroundColor").await;
+    assert_eq!(bg, json!("rgb(21, 21, 20)"), "the dark palette of app.css");
+    until(
+        &b,
+        "return [...document.querySelectorAll('#timeline img')].every(i => i.complete && i.naturalWidth > 0)",
+        "thumbnails",
+    )
+    .await;
+    b.screenshot("gallery-timeline-dark").await;
+    b.client.goto(&app.url("/admin/library")).await.unwrap();
+    assert!(b.text_of("#count-photos").await == "4");
+    // Index now: the progress arrives live over server-sent events, without a reload.
+    eval(&b, "window.notReloaded = true").await;
+    b.client.find(Locator::Css("#index-form button")).await.unwrap().click().await.unwrap();
+    until(
+        &b,
+        "return document.getElementById('index-status').textContent.includes(': 4 files, 0 new photos, 4 unchanged')",
+        "the finished index",
+    )
+    .await;
+    assert_eq!(eval(&b, "return window.notReloaded === true").await, json!(true));
+    b.screenshot("gallery-admin-library-dark").await;
+
+    // Infinite scroll: 130 more photos (newer than those uploaded), two pages.
+    const { assert!(shoebox::http::gallery::PAGE < 134, "two pages") };
+    let admin: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    let older = crate::gallery::many_photos(&app, admin, 130).await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(tile_ids(&b).await.len() as i64, shoebox::http::gallery::PAGE);
+    eval(&b, "document.getElementById('next-page').scrollIntoView()").await;
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 134", "the second page").await;
+    let all = tile_ids(&b).await;
+    assert_eq!(&all[..130], &older[..], "newest first (the uploads are from early 2024), nothing twice");
+    let mut unique = all.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 134);
+    assert!(b.client.find(Locator::Css("#next-page")).await.is_err(), "no more pages");
+    // A photo on the appended page: the back button comes back to the page that holds it.
+    let deep = older[125];
+    b.client.find(Locator::Css(&format!("#p{deep} a"))).await.unwrap().click().await.unwrap();
+    wait_path(&b, &format!("/photos/{deep}")).await;
+    b.client.back().await.unwrap();
+    until(&b, &format!("return !!document.getElementById('p{deep}')"), "the photo's tile").await;
+    let url = b.client.current_url().await.unwrap();
+    assert_eq!(url.fragment(), Some(format!("p{deep}").as_str()), "{url}");
+    b.close().await;
+}
