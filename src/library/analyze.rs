@@ -14,6 +14,8 @@ pub struct Settings {
     pub cache: std::path::PathBuf,
     pub max_pixels: u64,
     pub jpeg_quality: u8,
+    /// Shared by the index workers, uploads and on-request sizes.
+    pub decode_budget: std::sync::Arc<super::budget::Budget>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,11 +156,14 @@ fn make(
     hash: &str,
     icc: Option<&[u8]>,
 ) -> Result<Vec<u8>, MakeError> {
+    // Memory is what limits parallel work: nothing is kept longer than needed, and the decode with
+    // its thumbnails holds its share of the budget until only encoded JPEGs are left.
+    let permit = settings.decode_budget.acquire(thumbs::decode_cost(format, stored, orientation, sizes));
     let rgb = thumbs::decode(&bytes, format, stored, orientation, sizes).map_err(MakeError::Decode)?;
-    // Memory is what limits parallel work: nothing is kept longer than needed.
     drop(bytes);
     let (made, placeholder) =
         thumbs::render(rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
+    drop(permit);
     for t in made {
         thumbs::write_cache(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
             .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing a thumbnail to the cache")))?;
@@ -183,9 +188,11 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
     let head = header(&bytes, format, "", None)?;
     thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels)?;
     let orientation = head.meta.orientation;
+    let permit = settings.decode_budget.acquire(thumbs::decode_cost(format, head.stored, orientation, &[spec]));
     let rgb = thumbs::decode(&bytes, format, head.stored, orientation, &[spec])?;
     drop(bytes);
     let (made, _) = thumbs::render(rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
+    drop(permit);
     let jpeg = made.into_iter().next().map(|t| t.jpeg).ok_or_else(|| anyhow::anyhow!("no thumbnail made"))?;
     thumbs::write_cache(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
     Ok(jpeg)

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod archive;
+pub mod budget;
 pub mod catalog;
 pub mod index;
 pub mod metadata;
@@ -69,6 +70,9 @@ impl Library {
                 cache: config.storage_path.join("cache"),
                 max_pixels: config.library.max_pixels,
                 jpeg_quality: config.library.jpeg_quality,
+                decode_budget: Arc::new(budget::Budget::new(
+                    config.library.index_workers.max(1) as u64 * budget::SHARE_PER_WORKER,
+                )),
             },
             workers: config.library.index_workers,
             upload_limit: config.library.upload_limit,
