@@ -316,9 +316,40 @@ async fn every_gallery_page_stays_under_100_kb_of_html_css_and_javascript_withou
     let csrf = app.sign_in_admin().await;
     many_photos(&app, user_id(&app, "admin").await, 200).await;
     let ids = upload_photos(&app, &csrf, &[("a.jpg", dated_jpeg("2025:01:01 08:00:00", 1))]).await;
-    for path in
-        ["/", "/?after=1700000000_1", &format!("/photos/{}", ids[0]), "/account", "/admin/library", "/admin/users"]
-    {
+    let album: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/albums"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "title": "Holidays", "description": "" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let album = album["id"].as_i64().expect("album id");
+    let added = app
+        .client
+        .post(app.url(&format!("/api/v1/albums/{album}/photos")))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "ids": [ids[0]] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(added.status().is_success(), "adding to the album: {}", added.status());
+    for path in [
+        "/",
+        "/?after=1700000000_1",
+        &format!("/photos/{}", ids[0]),
+        "/favorites",
+        "/archive",
+        "/trash",
+        "/albums",
+        &format!("/albums/{album}"),
+        "/account",
+        "/admin/library",
+        "/admin/users",
+    ] {
         let weight = page_weight(&app, path).await;
         assert!(weight < 100 * 1024, "{path} weighs {weight} bytes");
     }
