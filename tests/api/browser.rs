@@ -13,6 +13,9 @@ use crate::helpers::*;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// How long a page may take to show what a test waits for (the machines are shared and slow).
+const PATIENCE: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
 
 pub struct Browser {
     pub client: Client,
@@ -97,8 +100,48 @@ impl Browser {
         }
     }
 
-    pub async fn text_of(&self, css: &str) -> String {
-        self.client.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    /// Waits until the first element matching `css` reads exactly `want`.
+    pub async fn expect_text(&self, css: &str, want: &str) {
+        self.poll_text(css, &format!("{want:?}"), |text| text == want).await;
+    }
+
+    /// Waits until the first element matching `css` has `part` in its text; returns that text.
+    pub async fn expect_text_containing(&self, css: &str, part: &str) -> String {
+        self.poll_text(css, &format!("text containing {part:?}"), |text| text.contains(part)).await
+    }
+
+    /// Waits until the address (path and query) is `want`.
+    pub async fn expect_path(&self, want: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let path = self.path().await;
+            if path == want {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the browser never reached {want:?}; it is at {path:?}");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A click that submits a form returns before the next page has loaded, so one read could see
+    /// the old page, or an element the navigation removes while it is being read (a stale
+    /// reference). Reading until the expected text shows, or the patience runs out, avoids both.
+    async fn poll_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let last = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.text().await {
+                    Ok(text) if ok(&text) => return text,
+                    Ok(text) => format!("{text:?}"),
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            if tokio::time::Instant::now() >= deadline {
+                panic!("`{css}` never showed {what} on {}; last seen: {last}", self.path().await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     pub async fn close(mut self) {
@@ -113,14 +156,14 @@ async fn a_person_signs_in_with_the_form_and_out_again_in_a_real_browser() {
     let app = spawn_app().await;
     let b = Browser::start().await;
     b.client.goto(&app.url("/account")).await.unwrap();
-    assert_eq!(b.path().await, "/login?next=%2Faccount");
+    b.expect_path("/login?next=%2Faccount").await;
     b.screenshot("login").await;
 
     b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
     b.client.find(Locator::Css("#password")).await.unwrap().send_keys(ADMIN_PASSWORD).await.unwrap();
     b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of("main h1").await, "Your account");
-    assert_eq!(b.path().await, "/account");
+    b.expect_text("main h1", "Your account").await;
+    b.expect_path("/account").await;
     b.screenshot("account").await;
 
     // The session cookie is HttpOnly: page scripts cannot read it.
@@ -128,13 +171,13 @@ async fn a_person_signs_in_with_the_form_and_out_again_in_a_real_browser() {
     assert!(!cookies.as_str().unwrap_or_default().contains("shoebox_session"));
 
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
+    b.expect_text("#timeline-empty h2", "No photos yet").await;
     b.screenshot("library").await;
 
     b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of(".notice").await, "You have signed out.");
+    b.expect_text(".notice", "You have signed out.").await;
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(b.path().await, "/login");
+    b.expect_path("/login").await;
     b.close().await;
 }
 
@@ -146,7 +189,7 @@ async fn a_wrong_password_in_the_browser_shows_the_reason_and_keeps_the_username
     b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
     b.client.find(Locator::Css("#password")).await.unwrap().send_keys("not it at all").await.unwrap();
     b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of(".error").await, "Wrong username or password.");
+    b.expect_text(".error", "Wrong username or password.").await;
     let kept = b.client.find(Locator::Css("#username")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("admin"));
     b.screenshot("login-failed").await;

@@ -523,7 +523,7 @@ async fn the_server_purges_expired_trash_by_itself_and_trash_days_0_keeps_it() {
     let app = app.restart_with(&[("TRASH_DAYS", "30")]).await;
     let alice = person(&app, "alice").await;
     let mut left = Vec::new();
-    for _ in 0..400 {
+    for _ in 0..1200 {
         left = ids_of(&alice.get("/api/v1/trash").await);
         if left.len() == 1 {
             break;

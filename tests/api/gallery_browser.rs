@@ -33,7 +33,7 @@ async fn eval(b: &Browser, script: &str) -> Value {
 
 /// Polls the page until `script` returns true (the page works asynchronously: uploads, fetches).
 async fn until(b: &Browser, script: &str, what: &str) {
-    for _ in 0..400 {
+    for _ in 0..600 {
         if eval(b, script).await == json!(true) {
             return;
         }
@@ -47,7 +47,7 @@ async fn press(b: &Browser, key: Key) {
 }
 
 async fn wait_path(b: &Browser, want: &str) {
-    for _ in 0..200 {
+    for _ in 0..400 {
         if b.path().await.split('?').next() == Some(want) {
             return;
         }
@@ -66,13 +66,13 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     let (_provider, app) = crate::oidc_e2e::start(&[]).await;
     let b = Browser::start().await;
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(b.path().await, "/login");
+    b.expect_path("/login").await;
     b.client.find(Locator::Css("a.sso")).await.unwrap().click().await.unwrap();
     let login = b.client.wait().for_element(Locator::Css("input[name=login]")).await.unwrap();
     login.send_keys("alice").await.unwrap();
     b.client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("alice-password").await.unwrap();
     b.client.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
+    b.expect_text("#timeline-empty h2", "No photos yet").await;
     b.screenshot("gallery-empty").await;
 
     // Three photos dropped on the page upload with progress and appear without a reload.
@@ -86,7 +86,7 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     b.client.execute(DROP, vec![json!(files)]).await.unwrap();
     until(&b, "return document.querySelectorAll('#timeline a.tile').length === 3", "three tiles").await;
     assert_eq!(eval(&b, "return window.notReloaded === true").await, json!(true), "no reload");
-    assert_eq!(b.text_of("#upload-summary").await, "Done: 3 stored or already there, 0 not stored.");
+    b.expect_text("#upload-summary", "Done: 3 stored or already there, 0 not stored.").await;
     let messages = eval(&b, "return [...document.querySelectorAll('#upload-list .msg')].map(m => m.textContent)").await;
     assert_eq!(messages, json!(["uploaded", "uploaded", "uploaded"]));
     let bars =
@@ -138,7 +138,7 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     press(&b, Key::Left).await;
     wait_path(&b, &format!("/photos/{}", ids[1])).await;
     b.client.find(Locator::Css("#info summary")).await.unwrap().click().await.unwrap();
-    assert!(b.text_of("#info").await.contains("OpenStreetMap"));
+    b.expect_text_containing("#info", "OpenStreetMap").await;
     b.screenshot("gallery-viewer-info").await;
     // Moving replaced the history entry: the back button returns to the timeline.
     b.client.back().await.unwrap();
@@ -159,7 +159,7 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     b.client.goto(&app.url("/albums")).await.unwrap();
     b.client.find(Locator::Css("#new-album")).await.unwrap().send_keys("Summer").await.unwrap();
     b.client.find(Locator::Css("form.newalbum button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of("main h1").await, "Summer");
+    b.expect_text("main h1", "Summer").await;
     let album_path = b.path().await;
     b.client.goto(&app.url("/")).await.unwrap();
     b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
@@ -167,7 +167,7 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     let shift_click = "const a = document.querySelector(arguments[0]); \
         a.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));";
     b.client.execute(shift_click, vec![json!(format!("#p{} a", ids[1]))]).await.unwrap();
-    assert_eq!(b.text_of("#select-count").await, "2 selected");
+    b.expect_text("#select-count", "2 selected").await;
     b.screenshot("gallery-select").await;
     b.client.find(Locator::Css("button[data-action=add_to_album]")).await.unwrap().click().await.unwrap();
     until(&b, "return !document.querySelector('#timeline .selected')", "the page after the action").await;
@@ -175,13 +175,13 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     assert_eq!(tile_ids(&b).await, vec![ids[0], ids[1]]);
     b.screenshot("gallery-album").await;
     b.client.goto(&app.url("/albums")).await.unwrap();
-    assert!(b.text_of(".albums").await.contains("2 photo(s)"));
+    b.expect_text_containing(".albums", "2 photo(s)").await;
     b.screenshot("gallery-albums").await;
 
     // Archive the oldest from the viewer: it leaves the timeline for the archive; restore it there.
     b.client.goto(&app.url(&format!("/photos/{}", ids[2]))).await.unwrap();
     b.client.find(Locator::Css("#archive")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of(".vstate").await, "Archived");
+    b.expect_text(".vstate", "Archived").await;
     b.client.goto(&app.url("/")).await.unwrap();
     assert_eq!(tile_ids(&b).await, vec![ids[0], ids[1]]);
     b.client.goto(&app.url("/archive")).await.unwrap();
@@ -201,18 +201,18 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     until(&b, "const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo").await;
     b.screenshot("gallery-viewer-phone").await;
     b.client.goto(&app.url("/account")).await.unwrap();
-    assert!(b.text_of("main").await.contains("this browser"));
+    b.expect_text_containing("main", "this browser").await;
     b.screenshot("gallery-account-phone").await;
     b.client.set_window_size(1280, 900).await.unwrap();
 
     // Sign out: the timeline is closed.
     b.client.goto(&app.url("/")).await.unwrap();
     b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of(".notice").await, "You have signed out.");
+    b.expect_text(".notice", "You have signed out.").await;
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(b.path().await, "/login");
+    b.expect_path("/login").await;
     b.client.goto(&app.url(&format!("/photos/{}", ids[0]))).await.unwrap();
-    assert_eq!(b.path().await, format!("/login?next=%2Fphotos%2F{}", ids[0]));
+    b.expect_path(&format!("/login?next=%2Fphotos%2F{}", ids[0])).await;
     b.screenshot("gallery-signed-out").await;
     b.close().await;
 }
@@ -225,7 +225,7 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
     b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
     b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of("#timeline-empty h2").await, "No photos yet");
+    b.expect_text("#timeline-empty h2", "No photos yet").await;
     let files: Vec<Value> = (1..=4)
         .map(|i| {
             let jpeg = dated_jpeg(&format!("2024:0{i}:10 10:00:00"), i);
@@ -245,7 +245,7 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     .await;
     b.screenshot("gallery-timeline-dark").await;
     b.client.goto(&app.url("/admin/library")).await.unwrap();
-    assert!(b.text_of("#count-photos").await == "4");
+    b.expect_text("#count-photos", "4").await;
     // Index now: the progress arrives live over server-sent events, without a reload.
     eval(&b, "window.notReloaded = true").await;
     b.client.find(Locator::Css("#index-form button")).await.unwrap().click().await.unwrap();

@@ -74,7 +74,7 @@ fn tweak_id_token(fake: &FakeProvider, f: impl Fn(&mut Map<String, Value>) + Sen
 
 /// Waits (bounded) until the login page mentions `text`: discovery runs in the background.
 async fn login_page_eventually_says(app: &TestApp, text: &str) -> String {
-    for _ in 0..200 {
+    for _ in 0..600 {
         let html = app.get("/login").await.text().await.unwrap();
         if html.contains(text) {
             return html;
@@ -486,7 +486,7 @@ async fn a_failed_discovery_is_retried_not_remembered() {
 
     fake.with(|b| b.discovery_status = 200);
     let mut status = 0;
-    for _ in 0..200 {
+    for _ in 0..600 {
         status = app.get("/api/v1/oidc/login").await.status().as_u16();
         if status == 303 {
             break;
@@ -784,7 +784,7 @@ async fn oidc_redirect_sends_anonymous_visitors_to_the_provider_keeping_the_page
     let (_fake, app) = setup(&[("OIDC_REDIRECT", "true")]).await;
     // Wait for discovery so the redirect is on.
     let mut r = app.get("/login?next=%2Faccount").await;
-    for _ in 0..200 {
+    for _ in 0..600 {
         if r.status() == 303 {
             break;
         }

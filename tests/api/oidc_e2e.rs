@@ -216,8 +216,8 @@ async fn a_person_signs_in_with_the_provider_in_a_real_browser_and_out_again() {
     let (_provider, app) = start(&[]).await;
     let b = crate::browser::Browser::start().await;
     b.client.goto(&app.url("/account")).await.unwrap();
-    assert_eq!(b.path().await, "/login?next=%2Faccount");
-    assert_eq!(b.text_of("a.sso").await, "Sign in with authelia");
+    b.expect_path("/login?next=%2Faccount").await;
+    b.expect_text("a.sso", "Sign in with authelia").await;
     b.screenshot("sso-login").await;
 
     b.client.find(Locator::Css("a.sso")).await.unwrap().click().await.unwrap();
@@ -227,14 +227,14 @@ async fn a_person_signs_in_with_the_provider_in_a_real_browser_and_out_again() {
     b.client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("alice-password").await.unwrap();
     b.client.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
 
-    assert_eq!(b.text_of("main h1").await, "Your account");
-    assert_eq!(b.path().await, "/account", "back on the page first asked for");
-    assert!(b.text_of("main").await.contains("Single sign-on (authelia)"));
+    b.expect_text("main h1", "Your account").await;
+    b.expect_path("/account").await;
+    b.expect_text_containing("main", "Single sign-on (authelia)").await;
     b.screenshot("sso-account").await;
 
     b.client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-    assert_eq!(b.text_of(".notice").await, "You have signed out.");
-    assert!(b.text_of(".hint").await.contains("Your authelia session is still open"));
+    b.expect_text(".notice", "You have signed out.").await;
+    b.expect_text_containing(".hint", "Your authelia session is still open").await;
     b.screenshot("sso-signed-out").await;
     b.close().await;
 }

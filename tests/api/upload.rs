@@ -131,7 +131,7 @@ async fn an_interrupted_upload_leaves_nothing_behind() {
     // Wait until the server stored the first file and is receiving the second into staging.
     let staging = app.originals_path().join(".shoebox-upload");
     let mut receiving = false;
-    for _ in 0..400 {
+    for _ in 0..1200 {
         let staged = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files").fetch_one(&app.db).await.unwrap();
         if staged == 1 && rows == 1 {
@@ -147,7 +147,7 @@ async fn an_interrupted_upload_leaves_nothing_behind() {
     }
     // The complete first file is kept; the cut one leaves no file, no staging file and no row.
     let mut settled = false;
-    for _ in 0..200 {
+    for _ in 0..800 {
         let staged = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
         if staged == 0 {
             settled = true;
