@@ -441,6 +441,49 @@ async fn a_replayed_state_is_refused() {
     assert!(audit.last().unwrap().2.contains("state"), "{audit:?}");
 }
 
+/// Moves the start of every pending single sign-on `secs` into the past, the way the clock would.
+async fn age_pending_sign_ins(app: &TestApp, secs: i64) {
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&app.db).await.unwrap();
+    let mut aged = 0;
+    for (id, data) in rows {
+        let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
+        let Some(Value::Array(pending)) = record.data.get_mut("oidc_pending") else { continue };
+        for p in pending {
+            let t = p["created_at"].as_i64().unwrap();
+            p["created_at"] = (t - secs).into();
+            aged += 1;
+        }
+        sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
+            .bind(rmp_serde::to_vec(&record).unwrap())
+            .bind(id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    assert!(aged > 0, "a pending sign-in is stored in the session");
+}
+
+#[tokio::test]
+async fn a_sign_in_answered_after_ten_minutes_is_refused_and_one_within_them_works() {
+    let (_fake, app) = setup(&[]).await;
+    let callback = through_provider(&app, "/api/v1/oidc/login").await;
+    age_pending_sign_ins(&app, 10 * 60 + 1).await;
+    let r = app.get(&callback).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("The sign-in took longer than 10 minutes. Start it again."));
+    assert!(session_user(&app).await.is_none(), "not signed in");
+    assert_eq!(user_count(&app).await, 1, "only the administrator: no account written");
+    assert_eq!(app.audit_outcomes().await.last().unwrap().2, "state expired");
+
+    // Another browser that answers after 9 minutes 50 seconds is signed in.
+    let other = app.with_client(client());
+    let callback = through_provider(&other, "/api/v1/oidc/login").await;
+    age_pending_sign_ins(&other, 9 * 60 + 50).await;
+    assert_eq!(other.get(&callback).await.status(), 303);
+    assert_eq!(session_user(&other).await.unwrap()["username"], "alice");
+}
+
 #[tokio::test]
 async fn access_denied_at_the_provider_says_so() {
     let (fake, app) = setup(&[]).await;
