@@ -165,10 +165,10 @@ fn make(
         thumbs::render(rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
     drop(permit);
     for t in made {
-        thumbs::write_cache(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
+        thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
             .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing a thumbnail to the cache")))?;
     }
-    thumbs::write_cache(&placeholder_path(&settings.cache, hash), &placeholder)
+    thumbs::write_atomic(&placeholder_path(&settings.cache, hash), &placeholder)
         .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing the placeholder to the cache")))?;
     Ok(placeholder)
 }
@@ -194,6 +194,6 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
     let (made, _) = thumbs::render(rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
     drop(permit);
     let jpeg = made.into_iter().next().map(|t| t.jpeg).ok_or_else(|| anyhow::anyhow!("no thumbnail made"))?;
-    thumbs::write_cache(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
+    thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
     Ok(jpeg)
 }
