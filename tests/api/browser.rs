@@ -31,6 +31,15 @@ impl Browser {
 
     /// `start()` with more Chromium switches (e.g. `--force-dark-mode`).
     pub async fn start_with(extra: &[&str]) -> Browser {
+        Browser::launch(extra, None).await
+    }
+
+    /// `start()` with downloads saved, without asking, into `dir`.
+    pub async fn start_downloading_to(dir: &std::path::Path) -> Browser {
+        Browser::launch(&[], Some(dir)).await
+    }
+
+    async fn launch(extra: &[&str], downloads: Option<&std::path::Path>) -> Browser {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: run ./scripts/test, which installs Debian's chromium and chromium-driver"
@@ -73,6 +82,10 @@ impl Browser {
             json!({
                 "binary": CHROMIUM,
                 "args": args,
+                "prefs": downloads.map(|dir| json!({
+                    "download.default_directory": dir,
+                    "download.prompt_for_download": false,
+                })).unwrap_or_else(|| json!({})),
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())

@@ -284,3 +284,77 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     assert_eq!(url.fragment(), Some(format!("p{deep}").as_str()), "{url}");
     b.close().await;
 }
+
+#[tokio::test]
+async fn selected_photos_download_as_one_zip_and_go_to_the_trash_together_in_a_real_browser() {
+    let app = crate::helpers::spawn_app().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start_downloading_to(downloads.path()).await;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    b.expect_text("#timeline-empty h2", "No photos yet").await;
+    let jpegs: Vec<(String, Vec<u8>)> =
+        (1..=3).map(|i| (format!("day{i}.jpg"), dated_jpeg(&format!("2024:05:0{i} 10:00:00"), 10 + i))).collect();
+    let files: Vec<Value> = jpegs
+        .iter()
+        .map(|(name, bytes)| json!({ "name": name, "b64": base64::engine::general_purpose::STANDARD.encode(bytes) }))
+        .collect();
+    b.client.execute(DROP, vec![json!(files)]).await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 3", "three tiles").await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    let ids = tile_ids(&b).await; // newest first: day3, day2, day1
+
+    // Select the two newest (click, then shift-click) and download them as one zip.
+    b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css(&format!("#p{} a", ids[0]))).await.unwrap().click().await.unwrap();
+    let shift_click = "const a = document.querySelector(arguments[0]); \
+        a.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));";
+    b.client.execute(shift_click, vec![json!(format!("#p{} a", ids[1]))]).await.unwrap();
+    b.expect_text("#select-count", "2 selected").await;
+    b.client.find(Locator::Css("button[data-action=zip]")).await.unwrap().click().await.unwrap();
+    let mut zip_file = None;
+    for _ in 0..400 {
+        let names: Vec<_> = std::fs::read_dir(downloads.path()).unwrap().flatten().map(|e| e.path()).collect();
+        // Chromium writes `.crdownload` first and renames when the download is complete.
+        if let [one] = names.as_slice()
+            && one.extension().is_some_and(|e| e == "zip")
+        {
+            zip_file = Some(one.clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let zip_file = zip_file.expect("the browser saved one .zip file");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_file).unwrap()).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        entries.push((entry.name().to_string(), bytes));
+    }
+    entries.sort();
+    assert_eq!(entries.len(), 2, "exactly the two selected photos");
+    assert_eq!(entries[0].1, jpegs[1].1, "day2.jpg byte for byte");
+    assert_eq!(entries[1].1, jpegs[2].1, "day3.jpg byte for byte");
+    assert!(entries[0].0.ends_with("day2.jpg") && entries[1].0.ends_with("day3.jpg"), "{entries:?}");
+
+    // Still selected: move both to the trash, confirming the question the page asks.
+    b.client.find(Locator::Css("button[data-action=trash]")).await.unwrap().click().await.unwrap();
+    let question = b.client.get_alert_text().await.unwrap();
+    assert_eq!(question, "Move 2 photo(s) to the trash?");
+    b.client.accept_alert().await.unwrap();
+    until(&b, "return document.querySelectorAll('#timeline a.tile').length === 1", "one tile left").await;
+    assert_eq!(tile_ids(&b).await, vec![ids[2]]);
+    b.screenshot("gallery-after-bulk-trash").await;
+    b.client.goto(&app.url("/trash")).await.unwrap();
+    let mut trashed = tile_ids(&b).await;
+    trashed.sort_unstable();
+    let mut want = vec![ids[0], ids[1]];
+    want.sort_unstable();
+    assert_eq!(trashed, want);
+    b.screenshot("gallery-trash").await;
+    b.close().await;
+}
