@@ -18,6 +18,12 @@ pub const CSRF_KEY: &str = "csrf";
 
 /// Anonymous sessions (a login page was shown) are kept only this long without activity.
 pub const ANONYMOUS_SESSION_IDLE: time::Duration = time::Duration::hours(1);
+/// Session key of the last time (Unix seconds) a request pushed the idle expiry forward.
+const SEEN_KEY: &str = "seen";
+/// The session store only writes a session that changed, so reading it alone never moves its
+/// idle expiry (`SESSION_TIMEOUT`). Recording activity at most this often moves it without a
+/// store write on every thumbnail.
+const ACTIVITY_STEP_SECS: i64 = 60;
 
 /// What a signed-in session remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +101,7 @@ pub async fn resolve(session: &Session, state: &AppState) -> Result<Option<Curre
     let row = db::users::by_id(&state.db, auth.user_id).await?;
     match row {
         Some(row) if !row.disabled => {
+            record_activity(session, state).await?;
             let csrf_token = csrf_token(session).await?;
             Ok(Some(CurrentUser { user: row.to_user(), auth: Some(auth), csrf_token, session: session.clone() }))
         }
@@ -103,6 +110,18 @@ pub async fn resolve(session: &Session, state: &AppState) -> Result<Option<Curre
             Ok(None)
         }
     }
+}
+
+/// Keeps an active session alive: `SESSION_TIMEOUT` is an idle timeout. Changing the session
+/// makes the store save it with a fresh expiry and the response carry a fresh cookie.
+async fn record_activity(session: &Session, state: &AppState) -> Result<(), AppError> {
+    let now = db::now();
+    let step = ACTIVITY_STEP_SECS.min(state.config.session_timeout.as_secs() as i64 / 10);
+    let seen: Option<i64> = session.get(SEEN_KEY).await.map_err(session_error)?;
+    if seen.is_none_or(|t| now - t >= step) {
+        session.insert(SEEN_KEY, now).await.map_err(session_error)?;
+    }
+    Ok(())
 }
 
 /// Where an anonymous visitor goes: `/login?next=<the page they asked for>`.

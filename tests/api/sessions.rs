@@ -132,3 +132,57 @@ async fn a_session_ends_after_session_maxage_even_when_used_all_the_time() {
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap();
     assert_eq!(left, 0, "the expired session is deleted on the server");
 }
+
+/// Moves the last activity of every stored session `secs` into the past: its recorded activity
+/// and its expiry, as if nobody had used it for that long.
+async fn idle_sessions(app: &TestApp, secs: i64) {
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&app.db).await.unwrap();
+    for (id, data) in rows {
+        let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
+        if let Some(seen) = record.data.get_mut("seen") {
+            *seen = (seen.as_i64().unwrap() - secs).into();
+        }
+        record.expiry_date -= time::Duration::seconds(secs);
+        sqlx::query("UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?")
+            .bind(rmp_serde::to_vec(&record).unwrap())
+            .bind(record.expiry_date)
+            .bind(id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+}
+
+async fn stored_expiry(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT unixepoch(expiry_date) FROM tower_sessions").fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn session_timeout_counts_from_the_last_request_not_from_sign_in() {
+    let app = spawn_app_with(&[("SESSION_TIMEOUT", "1h"), ("SESSION_MAXAGE", "1d")]).await;
+    app.sign_in_admin().await;
+    // Used every 50 minutes, three times over: each request moves the end an hour ahead.
+    for round in 0..3 {
+        idle_sessions(&app, 50 * 60).await;
+        let r = app.get("/api/v1/session").await;
+        assert_eq!(r.status(), 200, "used within the hour: still signed in (round {round})");
+        let cookie = session_cookie(&r).expect("a fresh cookie for the moved expiry");
+        assert!(cookie.contains("Max-Age=3600"), "{cookie}");
+        let left = stored_expiry(&app).await - chrono::Utc::now().timestamp();
+        assert!((3500..=3600).contains(&left), "the stored session ends an hour from now, not in {left} s");
+    }
+    // Left alone for an hour and a minute: over.
+    idle_sessions(&app, 61 * 60).await;
+    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+}
+
+#[tokio::test]
+async fn requests_within_a_minute_do_not_rewrite_the_session() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    app.get("/api/v1/session").await;
+    let r = app.get("/api/v1/session").await;
+    assert_eq!(r.status(), 200);
+    assert!(session_cookie(&r).is_none(), "no store write and no new cookie for every request");
+}
