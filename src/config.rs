@@ -599,6 +599,40 @@ fn secret_label(setting: &Setting, name: &str) -> String {
     }
 }
 
+/// Single sign-on needs the issuer, the client id and the secret together. With only some of
+/// them it would be silently off (no button on the login page); an empty secret file from a
+/// docker secret is the usual way to get there. Either is a startup error naming the variable.
+fn half_configured_sso<'a>(get: impl Fn(&str) -> &'a Setting, present: [(&str, bool); 3]) -> Result<(), ConfigError> {
+    if present.iter().all(|(_, set)| !set) || present.iter().all(|(_, set)| *set) {
+        return Ok(());
+    }
+    let (missing, _) = present.iter().find(|(_, set)| !set).expect("one is missing");
+    let how = "single sign-on needs OIDC_URI, OIDC_CLIENT and OIDC_SECRET together: set it, \
+               or set DISABLE_OIDC=true to sign in with passwords only";
+    match &get(missing).source {
+        // Set, but to nothing: an empty variable or an empty secret file.
+        Source::Env(var) if var.ends_with("_FILE") => {
+            Err(ConfigError(format!("{var}: the file is empty: put the value in it, or set DISABLE_OIDC=true")))
+        }
+        Source::Env(var) => Err(ConfigError(format!("{var} is empty: {how}"))),
+        Source::File(path) => {
+            Err(ConfigError(format!("{} in {} is empty: {how}", missing.to_lowercase(), path.display())))
+        }
+        Source::Default => {
+            // Name it the way the other single sign-on variables were given.
+            let prefix = present
+                .iter()
+                .filter(|(_, set)| *set)
+                .find_map(|(name, _)| match &get(name).source {
+                    Source::Env(var) if var.starts_with("PHOTOPRISM_") => Some("PHOTOPRISM_"),
+                    _ => None,
+                })
+                .unwrap_or("SHOEBOX_");
+            Err(ConfigError(format!("{prefix}{missing} is not set: {how}")))
+        }
+    }
+}
+
 fn oidc_from(settings: &BTreeMap<&'static str, Setting>, site_url: &Url) -> Result<OidcConfig, ConfigError> {
     let get = |name: &str| -> &Setting { settings.get(name).expect("every option resolved") };
     let text = |name: &str| -> Option<String> {
@@ -651,7 +685,7 @@ fn oidc_from(settings: &BTreeMap<&'static str, Setting>, site_url: &Url) -> Resu
     }
 
     let scopes = list("OIDC_SCOPES");
-    if enabled && !scopes.iter().any(|s| s == "openid") {
+    if !scopes.iter().any(|s| s == "openid") {
         return Err(bad(get("OIDC_SCOPES"), "OIDC_SCOPES", "must include openid, e.g. \"openid email profile\""));
     }
 
@@ -690,6 +724,12 @@ fn oidc_from(settings: &BTreeMap<&'static str, Setting>, site_url: &Url) -> Resu
         }
     };
 
+    if !disabled {
+        half_configured_sso(
+            get,
+            [("OIDC_URI", uri.is_some()), ("OIDC_CLIENT", client.is_some()), ("OIDC_SECRET", secret.is_some())],
+        )?;
+    }
     Ok(OidcConfig {
         enabled,
         uri,

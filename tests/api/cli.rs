@@ -179,6 +179,7 @@ fn config_prints_each_setting_with_its_source_and_redacts_secrets() {
     std::fs::write(dir.path().join("config/shoebox.toml"), "oidc_provider = \"authelia\"\n").unwrap();
     let out = shoebox(dir.path())
         .env("PHOTOPRISM_OIDC_SECRET", "insecure_secret")
+        .env("SHOEBOX_DISABLE_OIDC", "true")
         .env("SHOEBOX_HTTP_PORT", "8080")
         .arg("config")
         .output()

@@ -74,7 +74,11 @@ fn secrets_can_be_read_from_files() {
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "s3cret from a file\n").unwrap();
     let s = secret.to_str().unwrap();
-    let c = load(&[("SHOEBOX_ADMIN_PASSWORD_FILE", s), ("PHOTOPRISM_OIDC_SECRET_FILE", s)], None).unwrap();
+    let c = load(
+        &[("SHOEBOX_ADMIN_PASSWORD_FILE", s), ("PHOTOPRISM_OIDC_SECRET_FILE", s), ("SHOEBOX_DISABLE_OIDC", "true")],
+        None,
+    )
+    .unwrap();
     assert_eq!(c.admin_password.unwrap().expose(), "s3cret from a file");
     assert_eq!(c.oidc.secret.unwrap().expose(), "s3cret from a file");
     assert_eq!(c.settings["OIDC_SECRET"].source, Source::Env("PHOTOPRISM_OIDC_SECRET_FILE".into()));
@@ -107,6 +111,17 @@ fn each_bad_value_is_one_line_that_names_the_variable_and_the_fix() {
         ("SHOEBOX_OIDC_REGISTER", "maybe", "not a boolean"),
         ("SHOEBOX_TRASH_DAYS", "a month", "not a number of days: use 0 (keep until emptied) or e.g. 30"),
         ("PHOTOPRISM_TRASH_DAYS", "-1", "not a number of days"),
+        ("SHOEBOX_UPLOAD_LIMIT", "lots", "not a size: use bytes or a number with KB, MB or GB"),
+        ("SHOEBOX_UPLOAD_LIMIT", "0", "not a size"),
+        ("SHOEBOX_MAX_PIXELS", "5", "not a pixel count of at least 1M"),
+        ("SHOEBOX_JPEG_QUALITY", "101", "use a number from 25 to 100"),
+        ("PHOTOPRISM_JPEG_QUALITY", "high", "use a number from 25 to 100"),
+        ("SHOEBOX_INDEX_WORKERS", "-1", "not a worker count"),
+        ("SHOEBOX_PASSWORD_LOGIN", "nope", "not a boolean"),
+        ("SHOEBOX_DISABLE_OIDC", "perhaps", "not a boolean"),
+        ("SHOEBOX_OIDC_INSECURE", "2", "not a boolean"),
+        ("PHOTOPRISM_OIDC_URI", "auth.example.com", "not an http(s) URL"),
+        ("SHOEBOX_OIDC_SCOPES", "email profile", "must include openid"),
     ];
     for (var, value, expected) in cases {
         let e = err(&[(var, value)]);
@@ -172,4 +187,33 @@ fn the_readme_documents_every_option() {
             );
         }
     }
+}
+
+#[test]
+fn half_a_single_sign_on_setup_stops_startup_naming_what_is_missing() {
+    let uri = ("PHOTOPRISM_OIDC_URI", "https://auth.example.com");
+    let client = ("PHOTOPRISM_OIDC_CLIENT", "photoprism");
+    let site = ("PHOTOPRISM_SITE_URL", "https://photos.example.com/");
+    assert_eq!(
+        err(&[uri, client, site]),
+        "PHOTOPRISM_OIDC_SECRET is not set: single sign-on needs OIDC_URI, OIDC_CLIENT and OIDC_SECRET together: \
+         set it, or set DISABLE_OIDC=true to sign in with passwords only"
+    );
+    let e = err(&[("SHOEBOX_OIDC_CLIENT", "photoprism"), ("SHOEBOX_OIDC_SECRET", "insecure_secret"), site]);
+    assert!(e.starts_with("SHOEBOX_OIDC_URI is not set: "), "{e}");
+    assert!(!e.contains("insecure_secret"), "the secret is not echoed: {e}");
+
+    // The docker secret file exists but is empty.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("oidc_secret");
+    std::fs::write(&empty, "\n").unwrap();
+    let e = err(&[uri, client, site, ("PHOTOPRISM_OIDC_SECRET_FILE", empty.to_str().unwrap())]);
+    assert_eq!(e, "PHOTOPRISM_OIDC_SECRET_FILE: the file is empty: put the value in it, or set DISABLE_OIDC=true");
+    assert!(err(&[uri, ("PHOTOPRISM_OIDC_CLIENT", ""), site]).starts_with("PHOTOPRISM_OIDC_CLIENT is empty: "));
+
+    // All three, none, or single sign-on switched off: fine.
+    let c = load(&[uri, client, site, ("PHOTOPRISM_OIDC_SECRET", "insecure_secret")], None).unwrap();
+    assert!(c.oidc.enabled);
+    assert!(!load(&[], None).unwrap().oidc.enabled);
+    assert!(!load(&[uri, client, site, ("SHOEBOX_DISABLE_OIDC", "true")], None).unwrap().oidc.enabled);
 }
