@@ -245,3 +245,45 @@ fn users_can_be_added_listed_changed_and_removed_from_the_command_line() {
     let list = String::from_utf8_lossy(&run(&["users", "list"], None).stdout).to_string();
     assert!(!list.contains("alice") && list.contains("dave"));
 }
+
+#[tokio::test]
+async fn the_request_log_never_holds_a_media_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let originals = dir.path().join("originals");
+    std::fs::create_dir_all(&originals).unwrap();
+    std::fs::write(originals.join("lake.jpg"), crate::gallery::dated_jpeg("2023:07:14 18:30:05", 1)).unwrap();
+    let port = free_port();
+    let mut cmd = shoebox(dir.path());
+    cmd.env("SHOEBOX_HTTP_PORT", port.to_string()).env("SHOEBOX_ADMIN_PASSWORD", "the admin password");
+    let mut server = Server::start(cmd);
+    let base = format!("http://127.0.0.1:{port}");
+    let c = client();
+    let r = c
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({ "username": "admin", "password": "the admin password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The startup index finds the photo.
+    let mut thumbnail = None;
+    for _ in 0..400 {
+        let v: Value = c.get(format!("{base}/api/v1/photos")).send().await.unwrap().json().await.unwrap();
+        if let Some(url) = v["photos"][0]["thumbnails"]["tile_224"].as_str() {
+            thumbnail = Some(url.to_string());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let thumbnail = thumbnail.expect("the indexed photo has thumbnails");
+    let token = thumbnail.split('/').nth(5).unwrap().to_string();
+    assert!(token.len() > 16, "{thumbnail}");
+    let r = c.get(format!("{base}{thumbnail}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    server.wait_for("/api/v1/t/");
+    let (_, log) = server.terminate();
+    let requests: Vec<_> = log.iter().filter(|l| l.contains("/api/v1/t/")).collect();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|l| l.contains("/***/tile_224")), "{requests:?}");
+    assert!(!log.iter().any(|l| l.contains(&token)), "the token is in the log: {log:?}");
+}
