@@ -844,3 +844,26 @@ async fn oidc_redirect_sends_anonymous_visitors_to_the_provider_keeping_the_page
     let callback = through_provider(&app, &location(&r)).await;
     assert_eq!(location(&app.get(&callback).await), "/account");
 }
+
+#[tokio::test]
+async fn someone_removed_from_the_required_group_is_refused_at_the_next_sign_in() {
+    let (fake, app) = setup(&[("OIDC_GROUP", "family")]).await;
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!(["family"])));
+    assert_eq!(sso(&app).await.status(), 303);
+    let before: (i64, String, String) =
+        sqlx::query_as("SELECT id, role, display_name FROM users WHERE username = 'alice'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+
+    // Taken out of `family` at the provider: the account exists, but the next sign-in is refused.
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!(["friends"])));
+    let later = app.with_client(client());
+    assert_refused(&later, 403, "not in a group that may sign in here", "required group").await;
+    let after: (i64, String, String) =
+        sqlx::query_as("SELECT id, role, display_name FROM users WHERE username = 'alice'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(before, after, "the account is kept as it was");
+}
