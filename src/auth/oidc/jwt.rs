@@ -1,10 +1,10 @@
 //! The token checks that are Shoebox's own, around the `openidconnect` crate's: the algorithm
 //! allow-list read from the header before anything else (so an unsigned or HMAC token is refused
 //! with a clear reason), the provider's key set with a rate-limited re-fetch on an unknown key,
-//! the ID token checks the crate leaves to its callers (`iat` in the future, `azp`, an empty
-//! `sub`), and the signed JWTs the crate has no verifier for that fits: signed userinfo (any
-//! asymmetric algorithm the provider lists) and back-channel logout tokens. Those are verified
-//! with the crate's key type, so one key set serves every token.
+//! and the ID token checks the crate leaves to its callers (`iat` in the future, `azp`, an empty
+//! `sub`). Signed userinfo (any asymmetric algorithm the provider lists, which the crate's
+//! userinfo verifier cannot be told) and back-channel logout tokens (which the crate does not
+//! know) are verified here, with the crate's key type, so one key set serves every token.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -746,7 +746,7 @@ fn describe_userinfo_error(
             expected.as_str()
         ),
         (UserInfoError::Parse(e), None) => format!("userinfo is neither a JSON object nor a JWT: {e}"),
-        (other, _) => format!("userinfo cannot be read: {other}"),
+        (other, _) => format!("userinfo cannot be read: {}", describe(other)),
     }
 }
 
