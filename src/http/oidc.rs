@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use openidconnect::OAuth2TokenResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tower_sessions::{Expiry, Session};
@@ -18,7 +19,7 @@ use super::login;
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::oidc::account::{self, Identity};
-use crate::auth::oidc::{Metadata, Oidc};
+use crate::auth::oidc::{Oidc, Provider};
 use crate::auth::session::{ANONYMOUS_SESSION_IDLE, AuthSession, MaybeUser, safe_next, session_error};
 use crate::auth::sign_in;
 use crate::db::{self, audit};
@@ -67,8 +68,8 @@ async fn start(
     if current.is_some() {
         return Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response());
     }
-    let m = match oidc.metadata().await {
-        Ok(m) => m,
+    let provider = match oidc.provider().await {
+        Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e.detail, "single sign-on: cannot start, the provider is unavailable");
             let reason = format!("provider unavailable: {}", e.detail);
@@ -77,13 +78,9 @@ async fn start(
         }
     };
     let now = db::now();
-    let pending = Pending {
-        state: Oidc::random_token(),
-        nonce: Oidc::random_token(),
-        verifier: m.supports_pkce_s256().then(Oidc::random_token),
-        next,
-        created_at: now,
-    };
+    let request = oidc.authorization_request(&provider);
+    let pending =
+        Pending { state: request.state, nonce: request.nonce, verifier: request.pkce_verifier, next, created_at: now };
     let mut list: Vec<Pending> = session.get(PENDING_KEY).await.map_err(session_error)?.unwrap_or_default();
     list.retain(|p| now - p.created_at < PENDING_TTL);
     list.push(pending.clone());
@@ -92,8 +89,7 @@ async fn start(
     }
     session.insert(PENDING_KEY, &list).await.map_err(session_error)?;
     session.set_expiry(Some(Expiry::OnInactivity(ANONYMOUS_SESSION_IDLE)));
-    let url = oidc.authorization_url(&m, &pending.state, &pending.nonce, pending.verifier.as_deref());
-    Ok(Redirect::to(&url).into_response())
+    Ok(Redirect::to(&request.url).into_response())
 }
 
 #[derive(Deserialize)]
@@ -244,22 +240,22 @@ async fn complete(
             "state expired".into(),
         ));
     }
-    let m: Arc<Metadata> = oidc
-        .metadata()
+    let discovered: Arc<Provider> = oidc
+        .provider()
         .await
         .map_err(|e| fail(StatusCode::SERVICE_UNAVAILABLE, e.public, format!("provider unavailable: {}", e.detail)))?;
     let not_from_provider = format!(
         "This sign-in answer did not come from {provider}. Start the sign-in again; if it keeps happening, tell the administrator."
     );
     match q.iss.as_deref() {
-        Some(iss) if iss != m.issuer => {
+        Some(iss) if iss != discovered.issuer() => {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
                 not_from_provider,
-                format!("callback iss {iss:?} is not the issuer {:?} (RFC 9207)", m.issuer),
+                format!("callback iss {iss:?} is not the issuer {:?} (RFC 9207)", discovered.issuer()),
             ));
         }
-        None if m.authorization_response_iss_parameter_supported => {
+        None if discovered.promises_iss_parameter() => {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
                 not_from_provider,
@@ -277,7 +273,7 @@ async fn complete(
     };
 
     let token = oidc
-        .exchange_code(&m, code, pending.verifier.as_deref())
+        .exchange_code(&discovered, code, pending.verifier.as_deref())
         .await
         .map_err(|e| fail(StatusCode::BAD_GATEWAY, e.public, e.detail))?;
     let not_verified = || {
@@ -286,25 +282,30 @@ async fn complete(
              keeps happening, the server log says why."
         )
     };
-    let Some(id_token) = token.id_token.as_deref() else {
+    let Some(id_token) = token.id_token_text() else {
         return Err(fail(StatusCode::BAD_GATEWAY, not_verified(), "token response without id_token".into()));
     };
-    let mut claims = oidc
-        .verify_id_token(&m, id_token, &pending.nonce)
+    let verified = oidc
+        .verify_id_token(&discovered, id_token, &pending.nonce)
         .await
         .map_err(|e| fail(StatusCode::UNAUTHORIZED, not_verified(), format!("id token: {e}")))?;
-    let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_string();
-    let sid = claims.get("sid").and_then(Value::as_str).map(str::to_string);
-    let auth_time = claims.get("auth_time").and_then(Value::as_f64).map(|t| t as i64);
+    let subject = verified.subject().as_str().to_string();
+    let sid = verified.additional_claims().0.get("sid").and_then(Value::as_str).map(str::to_string);
+    let auth_time = verified.auth_time().map(|t| t.timestamp());
+    // Every claim, the standard ones as the crate read them and the others as sent.
+    let mut claims = match serde_json::to_value(&verified) {
+        Ok(Value::Object(claims)) => claims,
+        other => return Err(internal(format!("the ID token's claims cannot be read back: {other:?}"))),
+    };
     // Userinfo's claims win over the ID token's (Authelia 4.39 sends profile claims only there).
     if let Some(info) = oidc
-        .userinfo(&m, &token.access_token, &subject)
+        .userinfo(&discovered, token.access_token(), verified.subject())
         .await
         .map_err(|e| fail(StatusCode::BAD_GATEWAY, e.public, e.detail))?
     {
         claims.extend(info);
     }
-    let identity = Identity { issuer: m.issuer.clone(), subject: subject.clone(), claims };
+    let identity = Identity { issuer: discovered.issuer().to_string(), subject: subject.clone(), claims };
     let row = account::sign_in(&state.db, &oidc.settings, &identity).await.map_err(|r| Failure {
         status: r.status,
         message: r.message,
@@ -330,7 +331,7 @@ async fn complete(
         let link = db::oidc_sessions::Link {
             session_id: &id.to_string(),
             user_id: row.id,
-            issuer: &m.issuer,
+            issuer: discovered.issuer(),
             subject: &subject,
             sid: sid.as_deref(),
         };
