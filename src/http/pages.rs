@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::Redirect;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
@@ -140,6 +141,7 @@ struct ErrorPage {
 pub async fn html_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let wants_json = path.starts_with("/api/") || path == "/health" || path.starts_with("/static/");
+    let visitor_session = request.extensions().get::<Session>().cloned();
     let response = next.run(request).await;
     if wants_json {
         return response;
@@ -160,8 +162,21 @@ pub async fn html_errors(State(state): State<AppState>, request: Request, next: 
     } else {
         info.message
     };
-    let page =
-        ErrorPage { layout: Layout::new(&state, heading.clone(), None), status: status.as_u16(), heading, message };
+    // The signed-in menu stays on error pages: without it a missing photo looks like a sign-out.
+    // `resolve` stores nothing for an anonymous visitor, so no session is started here.
+    let current = match &visitor_session {
+        Some(s) => crate::auth::session::resolve(s, &state).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the error page is shown without the signed-in menu");
+            None
+        }),
+        None => None,
+    };
+    let page = ErrorPage {
+        layout: Layout::new(&state, heading.clone(), current.as_ref()),
+        status: status.as_u16(),
+        heading,
+        message,
+    };
     match page.render() {
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();
