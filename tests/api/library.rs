@@ -41,7 +41,8 @@ pub async fn run_index(app: &TestApp, csrf: &str) -> Value {
     panic!("an index kept running");
 }
 
-async fn wait_for_index(app: &TestApp) -> Value {
+/// Waits until the index running (the one at startup, say) has finished; needs an administrator.
+pub async fn wait_for_index(app: &TestApp) -> Value {
     for _ in 0..1200 {
         let v: Value = app.get("/api/v1/index").await.json().await.unwrap();
         if v["running"] == false && v["last"]["event"] == "finished" {
@@ -288,3 +289,4 @@ async fn photo_pages_follow_each_other_newest_first() {
     }
     assert_eq!(seen, vec!["2022-01-05", "2022-01-04", "2022-01-03", "2022-01-02", "2022-01-01"]);
 }
+
