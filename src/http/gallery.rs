@@ -774,7 +774,8 @@ async fn admin_library(
     let counts = store::file_counts(&state.db).await?;
     let after = q.skipped_after.as_deref().filter(|a| !a.is_empty());
     let (skipped, next) = store::skipped_files(&state.db, after, SKIPPED_PAGE).await?;
-    let more_skipped = next.map(|n| format!("{}#skipped", with_query("/admin/library", "", Some(("skipped_after", &n)))));
+    let more_skipped =
+        next.map(|n| format!("{}#skipped", with_query("/admin/library", "", Some(("skipped_after", &n)))));
     let notice = if q.started.is_some() {
         Some("The index started. Reload this page to see its progress.".to_string())
     } else if q.busy.is_some() {

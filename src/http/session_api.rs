@@ -25,11 +25,7 @@ async fn list_sessions(State(state): State<AppState>, current: CurrentUser) -> A
 }
 
 /// The account page's "Sign out everywhere".
-async fn end_sessions(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    addr: ClientAddr,
-) -> AppResult<Json<Value>> {
+async fn end_sessions(State(state): State<AppState>, current: CurrentUser, addr: ClientAddr) -> AppResult<Json<Value>> {
     let ended = super::pages::sign_out_everywhere(&state, addr, &current).await?;
     Ok(Json(json!({ "signed_out": true, "sessions_ended": ended })))
 }

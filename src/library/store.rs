@@ -201,13 +201,12 @@ pub async fn skipped_files(
     after: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<(Vec<SkippedFile>, Option<String>)> {
-    let mut rows: Vec<SkippedFile> = sqlx::query_as(
-        "SELECT path, reason FROM files WHERE status = 'skipped' AND path > ? ORDER BY path LIMIT ?",
-    )
-    .bind(after.unwrap_or(""))
-    .bind(limit + 1)
-    .fetch_all(db)
-    .await?;
+    let mut rows: Vec<SkippedFile> =
+        sqlx::query_as("SELECT path, reason FROM files WHERE status = 'skipped' AND path > ? ORDER BY path LIMIT ?")
+            .bind(after.unwrap_or(""))
+            .bind(limit + 1)
+            .fetch_all(db)
+            .await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.path.clone())

@@ -360,7 +360,8 @@ async fn selected_photos_download_as_one_zip_and_go_to_the_trash_together_in_a_r
 }
 
 #[tokio::test]
-async fn photos_dropped_on_an_album_page_stay_out_of_the_album_and_the_page_links_to_them_in_photos_in_a_real_browser() {
+async fn photos_dropped_on_an_album_page_stay_out_of_the_album_and_the_page_links_to_them_in_photos_in_a_real_browser()
+{
     let app = crate::helpers::spawn_app().await;
     let csrf = app.sign_in_admin().await;
     let first = crate::gallery::upload_photos(&app, &csrf, &[("old.jpg", dated_jpeg("2022:03:01 10:00:00", 30))]).await;
