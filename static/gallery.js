@@ -1,5 +1,6 @@
 // Timeline grids: infinite scroll (the "Older photos" link works without this file), keeping the
-// place for the back button, and showing uploads without a reload.
+// place for the back button, and showing uploads without a reload on the timeline (elsewhere
+// upload.js says where they went; on an album page they can be added to it).
 "use strict";
 (() => {
   // Appends the months of a fetched page, merging a month split across two pages.
@@ -69,6 +70,36 @@
     Shoebox.placeholders(timeline);
   }
 
+  // On an album page: a button in the upload notice that adds the photos just uploaded to it.
+  function offerAlbum(album, ids) {
+    const notice = document.getElementById("upload-elsewhere");
+    if (!notice || !ids.length) return;
+    let button = document.getElementById("upload-to-album");
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.id = "upload-to-album";
+      button.className = "small";
+      button.textContent = "Add them to this album";
+      notice.append(" ", button);
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        const r = await fetch(`/api/v1/albums/${album}/photos`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": Shoebox.csrf() },
+          body: JSON.stringify({ ids: JSON.parse(button.dataset.ids) }),
+        });
+        if (r.ok) location.reload();
+        else {
+          button.disabled = false;
+          const v = await r.json().catch(() => ({}));
+          button.textContent = `Not added: ${v.error || `HTTP ${r.status}`} (select to try again)`;
+        }
+      });
+    }
+    button.dataset.ids = JSON.stringify(ids);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const timeline = document.getElementById("timeline");
     if (!timeline) return;
@@ -92,7 +123,16 @@
       const page = a.dataset.page || location.pathname + location.search;
       history.replaceState(null, "", `${page}#p${a.dataset.id}`);
     });
-    document.addEventListener("shoebox:uploaded", refresh);
+    // Only the unfiltered first page of the timeline holds the newest photos; merging them into
+    // an album, the trash or a search result would show photos that do not belong there.
+    if (timeline.dataset.showsUploads === "true") {
+      document.addEventListener("shoebox:uploaded", (e) => {
+        e.preventDefault();
+        refresh();
+      });
+    } else if (timeline.dataset.album) {
+      document.addEventListener("shoebox:uploaded", (e) => offerAlbum(timeline.dataset.album, e.detail.added));
+    }
   });
 })();
 

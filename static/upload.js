@@ -9,7 +9,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const total = document.getElementById("upload-total");
   const summary = document.getElementById("upload-summary");
   const drop = document.getElementById("drop");
+  const elsewhere = document.getElementById("upload-elsewhere");
   const queue = [];
+  // Ids of the photos these uploads added (not duplicates), for pages that show them elsewhere.
+  const added = [];
   let sizeSum = 0, doneBytes = 0, running = 0, stored = 0, failed = 0;
   const PARALLEL = 2;
 
@@ -56,6 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const f = xhr.response?.files?.[0];
       if (f) {
         const why = explain(f);
+        if (f.result === "new") added.push(f.photo_id);
         if (why === null) finish(true, "uploaded");
         else finish(f.result === "existing", why);
       } else {
@@ -82,7 +86,13 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!running && !queue.length) {
       active.clear();
       summary.textContent = `Done: ${stored} stored or already there, ${failed} not stored.`;
-      document.dispatchEvent(new CustomEvent("shoebox:uploaded"));
+      // A page that shows the new photos itself (the timeline) cancels the event; anywhere else
+      // (an album, the trash, a search) they are not on this page, so say where they are.
+      const event = new CustomEvent("shoebox:uploaded", { cancelable: true, detail: { added: [...added] } });
+      const shownHere = !document.dispatchEvent(event);
+      elsewhere.hidden = shownHere || !added.length;
+      document.getElementById("upload-elsewhere-count").textContent =
+        `${added.length} photo${added.length === 1 ? "" : "s"} uploaded`;
     } else {
       summary.textContent = `Uploading ${queue.length + running} file(s)…`;
     }
@@ -154,6 +164,8 @@ document.addEventListener("DOMContentLoaded", () => {
     panel.hidden = true;
     list.replaceChildren();
     sizeSum = doneBytes = stored = failed = 0;
+    added.length = 0;
+    elsewhere.hidden = true;
     updateTotal(0);
   });
 

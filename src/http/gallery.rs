@@ -720,23 +720,18 @@ async fn viewer(
     Ok(render(&page)?.into_response())
 }
 
-pub struct Skipped {
-    pub path: String,
-    pub reason: String,
-}
-
 #[derive(Template)]
 #[template(path = "admin_library.html")]
 struct LibraryPage {
     layout: Layout,
     originals_path: String,
-    photos: i64,
-    indexed: i64,
-    skipped_count: i64,
-    missing: i64,
+    counts: store::FileCounts,
     running: bool,
     last: String,
-    skipped: Vec<Skipped>,
+    skipped: Vec<store::SkippedFile>,
+    /// The link to the following page of skipped files.
+    more_skipped: Option<String>,
+    later_skipped_page: bool,
     notice: Option<String>,
 }
 
@@ -744,10 +739,14 @@ struct LibraryPage {
 struct LibraryQuery {
     started: Option<String>,
     busy: Option<String>,
+    /// The path of the last skipped file on the page before.
+    skipped_after: Option<String>,
 }
 
-/// At most this many skipped files are listed on the page.
-const SKIPPED_SHOWN: i64 = 500;
+/// Skipped files per page of the Library page (and the API's default): a hundred rows with long
+/// reasons stay within the page-weight budget; paging rather than grouping by reason keeps every
+/// file findable, which is what an administrator needs to fix or remove it.
+pub const SKIPPED_PAGE: i64 = 100;
 
 fn describe(p: &crate::library::Progress) -> String {
     use crate::library::Progress::*;
@@ -772,15 +771,11 @@ async fn admin_library(
     Admin(current): Admin,
     Query(q): Query<LibraryQuery>,
 ) -> AppResult<Html<String>> {
-    let photos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE missing = 0").fetch_one(&state.db).await?;
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM files GROUP BY status").fetch_all(&state.db).await?;
-    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
-    let skipped: Vec<(String, String)> =
-        sqlx::query_as("SELECT path, reason FROM files WHERE status = 'skipped' ORDER BY path LIMIT ?")
-            .bind(SKIPPED_SHOWN)
-            .fetch_all(&state.db)
-            .await?;
+    let counts = store::file_counts(&state.db).await?;
+    let after = q.skipped_after.as_deref().filter(|a| !a.is_empty());
+    let (skipped, next) = store::skipped_files(&state.db, after, SKIPPED_PAGE).await?;
+    let more_skipped =
+        next.map(|n| format!("{}#skipped", with_query("/admin/library", "", Some(("skipped_after", &n)))));
     let notice = if q.started.is_some() {
         Some("The index started. Reload this page to see its progress.".to_string())
     } else if q.busy.is_some() {
@@ -791,13 +786,12 @@ async fn admin_library(
     render(&LibraryPage {
         layout: Layout::new(&state, "Library", Some(&current)).with_script("library.js"),
         originals_path: state.config.originals_path.display().to_string(),
-        photos,
-        indexed: count("indexed"),
-        skipped_count: count("skipped"),
-        missing: count("missing"),
+        counts,
         running: state.library.is_indexing(),
         last: state.library.last_progress().map(|p| describe(&p)).unwrap_or_else(|| "No index has run yet.".into()),
-        skipped: skipped.into_iter().map(|(path, reason)| Skipped { path, reason }).collect(),
+        skipped,
+        more_skipped,
+        later_skipped_page: after.is_some(),
         notice,
     })
 }

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::config::Role;
 use crate::error::{AppError, AppResult};
+use crate::library::store;
 use crate::library::upload::{self, UploadResult};
 use crate::library::{IndexOptions, Progress};
 
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/index", get(index_status).post(start_index))
         .route("/api/v1/index/events", get(index_events))
+        .route("/api/v1/index/skipped", get(skipped_files))
         .route("/api/v1/upload", post(upload).layer(DefaultBodyLimit::disable()))
 }
 
@@ -56,6 +58,29 @@ async fn start_index(
 async fn index_status(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
     require_admin(&current)?;
     Ok(Json(json!({ "running": state.library.is_indexing(), "last": state.library.last_progress() })))
+}
+
+#[derive(Deserialize)]
+struct SkippedQuery {
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The Library page's counts and skipped files with the reasons, paged the same way.
+async fn skipped_files(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<SkippedQuery>,
+) -> AppResult<Json<Value>> {
+    require_admin(&current)?;
+    let limit = q.limit.unwrap_or(crate::http::gallery::SKIPPED_PAGE);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::BadRequest(format!("limit={limit}: use 1 to 500")));
+    }
+    let counts = store::file_counts(&state.db).await?;
+    let after = q.after.as_deref().filter(|a| !a.is_empty());
+    let (files, next) = store::skipped_files(&state.db, after, limit).await?;
+    Ok(Json(json!({ "counts": counts, "skipped": files, "next": next })))
 }
 
 /// The latest event at once, then every event as it happens.

@@ -8,6 +8,8 @@ use axum::middleware::Next;
 use axum::response::Redirect;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Serialize;
+use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
@@ -95,15 +97,14 @@ async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResu
         None => "No sign-in (public mode)".to_string(),
     };
     let last_sign_in = user.last_sign_in_at.map(utc).unwrap_or_else(|| "never".into());
-    let this = current.session.id().map(|i| i.to_string());
-    let sessions = db::user_sessions::live(&state.db, user.id)
+    let sessions = sessions_of(&state, &current)
         .await?
         .into_iter()
         .map(|s| SessionLine {
-            signed_in: utc(s.created_at),
+            signed_in: utc(s.signed_in_at),
             method: if s.method == "oidc" { "single sign-on" } else { "password" },
             expires: utc(s.expires_at),
-            current: this.as_deref() == Some(s.session_id.as_str()),
+            current: s.current,
         })
         .collect();
     render(&AccountPage {
@@ -115,11 +116,45 @@ async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResu
     })
 }
 
-/// "Sign out everywhere": every session of this user ends, this one too.
-async fn end_sessions(State(state): State<AppState>, addr: ClientAddr, current: CurrentUser) -> AppResult<Redirect> {
+/// One of the signed-in user's sessions, as the account page and `GET /api/v1/sessions` list them.
+/// The session id stays out: it is the cookie value.
+#[derive(Debug, Serialize)]
+pub struct SessionEntry {
+    /// Unix seconds.
+    pub signed_in_at: i64,
+    /// `password` or `oidc`.
+    pub method: String,
+    /// Unix seconds when the session ends unless used again.
+    pub expires_at: i64,
+    /// Whether it is the session of this request.
+    pub current: bool,
+}
+
+/// The user's live sessions, newest first.
+pub async fn sessions_of(state: &AppState, current: &CurrentUser) -> AppResult<Vec<SessionEntry>> {
+    let this = current.session.id().map(|i| i.to_string());
+    Ok(db::user_sessions::live(&state.db, current.user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionEntry {
+            current: this.as_deref() == Some(s.session_id.as_str()),
+            signed_in_at: s.created_at,
+            method: s.method,
+            expires_at: s.expires_at,
+        })
+        .collect())
+}
+
+/// "Sign out everywhere": every session of this user ends, this one too. Returns how many ended.
+pub async fn sign_out_everywhere(state: &AppState, addr: ClientAddr, current: &CurrentUser) -> AppResult<u64> {
     let ended = db::user_sessions::end_all(&state.db, current.user.id).await?;
-    sign_in::sign_out(&state, &current.session, addr).await?;
+    sign_in::sign_out(state, &current.session, addr).await?;
     tracing::info!(user = %current.user.username, sessions = ended, "signed out everywhere");
+    Ok(ended)
+}
+
+async fn end_sessions(State(state): State<AppState>, addr: ClientAddr, current: CurrentUser) -> AppResult<Redirect> {
+    sign_out_everywhere(&state, addr, &current).await?;
     Ok(Redirect::to("/login?signed_out=1"))
 }
 
@@ -140,6 +175,7 @@ struct ErrorPage {
 pub async fn html_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let wants_json = path.starts_with("/api/") || path == "/health" || path.starts_with("/static/");
+    let visitor_session = request.extensions().get::<Session>().cloned();
     let response = next.run(request).await;
     if wants_json {
         return response;
@@ -160,8 +196,21 @@ pub async fn html_errors(State(state): State<AppState>, request: Request, next: 
     } else {
         info.message
     };
-    let page =
-        ErrorPage { layout: Layout::new(&state, heading.clone(), None), status: status.as_u16(), heading, message };
+    // The signed-in menu stays on error pages: without it a missing photo looks like a sign-out.
+    // `resolve` stores nothing for an anonymous visitor, so no session is started here.
+    let current = match &visitor_session {
+        Some(s) => crate::auth::session::resolve(s, &state).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the error page is shown without the signed-in menu");
+            None
+        }),
+        None => None,
+    };
+    let page = ErrorPage {
+        layout: Layout::new(&state, heading.clone(), current.as_ref()),
+        status: status.as_u16(),
+        heading,
+        message,
+    };
     match page.render() {
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();

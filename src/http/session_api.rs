@@ -14,7 +14,20 @@ use crate::auth::{CurrentUser, sign_in};
 use crate::error::{AppError, AppResult};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/session", get(current).post(create).delete(destroy))
+    Router::new()
+        .route("/api/v1/session", get(current).post(create).delete(destroy))
+        .route("/api/v1/sessions", get(list_sessions).delete(end_sessions))
+}
+
+/// The account page's session list.
+async fn list_sessions(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
+    Ok(Json(json!({ "sessions": super::pages::sessions_of(&state, &current).await? })))
+}
+
+/// The account page's "Sign out everywhere".
+async fn end_sessions(State(state): State<AppState>, current: CurrentUser, addr: ClientAddr) -> AppResult<Json<Value>> {
+    let ended = super::pages::sign_out_everywhere(&state, addr, &current).await?;
+    Ok(Json(json!({ "signed_out": true, "sessions_ended": ended })))
 }
 
 #[derive(Deserialize)]

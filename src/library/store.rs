@@ -170,6 +170,52 @@ pub async fn record_skipped(
     Ok(())
 }
 
+/// What the index knows, as the Library page and `GET /api/v1/index/skipped` show it.
+#[derive(Debug, Serialize)]
+pub struct FileCounts {
+    /// Photos with at least one present file.
+    pub photos: i64,
+    pub indexed: i64,
+    pub skipped: i64,
+    pub missing: i64,
+}
+
+pub async fn file_counts(db: &SqlitePool) -> sqlx::Result<FileCounts> {
+    let photos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE missing = 0").fetch_one(db).await?;
+    let by_status: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM files GROUP BY status").fetch_all(db).await?;
+    let count = |s: &str| by_status.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+    Ok(FileCounts { photos, indexed: count("indexed"), skipped: count("skipped"), missing: count("missing") })
+}
+
+#[derive(Debug, Serialize, FromRow)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Up to `limit` skipped files in path order, starting after the path `after`, and the `after` of
+/// the following page (`None` on the last). Keyset paging: a page costs the same at any position.
+pub async fn skipped_files(
+    db: &SqlitePool,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<(Vec<SkippedFile>, Option<String>)> {
+    let mut rows: Vec<SkippedFile> =
+        sqlx::query_as("SELECT path, reason FROM files WHERE status = 'skipped' AND path > ? ORDER BY path LIMIT ?")
+            .bind(after.unwrap_or(""))
+            .bind(limit + 1)
+            .fetch_all(db)
+            .await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.path.clone())
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
 pub async fn mark_missing(conn: &mut SqliteConnection, path: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE files SET status = 'missing', missing_since = ? WHERE path = ? AND status != 'missing'")
         .bind(now())

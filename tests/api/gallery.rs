@@ -54,6 +54,38 @@ pub async fn many_photos(app: &TestApp, owner: i64, n: i64) -> Vec<i64> {
     ids
 }
 
+/// `n` skipped files straight in the database, each with a long reason the way a decoder error
+/// reads, in path order `import/…/IMG_0000.HEIC`, `IMG_0001.HEIC`, …
+pub async fn many_skipped_files(app: &TestApp, n: usize) -> Vec<String> {
+    // The index at startup would mark these files missing: none is on disk.
+    crate::library::wait_for_index(app).await;
+    let mut paths = Vec::new();
+    for i in 0..n {
+        let path = format!("admin/2019/imported from the old laptop on a rainy afternoon/IMG_{i:04}.HEIC");
+        let reason = format!(
+            "not a picture Shoebox can read: the decoder stopped at byte {i} of the file with \"unsupported \
+             compression in the HEIF container (hvc1); convert it to JPEG, PNG or WebP and copy it again\"; \
+             the file stays where it is and is tried again when it changes. {}",
+            "Details: ".repeat(12)
+        );
+        sqlx::query(
+            "INSERT INTO files (path, size, mtime_ns, status, reason, indexed_at) VALUES (?, 1, 0, 'skipped', ?, 0)",
+        )
+        .bind(&path)
+        .bind(reason)
+        .execute(&app.db)
+        .await
+        .unwrap();
+        paths.push(path);
+    }
+    paths
+}
+
+/// The skipped paths a Library page lists, in order.
+fn skipped_rows(html: &str) -> Vec<String> {
+    html.split("<tr><td><code>").skip(1).map(|s| s[..s.find("</code>").unwrap()].to_string()).collect()
+}
+
 fn tile_ids(html: &str) -> Vec<i64> {
     html.split("<li id=\"p").skip(1).map(|s| s[..s.find('"').unwrap()].parse().unwrap()).collect()
 }
@@ -241,6 +273,31 @@ async fn the_library_page_is_for_administrators_and_lists_counts_and_skipped_fil
 }
 
 #[tokio::test]
+async fn the_library_page_lists_skipped_files_a_hundred_at_a_time_with_a_link_to_the_next_hundred() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let paths = many_skipped_files(&app, 250).await;
+    let mut seen = Vec::new();
+    let mut page = "/admin/library".to_string();
+    let mut pages = 0;
+    loop {
+        let html = app.get(&page).await.text().await.unwrap();
+        assert!(html.contains("<dd id=\"count-skipped\">250</dd>"), "every page counts them all");
+        let rows = skipped_rows(&html);
+        assert!(rows.len() <= 100, "{page}: {} rows", rows.len());
+        seen.extend(rows);
+        pages += 1;
+        let Some(at) = html.find("id=\"more-skipped\" href=\"") else { break };
+        let rest = &html[at + "id=\"more-skipped\" href=\"".len()..];
+        page = rest[..rest.find('"').unwrap()].to_string();
+        assert!(page.starts_with("/admin/library?skipped_after="), "a bookmarkable address: {page}");
+        assert!(html.contains("href=\"/admin/library#skipped\"") == (pages > 1), "the way back to the first page");
+    }
+    assert_eq!(pages, 3);
+    assert!(seen == paths, "every skipped file once, in path order: {:?}", &seen[..3]);
+}
+
+#[tokio::test]
 async fn sign_out_everywhere_ends_every_session_of_that_user_and_no_one_elses() {
     let app = spawn_app().await;
     app.add_user("bob", "bobs password", "user").await;
@@ -337,6 +394,7 @@ async fn every_gallery_page_stays_under_100_kb_of_html_css_and_javascript_withou
         .await
         .unwrap();
     assert!(added.status().is_success(), "adding to the album: {}", added.status());
+    many_skipped_files(&app, 500).await;
     for path in [
         "/",
         "/?after=1700000000_1",

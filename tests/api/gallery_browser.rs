@@ -358,3 +358,71 @@ async fn selected_photos_download_as_one_zip_and_go_to_the_trash_together_in_a_r
     b.screenshot("gallery-trash").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn photos_dropped_on_an_album_page_stay_out_of_the_album_and_the_page_links_to_them_in_photos_in_a_real_browser()
+{
+    let app = crate::helpers::spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let first = crate::gallery::upload_photos(&app, &csrf, &[("old.jpg", dated_jpeg("2022:03:01 10:00:00", 30))]).await;
+    let album: Value = app
+        .client
+        .post(app.url("/api/v1/albums"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "title": "Spring" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let album = album["id"].as_i64().unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/albums/{album}/photos")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "ids": first }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let b = Browser::start().await;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    b.expect_path("/").await;
+    b.client.goto(&app.url(&format!("/albums/{album}"))).await.unwrap();
+    assert_eq!(tile_ids(&b).await, first);
+
+    // Two new photos, newer than the album's: the timeline's first page has them, the album not.
+    let files: Vec<Value> = (1..=2)
+        .map(|i| {
+            let jpeg = dated_jpeg(&format!("2025:04:0{i} 10:00:00"), 30 + i);
+            json!({ "name": format!("new{i}.jpg"), "b64": base64::engine::general_purpose::STANDARD.encode(jpeg) })
+        })
+        .collect();
+    b.client.execute(DROP, vec![json!(files)]).await.unwrap();
+    b.expect_text("#upload-summary", "Done: 2 stored or already there, 0 not stored.").await;
+    b.expect_text_containing("#upload-elsewhere", "2 photos uploaded — see them in Photos").await;
+    assert_eq!(tile_ids(&b).await, first, "the album shows only its own photo");
+    let link = eval(&b, "return document.querySelector('#upload-elsewhere a').getAttribute('href')").await;
+    assert_eq!(link, json!("/"));
+    b.screenshot("gallery-upload-on-album").await;
+
+    b.client.goto(&app.url("/")).await.unwrap();
+    let all = tile_ids(&b).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[2], first[0], "the album's photo is the oldest");
+
+    // On the album page the notice also offers to add the new photos to the album.
+    b.client.goto(&app.url(&format!("/albums/{album}"))).await.unwrap();
+    let more = json!([{ "name": "new3.jpg", "b64": base64::engine::general_purpose::STANDARD.encode(dated_jpeg("2025:04:05 10:00:00", 40)) }]);
+    b.client.execute(DROP, vec![more]).await.unwrap();
+    b.expect_text_containing("#upload-elsewhere", "1 photo uploaded").await;
+    b.client.find(Locator::Css("#upload-to-album")).await.unwrap().click().await.unwrap();
+    b.expect_text_containing(".listhead .hint", "2 photo(s)").await;
+    assert_eq!(tile_ids(&b).await.len(), 2);
+    b.close().await;
+}

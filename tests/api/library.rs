@@ -41,7 +41,8 @@ pub async fn run_index(app: &TestApp, csrf: &str) -> Value {
     panic!("an index kept running");
 }
 
-async fn wait_for_index(app: &TestApp) -> Value {
+/// Waits until the index running (the one at startup, say) has finished; needs an administrator.
+pub async fn wait_for_index(app: &TestApp) -> Value {
     for _ in 0..1200 {
         let v: Value = app.get("/api/v1/index").await.json().await.unwrap();
         if v["running"] == false && v["last"]["event"] == "finished" {
@@ -287,4 +288,36 @@ async fn photo_pages_follow_each_other_newest_first() {
         }
     }
     assert_eq!(seen, vec!["2022-01-05", "2022-01-04", "2022-01-03", "2022-01-02", "2022-01-01"]);
+}
+
+#[tokio::test]
+async fn the_skipped_files_with_reasons_are_listed_to_administrators_a_page_at_a_time_through_the_api() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let paths = crate::gallery::many_skipped_files(&app, 150).await;
+    let r = app.get("/api/v1/index/skipped").await;
+    assert_eq!(r.status(), 200);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["counts"], serde_json::json!({ "photos": 0, "indexed": 0, "skipped": 150, "missing": 0 }));
+    let listed = |v: &Value| -> Vec<String> {
+        v["skipped"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(listed(&first), paths[..100], "the Library page's hundred");
+    assert!(first["skipped"][0]["reason"].as_str().unwrap().starts_with("not a picture Shoebox can read"));
+    let next = first["next"].as_str().expect("a next page");
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("after", next).finish();
+    let second: Value = app.get(&format!("/api/v1/index/skipped?{query}")).await.json().await.unwrap();
+    assert_eq!(listed(&second), paths[100..]);
+    assert_eq!(second["next"], Value::Null);
+    let some: Value = app.get("/api/v1/index/skipped?limit=7").await.json().await.unwrap();
+    assert_eq!(listed(&some), paths[..7]);
+    assert_eq!(app.get("/api/v1/index/skipped?limit=0").await.status(), 400);
+
+    app.add_user("bob", "bobs password 1", "user").await;
+    let bob = app.with_client(crate::helpers::client());
+    assert_eq!(bob.sign_in("bob", "bobs password 1").await.status(), 200);
+    let r = bob.get("/api/v1/index/skipped").await;
+    assert_eq!(r.status(), 403, "as GET /api/v1/index: administrators only");
+    assert_eq!(bob.get("/api/v1/index").await.status(), 403);
+    assert_eq!(app.with_client(crate::helpers::client()).get("/api/v1/index/skipped").await.status(), 401);
 }

@@ -60,6 +60,43 @@ async fn an_unknown_page_is_a_404_page_in_the_layout() {
 }
 
 #[tokio::test]
+async fn an_error_page_keeps_the_signed_in_menu_and_stays_without_it_for_anonymous_visitors() {
+    let app = spawn_app().await;
+    let anonymous = app.get("/no/such/page").await;
+    assert_eq!(anonymous.status(), 404);
+    assert!(session_cookie(&anonymous).is_none(), "an error page starts no session");
+    let html = anonymous.text().await.unwrap();
+    assert!(html.contains("Page not found"));
+    assert!(!html.contains("action=\"/logout\"") && !html.contains("href=\"/albums\""), "{html}");
+
+    let csrf = app.sign_in_admin().await;
+    let ids = crate::gallery::upload_photos(
+        &app,
+        &csrf,
+        &[("mine.jpg", crate::gallery::dated_jpeg("2023:01:01 10:00:00", 1))],
+    )
+    .await;
+    for path in ["/photos/999999".to_string(), "/no/such/page".to_string()] {
+        let r = app.get(&path).await;
+        assert_eq!(r.status(), 404, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Page not found"), "{path}");
+        assert!(html.contains("<form method=\"post\" action=\"/logout\""), "{path}: the sign-out form");
+        assert!(html.contains("href=\"/albums\""), "{path}: the navigation");
+    }
+
+    // Someone else's photo is a 404 too, with that person's own menu.
+    app.add_user("bob", "bobs password 1", "user").await;
+    let bob = app.with_client(client());
+    assert_eq!(bob.sign_in("bob", "bobs password 1").await.status(), 200);
+    let r = bob.get(&format!("/photos/{}", ids[0])).await;
+    assert_eq!(r.status(), 404);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("action=\"/logout\"") && html.contains("href=\"/albums\""), "{html}");
+    assert!(!html.contains("href=\"/admin/library\""), "bob is no administrator");
+}
+
+#[tokio::test]
 async fn health_is_200_while_the_database_answers_and_503_after() {
     let app = spawn_app().await;
     let r = app.get("/health").await;

@@ -186,3 +186,46 @@ async fn requests_within_a_minute_do_not_rewrite_the_session() {
     assert_eq!(r.status(), 200);
     assert!(session_cookie(&r).is_none(), "no store write and no new cookie for every request");
 }
+
+#[tokio::test]
+async fn signing_out_everywhere_through_the_api_ends_the_other_clients_session_and_needs_the_csrf_token() {
+    let app = spawn_app().await;
+    app.add_user("bob", "bobs password 1", "user").await;
+    let laptop = app.with_client(client());
+    let phone = app.with_client(client());
+    let r = laptop.sign_in("bob", "bobs password 1").await;
+    assert_eq!(r.status(), 200);
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    assert_eq!(phone.sign_in("bob", "bobs password 1").await.status(), 200);
+    let admin = app.with_client(client());
+    admin.sign_in_admin().await;
+
+    // The account page's list: both of bob's sessions, this one marked, no session ids.
+    let r = laptop.get("/api/v1/sessions").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let sessions = body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{body}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1, "{body}");
+    for s in sessions {
+        assert_eq!(s["method"], "password");
+        assert!(s["signed_in_at"].as_i64().unwrap() > 0 && s["expires_at"].as_i64() > s["signed_in_at"].as_i64());
+        assert!(s.get("session_id").is_none(), "the id is the cookie value: {s}");
+    }
+    assert_eq!(app.with_client(client()).get("/api/v1/sessions").await.status(), 401);
+
+    let r = laptop.client.delete(laptop.url("/api/v1/sessions")).send().await.unwrap();
+    assert_eq!(r.status(), 403, "no CSRF token: nothing ends");
+    assert_eq!(phone.get("/api/v1/session").await.status(), 200);
+    let anonymous = app.with_client(client());
+    let r = anonymous.client.delete(anonymous.url("/api/v1/sessions")).header("x-csrf-token", &csrf).send().await;
+    assert_eq!(r.unwrap().status(), 401);
+
+    let r = laptop.client.delete(laptop.url("/api/v1/sessions")).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "signed_out": true, "sessions_ended": 2 }));
+    assert_eq!(phone.get("/api/v1/session").await.status(), 401, "the other client is signed out");
+    assert_eq!(laptop.get("/api/v1/session").await.status(), 401);
+    assert_eq!(admin.get("/api/v1/session").await.status(), 200, "other people stay signed in");
+}
