@@ -203,7 +203,7 @@ pub async fn run(
                         &d.found.rel,
                         d.found.size,
                         d.found.mtime_ns,
-                        &a.hash,
+                        Some(&a.hash),
                         store::DELETED_REASON,
                     )
                     .await?;
@@ -228,8 +228,8 @@ pub async fn run(
                 }
                 Ok(Outcome::Skipped { hash, reason, .. }) => {
                     tracing::info!(path = %d.found.rel, %reason, "skipped");
-                    store::record_skipped(&mut tx, &d.found.rel, d.found.size, d.found.mtime_ns, &hash, &reason)
-                        .await?;
+                    let hash = hash.as_deref();
+                    store::record_skipped(&mut tx, &d.found.rel, d.found.size, d.found.mtime_ns, hash, &reason).await?;
                     summary.skipped += 1;
                 }
                 Err(e) => {
@@ -263,10 +263,9 @@ pub async fn run(
 
 fn analyse_file(root: &Path, f: &Found, settings: &Settings) -> Result<Outcome, String> {
     let path: PathBuf = root.join(&f.rel);
-    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
     let mtime = chrono::DateTime::from_timestamp_nanos(f.mtime_ns);
     let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
-    Ok(analyze::analyze(bytes, name, Some(mtime), settings))
+    analyze::analyze_file(&path, name, Some(mtime), settings).map_err(|e| e.to_string())
 }
 
 pub fn now_ns() -> i64 {

@@ -69,6 +69,7 @@ impl Library {
             settings: Settings {
                 cache: config.storage_path.join("cache"),
                 max_pixels: config.library.max_pixels,
+                max_file_bytes: config.library.upload_limit,
                 jpeg_quality: config.library.jpeg_quality,
                 decode_budget: Arc::new(budget::Budget::new(
                     config.library.index_workers.max(1) as u64 * budget::SHARE_PER_WORKER,

@@ -144,12 +144,13 @@ pub async fn is_deleted(conn: &mut SqliteConnection, owner: i64, hash: &str) -> 
         .await
 }
 
+/// Records a skipped file; `hash` is None for files refused unread (by their type or size).
 pub async fn record_skipped(
     conn: &mut SqliteConnection,
     path: &str,
     size: i64,
     mtime_ns: i64,
-    hash: &str,
+    hash: Option<&str>,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(

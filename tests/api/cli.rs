@@ -16,7 +16,11 @@ fn free_port() -> u16 {
 }
 
 fn shoebox(storage: &std::path::Path) -> Command {
-    let mut c = Command::new(BIN);
+    shoebox_via(Command::new(BIN), storage)
+}
+
+/// `cmd` (the binary itself, or a wrapper that runs it) with the test environment.
+fn shoebox_via(mut c: Command, storage: &std::path::Path) -> Command {
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SHOEBOX_STORAGE_PATH", storage)
@@ -243,4 +247,42 @@ fn users_can_be_added_listed_changed_and_removed_from_the_command_line() {
     assert!(run(&["users", "rm", "alice"], None).status.success());
     let list = String::from_utf8_lossy(&run(&["users", "list"], None).stdout).to_string();
     assert!(!list.contains("alice") && list.contains("dave"));
+}
+
+/// A file of `len` bytes that starts with an MP4 header; sparse, so it costs no disk.
+fn sparse_video(path: &std::path::Path, len: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(path).unwrap();
+    std::io::Write::write_all(&mut f, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2mp41").unwrap();
+    f.set_len(len).unwrap();
+}
+
+#[tokio::test]
+async fn a_2_gib_video_among_the_originals_is_skipped_from_its_first_bytes_within_a_1_gib_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let originals = dir.path().join("originals");
+    sparse_video(&originals.join("clip.mp4"), 2 << 30);
+    std::fs::write(originals.join("photo.jpg"), crate::library::camera_jpeg(40)).unwrap();
+    // Reading the video whole would need 2 GiB of address space; the limit makes that fail.
+    let mut limited = Command::new("prlimit");
+    limited.args([&format!("--as={}", 1u64 << 30), "--", BIN, "index", "--json"]);
+    let out = shoebox_via(limited, dir.path())
+        .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+        .env("SHOEBOX_INDEX_WORKERS", "2")
+        // glibc reserves 64 MiB of address space per thread arena; fewer keep the limit about files.
+        .env("MALLOC_ARENA_MAX", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "index under a 1 GiB limit: {:?}\n{stderr}", out.status);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((summary["new_photos"].as_u64(), summary["skipped"].as_u64()), (Some(1), Some(1)), "{summary}");
+    let db = shoebox::db::connect(&dir.path().join("shoebox.db")).await.unwrap();
+    let rows: Vec<(String, String, String, Option<String>)> =
+        sqlx::query_as("SELECT path, status, reason, hash FROM files ORDER BY path").fetch_all(&db).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("clip.mp4", "skipped"), "{rows:?}");
+    assert!(rows[0].2.starts_with("not an image"), "{rows:?}");
+    assert_eq!(rows[0].3, None, "refused unread, so not hashed: {rows:?}");
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("photo.jpg", "indexed"), "{rows:?}");
 }

@@ -148,6 +148,31 @@ async fn a_decompression_bomb_is_refused_from_its_header_before_decoding() {
     assert!(!cache.exists() || walk_count(&cache) == 0, "no thumbnail was made");
 }
 
+#[tokio::test]
+async fn an_image_file_larger_than_upload_limit_is_skipped_unread_with_that_reason() {
+    let app = crate::helpers::spawn_app_with(&[("UPLOAD_LIMIT", "1MB")]).await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "small.jpg", &camera_jpeg(41));
+    // A JPEG start and 5 MB in all (sparse): read whole, it would be skipped as corrupt instead.
+    write_original(&app, "huge.jpg", &camera_jpeg(42)[..64]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(app.originals_path().join("huge.jpg"))
+        .unwrap()
+        .set_len(5 << 20)
+        .unwrap();
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!((summary["new_photos"].as_u64(), summary["skipped"].as_u64()), (Some(1), Some(1)), "{summary}");
+    let (status, reason, hash): (String, String, Option<String>) =
+        sqlx::query_as("SELECT status, reason, hash FROM files WHERE path = 'huge.jpg'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "skipped");
+    assert!(reason.contains("5.0 MB") && reason.contains("UPLOAD_LIMIT"), "{reason}");
+    assert_eq!(hash, None, "refused before it was read");
+}
+
 fn walk_count(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { 1 }).sum())
