@@ -148,13 +148,22 @@ pub async fn run(
     let known: HashMap<String, store::KnownFile> =
         store::known_files(db).await?.into_iter().map(|k| (k.path.clone(), k)).collect();
     let owners = Owners::load(db, admin_user).await?;
+    let deleted = store::deleted_marks(db).await?;
+    // A row that no longer tells what its file is makes the file read again even when unchanged;
+    // it then goes to whoever owns its folder now: its photo went with its owner's account, or
+    // the "deleted from Shoebox" mark that kept it out is not its current owner's (that account
+    // was deleted, or the picture was uploaded again).
+    let stale = |k: &store::KnownFile| {
+        k.orphan || k.deleted_hash.as_ref().is_some_and(|h| !deleted.contains(&(owners.of(&k.path), h.clone())))
+    };
 
     let mut summary = Summary { files: found.len(), errors: walk_errors, ..Default::default() };
     let seen: HashSet<String> = found.iter().map(|f| f.rel.clone()).collect();
     let mut work = Vec::new();
     for f in found {
-        let unchanged =
-            known.get(&f.rel).is_some_and(|k| k.size == f.size && k.mtime_ns == f.mtime_ns && k.status != "missing");
+        let unchanged = known
+            .get(&f.rel)
+            .is_some_and(|k| k.size == f.size && k.mtime_ns == f.mtime_ns && k.status != "missing" && !stale(k));
         if unchanged && !options.rescan {
             summary.unchanged += 1;
         } else {

@@ -268,6 +268,47 @@ async fn files_in_a_users_folder_belong_to_that_user_and_others_to_the_administr
 }
 
 #[tokio::test]
+async fn after_a_user_is_deleted_the_next_index_gives_their_files_to_the_administrator() {
+    let app = spawn_app().await;
+    let bob_id = app.add_user("bob", "bob password 1", "user").await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "bob/x.jpg", &camera_jpeg(43));
+    write_original(&app, "bob/unwanted.jpg", &camera_jpeg(44));
+    run_index(&app, &csrf).await;
+    assert!(photos(&app).await.is_empty(), "both are bob's");
+
+    // Bob deletes one of them from Shoebox for good; its file stays, skipped for him.
+    let bob = crate::helpers::client();
+    let r = bob
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": "bob", "password": "bob password 1"}))
+        .send()
+        .await
+        .unwrap();
+    let bob_csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let v: Value = bob.get(app.url("/api/v1/photos?q=unwanted")).send().await.unwrap().json().await.unwrap();
+    let unwanted = v["photos"][0]["id"].as_i64().unwrap();
+    for path in [format!("/api/v1/photos/{unwanted}"), "/api/v1/trash".to_string()] {
+        let r = bob.delete(app.url(&path)).header("X-CSRF-Token", &bob_csrf).send().await.unwrap();
+        assert_eq!(r.status(), 200, "DELETE {path}");
+    }
+
+    let r = app.client.delete(app.url(&format!("/api/v1/users/{bob_id}"))).header("X-CSRF-Token", &csrf).send().await;
+    assert_eq!(r.unwrap().status(), 200);
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!(summary["new_photos"], 2, "{summary}");
+    let mut paths: Vec<String> = Vec::new();
+    for p in photos(&app).await {
+        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        paths.extend(detail["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()));
+    }
+    paths.sort();
+    assert_eq!(paths, ["bob/unwanted.jpg", "bob/x.jpg"]);
+    let again = run_index(&app, &csrf).await;
+    assert_eq!((again["unchanged"].as_u64(), again["new_photos"].as_u64()), (Some(2), Some(0)), "{again}");
+}
+
+#[tokio::test]
 async fn index_progress_is_streamed_as_server_sent_events() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
