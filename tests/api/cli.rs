@@ -286,3 +286,36 @@ async fn a_2_gib_video_among_the_originals_is_skipped_from_its_first_bytes_withi
     assert_eq!(rows[0].3, None, "refused unread, so not hashed: {rows:?}");
     assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("photo.jpg", "indexed"), "{rows:?}");
 }
+
+#[test]
+fn index_on_the_command_line_refuses_to_run_while_another_process_holds_the_index_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("originals")).unwrap();
+    std::fs::write(dir.path().join("originals/photo.jpg"), crate::library::camera_jpeg(45)).unwrap();
+    let index = || {
+        shoebox(dir.path())
+            .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .args(["index", "--json"])
+            .output()
+    };
+    // What a running server or another `shoebox index` holds.
+    let lock = std::fs::File::create(dir.path().join("index.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let out = index().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(
+            "error: an index is already running (the server or another shoebox index): wait for it, or watch /admin/library"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    lock.unlock().unwrap();
+    let out = index().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["new_photos"], 1, "{summary}");
+}

@@ -309,6 +309,27 @@ async fn after_a_user_is_deleted_the_next_index_gives_their_files_to_the_adminis
 }
 
 #[tokio::test]
+async fn while_another_process_indexes_the_server_answers_409_and_starts_once_it_is_done() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "a.jpg", &camera_jpeg(46));
+    run_index(&app, &csrf).await;
+    // What `shoebox index` on the command line holds while it runs.
+    let lock = std::fs::File::create(app.storage.path().join("index.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let start = || app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", &csrf).send();
+    let r = start().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("shoebox index"), "{body}");
+    let page = app.client.post(app.url("/admin/library/index")).form(&[("csrf_token", csrf.as_str())]).send().await;
+    assert_eq!(crate::helpers::location(&page.unwrap()), "/admin/library?busy=1");
+
+    drop(lock);
+    assert_eq!(start().await.unwrap().status(), 202);
+}
+
+#[tokio::test]
 async fn index_progress_is_streamed_as_server_sent_events() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
