@@ -74,7 +74,8 @@ fn header(bytes: &[u8], format: Format, name: &str, mtime: Option<DateTime<Utc>>
                 d.info().ok_or_else(|| DecodeError::Corrupt { format: "jpeg", detail: "no frame header".into() })?;
             let exif = d.exif_data().and_then(metadata::parse_exif_raw);
             let xmp = d.xmp_data().map(<[u8]>::to_vec).or_else(|| metadata::find_xmp(bytes).map(<[u8]>::to_vec));
-            let meta = metadata::extract(exif.as_ref(), xmp.as_deref(), name, mtime);
+            let iptc = metadata::find_iptc_jpeg(bytes);
+            let meta = metadata::extract(exif.as_ref(), iptc.as_ref(), xmp.as_deref(), name, mtime);
             Ok(Header { stored: (u32::from(info.width), u32::from(info.height)), meta, icc: d.icc_profile() })
         }
         other => {
@@ -83,7 +84,7 @@ fn header(bytes: &[u8], format: Format, name: &str, mtime: Option<DateTime<Utc>>
                 Format::Png | Format::Webp => metadata::parse_exif_container(bytes),
                 _ => None,
             };
-            let meta = metadata::extract(exif.as_ref(), metadata::find_xmp(bytes), name, mtime);
+            let meta = metadata::extract(exif.as_ref(), None, metadata::find_xmp(bytes), name, mtime);
             Ok(Header { stored, meta, icc: None })
         }
     }

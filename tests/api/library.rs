@@ -103,6 +103,41 @@ async fn without_exif_the_date_comes_from_the_file_name_and_the_source_is_record
 }
 
 #[tokio::test]
+async fn iptc_title_and_caption_are_read_and_xmp_takes_precedence_over_them() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let iptc = |seed| Spec {
+        width: 64,
+        height: 48,
+        seed,
+        iptc_title: Some("Zürich at dusk".into()),
+        iptc_description: Some("The lake from the Quaibrücke, looking south".into()),
+        ..Default::default()
+    };
+    write_original(&app, "iptc.jpg", &synth::jpeg(&iptc(47)));
+    let both =
+        Spec { xmp_title: Some("Lake & hills".into()), xmp_description: Some("Written in XMP".into()), ..iptc(48) };
+    write_original(&app, "both.jpg", &synth::jpeg(&both));
+    let xmp_title_only = Spec { xmp_title: Some("Only the title in XMP".into()), ..iptc(49) };
+    write_original(&app, "xmp-title.jpg", &synth::jpeg(&xmp_title_only));
+    run_index(&app, &csrf).await;
+
+    let mut by_file = std::collections::BTreeMap::new();
+    for p in photos(&app).await {
+        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        let file = detail["files"][0]["path"].as_str().unwrap().to_string();
+        by_file.insert(file, (detail["title"].clone(), detail["description"].clone()));
+    }
+    let expect = |title: &str, description: &str| (Value::from(title), Value::from(description));
+    assert_eq!(by_file["iptc.jpg"], expect("Zürich at dusk", "The lake from the Quaibrücke, looking south"));
+    assert_eq!(by_file["both.jpg"], expect("Lake & hills", "Written in XMP"));
+    assert_eq!(
+        by_file["xmp-title.jpg"],
+        expect("Only the title in XMP", "The lake from the Quaibrücke, looking south")
+    );
+}
+
+#[tokio::test]
 async fn a_corrupt_file_and_a_non_image_are_skipped_with_their_reasons_and_the_rest_is_indexed() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
