@@ -110,7 +110,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt(
         "UPLOAD_LIMIT",
         Some("200MB"),
-        "Largest file one upload may carry: bytes, or a number with KB, MB or GB (1024-based).",
+        "Largest file one upload may carry, and the largest picture file the index reads (larger ones are skipped \
+         with that reason): bytes, or a number with KB, MB or GB (1024-based).",
     ),
     opt(
         "MAX_PIXELS",

@@ -19,7 +19,7 @@ use crate::auth::session::safe_next;
 use crate::error::{AppError, AppResult};
 use crate::library::catalog::{self, Cursor, Filter, Scope};
 use crate::library::store::{self, PhotoRow};
-use crate::library::{IndexOptions, Viewer};
+use crate::library::{CannotIndex, IndexOptions, Viewer};
 
 /// Photos per timeline page.
 pub const PAGE: i64 = 80;
@@ -797,9 +797,10 @@ async fn admin_library(
 }
 
 /// The form without JavaScript: start an index and come back to the page.
-async fn admin_index(State(state): State<AppState>, Admin(_): Admin) -> Redirect {
+async fn admin_index(State(state): State<AppState>, Admin(_): Admin) -> AppResult<Redirect> {
     match state.library.start_index(IndexOptions::default()) {
-        Ok(()) => Redirect::to("/admin/library?started=1"),
-        Err(_) => Redirect::to("/admin/library?busy=1"),
+        Ok(()) => Ok(Redirect::to("/admin/library?started=1")),
+        Err(CannotIndex::AlreadyRunning) => Ok(Redirect::to("/admin/library?busy=1")),
+        Err(other) => Err(AppError::Internal(other.into())),
     }
 }

@@ -21,7 +21,7 @@ use crate::config::Role;
 use crate::error::{AppError, AppResult};
 use crate::library::store;
 use crate::library::upload::{self, UploadResult};
-use crate::library::{IndexOptions, Progress};
+use crate::library::{CannotIndex, IndexOptions, Progress};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,10 +48,12 @@ async fn start_index(
 ) -> AppResult<Response> {
     require_admin(&current)?;
     let rescan = body.map(|b| b.rescan).unwrap_or(false);
-    state
-        .library
-        .start_index(IndexOptions { rescan })
-        .map_err(|_| AppError::Conflict("an index is already running: watch /api/v1/index/events".into()))?;
+    state.library.start_index(IndexOptions { rescan }).map_err(|e| match e {
+        CannotIndex::AlreadyRunning => AppError::Conflict(
+            "an index is already running (here or `shoebox index`): watch /api/v1/index/events".into(),
+        ),
+        other => AppError::Internal(other.into()),
+    })?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "started": true, "rescan": rescan }))).into_response())
 }
 

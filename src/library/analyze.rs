@@ -1,6 +1,7 @@
 //! One file in, one outcome out: its hash, type, metadata, thumbnails and placeholder — or the
 //! reason it was skipped. Pure CPU and file work; the caller runs it off the async threads.
 
+use std::io::Read;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +14,8 @@ use super::thumbs::{self, DecodeError, SizeSpec};
 pub struct Settings {
     pub cache: std::path::PathBuf,
     pub max_pixels: u64,
+    /// UPLOAD_LIMIT: the largest file read into memory to be analysed, by the index as by uploads.
+    pub max_file_bytes: u64,
     pub jpeg_quality: u8,
     /// Shared by the index workers, uploads and on-request sizes.
     pub decode_budget: std::sync::Arc<super::budget::Budget>,
@@ -43,7 +46,12 @@ pub enum SkipKind {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Photo(Box<Analysis>),
-    Skipped { hash: String, kind: SkipKind, reason: String },
+    /// `hash` is None when the file was refused from its first bytes or its size, unread.
+    Skipped {
+        hash: Option<String>,
+        kind: SkipKind,
+        reason: String,
+    },
 }
 
 pub fn hash(bytes: &[u8]) -> String {
@@ -66,7 +74,8 @@ fn header(bytes: &[u8], format: Format, name: &str, mtime: Option<DateTime<Utc>>
                 d.info().ok_or_else(|| DecodeError::Corrupt { format: "jpeg", detail: "no frame header".into() })?;
             let exif = d.exif_data().and_then(metadata::parse_exif_raw);
             let xmp = d.xmp_data().map(<[u8]>::to_vec).or_else(|| metadata::find_xmp(bytes).map(<[u8]>::to_vec));
-            let meta = metadata::extract(exif.as_ref(), xmp.as_deref(), name, mtime);
+            let iptc = metadata::find_iptc_jpeg(bytes);
+            let meta = metadata::extract(exif.as_ref(), iptc.as_ref(), xmp.as_deref(), name, mtime);
             Ok(Header { stored: (u32::from(info.width), u32::from(info.height)), meta, icc: d.icc_profile() })
         }
         other => {
@@ -75,7 +84,7 @@ fn header(bytes: &[u8], format: Format, name: &str, mtime: Option<DateTime<Utc>>
                 Format::Png | Format::Webp => metadata::parse_exif_container(bytes),
                 _ => None,
             };
-            let meta = metadata::extract(exif.as_ref(), metadata::find_xmp(bytes), name, mtime);
+            let meta = metadata::extract(exif.as_ref(), None, metadata::find_xmp(bytes), name, mtime);
             Ok(Header { stored, meta, icc: None })
         }
     }
@@ -86,30 +95,74 @@ fn skipped(hash: &str, e: DecodeError) -> Outcome {
         DecodeError::TooManyPixels { .. } => SkipKind::TooLarge,
         DecodeError::Corrupt { .. } => SkipKind::Corrupt,
     };
-    Outcome::Skipped { hash: hash.to_string(), kind, reason: e.to_string() }
+    Outcome::Skipped { hash: Some(hash.to_string()), kind, reason: e.to_string() }
 }
 
-/// Analyses a file's bytes and makes the index-time thumbnails unless the cache has them.
-pub fn analyze(bytes: Vec<u8>, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
-    let hash = hash(&bytes);
-    let size = bytes.len() as u64;
-    let format = match sniff(&bytes[..bytes.len().min(32)]) {
+/// Why a file is not read past its first bytes.
+struct Refusal {
+    kind: SkipKind,
+    reason: String,
+}
+
+/// How many bytes `sniff` is given.
+const SNIFF_BYTES: u64 = 32;
+
+/// Reads a file for analysis, or says why not: its type is decided from its first bytes and its
+/// size checked against `max_file_bytes` before the rest is read, because all of it is held in
+/// memory while it is analysed. A video or archive of any size costs one small read, and no file
+/// makes a worker allocate more than the cap.
+fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Format, Vec<u8>), Refusal>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(SNIFF_BYTES as usize);
+    (&mut file).take(SNIFF_BYTES).read_to_end(&mut bytes)?;
+    let refused = |kind, reason| Ok(Err(Refusal { kind, reason }));
+    let format = match sniff(&bytes) {
         Sniffed::Supported(f) => f,
         Sniffed::Unsupported(what) => {
-            return Outcome::Skipped {
-                hash,
-                kind: SkipKind::Unsupported,
-                reason: format!("{what} is not supported: convert it to JPEG, PNG or WebP"),
-            };
+            return refused(SkipKind::Unsupported, format!("{what} is not supported: convert it to JPEG, PNG or WebP"));
         }
         Sniffed::NotAnImage => {
-            return Outcome::Skipped {
-                hash,
-                kind: SkipKind::Unsupported,
-                reason: "not an image (JPEG, PNG, WebP and GIF are supported)".into(),
-            };
+            return refused(SkipKind::Unsupported, "not an image (JPEG, PNG, WebP and GIF are supported)".into());
         }
     };
+    let too_large = |size: u64| {
+        let mb = |n: u64| n as f64 / (1024.0 * 1024.0);
+        format!(
+            "file is {:.1} MB, more than UPLOAD_LIMIT allows ({:.1} MB): raise it and index with --rescan to include it",
+            mb(size),
+            mb(max_file_bytes)
+        )
+    };
+    let size = file.metadata()?.len();
+    if size > max_file_bytes {
+        return refused(SkipKind::TooLarge, too_large(size));
+    }
+    bytes.reserve_exact(size.saturating_sub(bytes.len() as u64) as usize);
+    // A file still being written may have grown since: reading stops one byte past the cap.
+    (&mut file).take((max_file_bytes + 1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_file_bytes {
+        return refused(SkipKind::TooLarge, too_large(bytes.len() as u64));
+    }
+    Ok(Ok((format, bytes)))
+}
+
+/// Analyses the file at `path` and makes the index-time thumbnails unless the cache has them.
+/// Errors are files that cannot be read at all.
+pub fn analyze_file(
+    path: &Path,
+    name: &str,
+    mtime: Option<DateTime<Utc>>,
+    settings: &Settings,
+) -> std::io::Result<Outcome> {
+    Ok(match read_image(path, settings.max_file_bytes)? {
+        Ok((format, bytes)) => analyze(bytes, format, name, mtime, settings),
+        Err(Refusal { kind, reason }) => Outcome::Skipped { hash: None, kind, reason },
+    })
+}
+
+fn analyze(bytes: Vec<u8>, format: Format, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
+    let hash = hash(&bytes);
+    let size = bytes.len() as u64;
     let head = match header(&bytes, format, name, mtime) {
         Ok(h) => h,
         Err(e) => return skipped(&hash, e),
@@ -129,7 +182,7 @@ pub fn analyze(bytes: Vec<u8>, name: &str, mtime: Option<DateTime<Utc>>, setting
             Err(MakeError::Decode(e)) => return skipped(&hash, e),
             Err(MakeError::Other(e)) => {
                 return Outcome::Skipped {
-                    hash,
+                    hash: Some(hash),
                     kind: SkipKind::Corrupt,
                     reason: format!("cannot make thumbnails: {e:#}"),
                 };
@@ -180,10 +233,9 @@ pub fn placeholder_path(cache: &Path, hash: &str) -> std::path::PathBuf {
 /// Makes one size on request (the large ones, or any size after the cache was deleted) from the
 /// original file, writes it to the cache and returns the JPEG.
 pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(original)?;
-    let format = match sniff(&bytes[..bytes.len().min(32)]) {
-        Sniffed::Supported(f) => f,
-        _ => anyhow::bail!("{} is no longer a supported image", original.display()),
+    let (format, bytes) = match read_image(original, settings.max_file_bytes)? {
+        Ok(read) => read,
+        Err(Refusal { reason, .. }) => anyhow::bail!("{}: {reason}", original.display()),
     };
     let head = header(&bytes, format, "", None)?;
     thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels)?;

@@ -148,13 +148,22 @@ pub async fn run(
     let known: HashMap<String, store::KnownFile> =
         store::known_files(db).await?.into_iter().map(|k| (k.path.clone(), k)).collect();
     let owners = Owners::load(db, admin_user).await?;
+    let deleted = store::deleted_marks(db).await?;
+    // A row that no longer tells what its file is makes the file read again even when unchanged;
+    // it then goes to whoever owns its folder now: its photo went with its owner's account, or
+    // the "deleted from Shoebox" mark that kept it out is not its current owner's (that account
+    // was deleted, or the picture was uploaded again).
+    let stale = |k: &store::KnownFile| {
+        k.orphan || k.deleted_hash.as_ref().is_some_and(|h| !deleted.contains(&(owners.of(&k.path), h.clone())))
+    };
 
     let mut summary = Summary { files: found.len(), errors: walk_errors, ..Default::default() };
     let seen: HashSet<String> = found.iter().map(|f| f.rel.clone()).collect();
     let mut work = Vec::new();
     for f in found {
-        let unchanged =
-            known.get(&f.rel).is_some_and(|k| k.size == f.size && k.mtime_ns == f.mtime_ns && k.status != "missing");
+        let unchanged = known
+            .get(&f.rel)
+            .is_some_and(|k| k.size == f.size && k.mtime_ns == f.mtime_ns && k.status != "missing" && !stale(k));
         if unchanged && !options.rescan {
             summary.unchanged += 1;
         } else {
@@ -203,7 +212,7 @@ pub async fn run(
                         &d.found.rel,
                         d.found.size,
                         d.found.mtime_ns,
-                        &a.hash,
+                        Some(&a.hash),
                         store::DELETED_REASON,
                     )
                     .await?;
@@ -228,8 +237,8 @@ pub async fn run(
                 }
                 Ok(Outcome::Skipped { hash, reason, .. }) => {
                     tracing::info!(path = %d.found.rel, %reason, "skipped");
-                    store::record_skipped(&mut tx, &d.found.rel, d.found.size, d.found.mtime_ns, &hash, &reason)
-                        .await?;
+                    let hash = hash.as_deref();
+                    store::record_skipped(&mut tx, &d.found.rel, d.found.size, d.found.mtime_ns, hash, &reason).await?;
                     summary.skipped += 1;
                 }
                 Err(e) => {
@@ -263,10 +272,9 @@ pub async fn run(
 
 fn analyse_file(root: &Path, f: &Found, settings: &Settings) -> Result<Outcome, String> {
     let path: PathBuf = root.join(&f.rel);
-    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
     let mtime = chrono::DateTime::from_timestamp_nanos(f.mtime_ns);
     let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
-    Ok(analyze::analyze(bytes, name, Some(mtime), settings))
+    analyze::analyze_file(&path, name, Some(mtime), settings).map_err(|e| e.to_string())
 }
 
 pub fn now_ns() -> i64 {

@@ -1,6 +1,6 @@
-//! Photo metadata from EXIF (kamadak-exif) and XMP, with the date-taken fallbacks: EXIF original,
-//! digitized, modified; XMP; a date in the file name; the file's modification time. The source used
-//! is recorded.
+//! Photo metadata from EXIF (kamadak-exif), IPTC-IIM and XMP, with the date-taken fallbacks: EXIF
+//! original, digitized, modified; XMP; a date in the file name; the file's modification time. The
+//! source used is recorded. Title and description: XMP, else IPTC, else the EXIF description.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use exif::{Exif, In, Tag, Value};
@@ -109,7 +109,108 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-pub fn extract(exif: Option<&Exif>, xmp: Option<&[u8]>, file_name: &str, mtime: Option<DateTime<Utc>>) -> Metadata {
+/// Title and description from IPTC-IIM, as photo agencies, Lightroom and Photo Mechanic write them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Iptc {
+    /// 2:05 Object Name.
+    pub title: Option<String>,
+    /// 2:120 Caption/Abstract.
+    pub description: Option<String>,
+}
+
+/// The IPTC-IIM record of a JPEG: APP13 segments (before the image data) that start with
+/// `Photoshop 3.0\0` carry Photoshop image resources, split over several segments when large;
+/// resource 0x0404 is the IPTC record.
+pub fn find_iptc_jpeg(bytes: &[u8]) -> Option<Iptc> {
+    let mut resources = Vec::new();
+    let mut i = 2;
+    while i + 4 <= bytes.len() && bytes[i] == 0xFF {
+        let marker = bytes[i + 1];
+        match marker {
+            // Fill byte before a marker.
+            0xFF => i += 1,
+            // Start of scan or end of image: no metadata segments follow.
+            0xDA | 0xD9 => break,
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+                let Some(body) = bytes.get(i + 4..i + 2 + len.max(2)) else { break };
+                if marker == 0xED
+                    && let Some(rest) = body.strip_prefix(b"Photoshop 3.0\0")
+                {
+                    resources.extend_from_slice(rest);
+                }
+                i += 2 + len.max(2);
+            }
+        }
+    }
+    photoshop_resource(&resources, 0x0404).map(parse_iim)
+}
+
+/// One resource of a run of Photoshop image resources: `8BIM`, its id, a name (a Pascal string
+/// padded to an even length), the size of the data, the data (padded to an even length).
+fn photoshop_resource(mut data: &[u8], wanted: u16) -> Option<&[u8]> {
+    while data.len() >= 12 && data.starts_with(b"8BIM") {
+        let id = u16::from_be_bytes([data[4], data[5]]);
+        let at = 6 + ((1 + usize::from(data[6]) + 1) & !1);
+        let size = u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize;
+        let content = data.get(at + 4..at + 4 + size)?;
+        if id == wanted {
+            return Some(content);
+        }
+        data = data.get(at + 4 + ((size + 1) & !1)..).unwrap_or_default();
+    }
+    None
+}
+
+/// IPTC-IIM datasets: tag marker 0x1C, record, dataset, a 2-byte length (or, with its top bit
+/// set, the number of bytes of a longer length that follows), the value.
+fn parse_iim(mut data: &[u8]) -> Iptc {
+    let (mut title, mut description) = (None, None);
+    while data.len() >= 5 && data[0] == 0x1C {
+        let (record, dataset) = (data[1], data[2]);
+        let mut len = usize::from(u16::from_be_bytes([data[3], data[4]]));
+        let mut start = 5;
+        if len & 0x8000 != 0 {
+            let count = len & 0x7FFF;
+            if count > std::mem::size_of::<usize>() {
+                break;
+            }
+            let Some(long) = data.get(5..5 + count) else { break };
+            len = long.iter().fold(0, |n, b| n << 8 | usize::from(*b));
+            start += count;
+        }
+        let Some(value) = data.get(start..start.saturating_add(len)) else { break };
+        match (record, dataset) {
+            (2, 5) if title.is_none() => title = iim_text(value),
+            (2, 120) if description.is_none() => description = iim_text(value),
+            _ => {}
+        }
+        data = &data[start + len..];
+    }
+    Iptc { title, description }
+}
+
+/// IIM text is UTF-8 or Latin-1, and in practice the character set dataset (1:90) is often
+/// missing or wrong either way; Latin-1 text with accents is almost never valid UTF-8, so the
+/// bytes decide.
+fn iim_text(value: &[u8]) -> Option<String> {
+    let s = match std::str::from_utf8(value) {
+        Ok(s) => s.to_string(),
+        Err(_) => value.iter().map(|b| char::from(*b)).collect(),
+    };
+    let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+pub fn extract(
+    exif: Option<&Exif>,
+    iptc: Option<&Iptc>,
+    xmp: Option<&[u8]>,
+    file_name: &str,
+    mtime: Option<DateTime<Utc>>,
+) -> Metadata {
     let mut m = Metadata { orientation: 1, ..Default::default() };
     if let Some(e) = exif {
         m.camera_make = text(e, Tag::Make);
@@ -152,6 +253,14 @@ pub fn extract(exif: Option<&Exif>, xmp: Option<&[u8]>, file_name: &str, mtime: 
                 let offset = text(e, offset_tag).and_then(|t| parse_offset(&t));
                 m.taken = Some(Taken { local, offset, source });
             }
+        }
+    }
+    if let Some(i) = iptc {
+        if let Some(t) = &i.title {
+            m.title = t.clone();
+        }
+        if let Some(d) = &i.description {
+            m.description = d.clone();
         }
     }
     if let Some(x) = xmp.and_then(|x| std::str::from_utf8(x).ok()) {
@@ -376,12 +485,33 @@ mod tests {
     }
 
     #[test]
+    fn iptc_text_is_read_from_app13_as_utf8_or_latin1() {
+        use crate::library::synth::{self, Spec};
+        let spec =
+            Spec { iptc_title: Some("Zürich".into()), iptc_description: Some("Lake".into()), ..Default::default() };
+        let found = find_iptc_jpeg(&synth::jpeg(&spec)).unwrap();
+        assert_eq!((found.title.as_deref(), found.description.as_deref()), (Some("Zürich"), Some("Lake")));
+        // Latin-1, no character set dataset, an odd-length resource name, a long-form length.
+        let mut record = vec![0x1C, 2, 5, 0, 6];
+        record.extend_from_slice(b"Z\xfcrich");
+        record.extend_from_slice(&[0x1C, 2, 120, 0x80, 2, 0, 4]);
+        record.extend_from_slice(b"Lake");
+        let mut resources = b"8BIM\x04\x0c\x01a\0\0\0\x01x\0".to_vec();
+        resources.extend_from_slice(b"8BIM\x04\x04\x01a");
+        resources.extend_from_slice(&(record.len() as u32).to_be_bytes());
+        resources.extend_from_slice(&record);
+        let found = parse_iim(photoshop_resource(&resources, 0x0404).unwrap());
+        assert_eq!((found.title.as_deref(), found.description.as_deref()), (Some("Zürich"), Some("Lake")));
+        assert_eq!(find_iptc_jpeg(&synth::jpeg(&Spec::default())), None);
+    }
+
+    #[test]
     fn offsets_and_xmp_dates() {
         assert_eq!(parse_offset("+02:00").unwrap().local_minus_utc(), 7200);
         assert_eq!(parse_offset("-05:30").unwrap().local_minus_utc(), -19800);
         assert_eq!(parse_offset("junk"), None);
         let x = r#"<x:xmpmeta><rdf:Description xmp:CreateDate="2021-05-06T07:08:09+01:00"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Lake &amp; hills</rdf:li></rdf:Alt></dc:title></rdf:Description></x:xmpmeta>"#;
-        let m = extract(None, Some(x.as_bytes()), "a.jpg", None);
+        let m = extract(None, None, Some(x.as_bytes()), "a.jpg", None);
         assert_eq!(m.title, "Lake & hills");
         let t = m.taken.unwrap();
         assert_eq!(t.source, DateSource::Xmp);

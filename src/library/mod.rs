@@ -41,23 +41,35 @@ struct Inner {
     trash_days: u32,
     admin_user: String,
     token_key: TokenKey,
+    /// STORAGE_PATH/index.lock: locked for every run, by the server and by `shoebox index`.
+    lock_path: PathBuf,
     running: AtomicBool,
     events: broadcast::Sender<Progress>,
     last: std::sync::Mutex<Option<Progress>>,
 }
 
-/// Clears the running flag even when the job panics or is cancelled.
-struct RunningGuard(Arc<Inner>);
+/// Holds the index lock for one run. Dropping it (also when the job panics or is cancelled)
+/// clears the running flag and closes the lock file, which releases its lock; so does the end of
+/// the process, however it ends.
+struct RunningGuard {
+    inner: Arc<Inner>,
+    _lock: std::fs::File,
+}
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        self.0.running.store(false, Ordering::SeqCst);
+        self.inner.running.store(false, Ordering::SeqCst);
     }
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("an index is already running")]
-pub struct AlreadyRunning;
+pub enum CannotIndex {
+    /// In this process, or in another one on the same STORAGE_PATH (the server or the command line).
+    #[error("an index is already running (the server or another shoebox index): wait for it, or watch /admin/library")]
+    AlreadyRunning,
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock { path: PathBuf, source: std::io::Error },
+}
 
 impl Library {
     pub fn open(config: &Config, db: SqlitePool) -> anyhow::Result<Library> {
@@ -69,6 +81,7 @@ impl Library {
             settings: Settings {
                 cache: config.storage_path.join("cache"),
                 max_pixels: config.library.max_pixels,
+                max_file_bytes: config.library.upload_limit,
                 jpeg_quality: config.library.jpeg_quality,
                 decode_budget: Arc::new(budget::Budget::new(
                     config.library.index_workers.max(1) as u64 * budget::SHARE_PER_WORKER,
@@ -79,6 +92,7 @@ impl Library {
             trash_days: config.library.trash_days,
             admin_user: config.admin_user.clone(),
             token_key,
+            lock_path: config.storage_path.join("index.lock"),
             running: AtomicBool::new(false),
             events,
             last: std::sync::Mutex::new(None),
@@ -148,12 +162,33 @@ impl Library {
         self.inner.events.subscribe()
     }
 
-    fn claim(&self) -> Result<RunningGuard, AlreadyRunning> {
-        self.inner
+    /// One index at a time per database: the flag stops a second run in this process, the file
+    /// lock one in another process (the server and `shoebox index` share STORAGE_PATH). The lock
+    /// is advisory and exclusive (`flock` on Unix), so a crashed run never leaves it held.
+    fn claim(&self) -> Result<RunningGuard, CannotIndex> {
+        let inner = &self.inner;
+        inner
             .running
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
-            .map(|_| RunningGuard(self.inner.clone()))
-            .map_err(|_| AlreadyRunning)
+            .map_err(|_| CannotIndex::AlreadyRunning)?;
+        let locked = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&inner.lock_path)
+            .and_then(|file| match file.try_lock() {
+                Ok(()) => Ok(Ok(file)),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(Err(CannotIndex::AlreadyRunning)),
+                Err(std::fs::TryLockError::Error(e)) => Err(e),
+            })
+            .unwrap_or_else(|source| Err(CannotIndex::Lock { path: inner.lock_path.clone(), source }));
+        match locked {
+            Ok(file) => Ok(RunningGuard { inner: inner.clone(), _lock: file }),
+            Err(e) => {
+                inner.running.store(false, Ordering::SeqCst);
+                Err(e)
+            }
+        }
     }
 
     /// Runs an index now and waits for it; `progress` sees every event too.
@@ -198,7 +233,7 @@ impl Library {
     }
 
     /// Starts an index in the background unless one is running.
-    pub fn start_index(&self, options: IndexOptions) -> Result<(), AlreadyRunning> {
+    pub fn start_index(&self, options: IndexOptions) -> Result<(), CannotIndex> {
         let guard = self.claim()?;
         let this = self.clone();
         tokio::spawn(async move {

@@ -13,10 +13,26 @@ pub struct KnownFile {
     pub size: i64,
     pub mtime_ns: i64,
     pub status: String,
+    /// Indexed, but its photo is gone: it went with its owner's account (`ON DELETE SET NULL`).
+    pub orphan: bool,
+    /// The content hash of a file skipped because its owner deleted the photo from Shoebox.
+    pub deleted_hash: Option<String>,
 }
 
 pub async fn known_files(db: &SqlitePool) -> sqlx::Result<Vec<KnownFile>> {
-    sqlx::query_as("SELECT path, size, mtime_ns, status FROM files").fetch_all(db).await
+    sqlx::query_as(
+        "SELECT path, size, mtime_ns, status, (status = 'indexed' AND photo_id IS NULL) AS orphan, \
+         CASE WHEN status = 'skipped' AND reason = ? THEN hash END AS deleted_hash FROM files",
+    )
+    .bind(DELETED_REASON)
+    .fetch_all(db)
+    .await
+}
+
+/// Every (owner, hash) deleted from Shoebox.
+pub async fn deleted_marks(db: &SqlitePool) -> sqlx::Result<std::collections::HashSet<(i64, String)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT owner_id, hash FROM deleted_photos").fetch_all(db).await?;
+    Ok(rows.into_iter().collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,12 +160,13 @@ pub async fn is_deleted(conn: &mut SqliteConnection, owner: i64, hash: &str) -> 
         .await
 }
 
+/// Records a skipped file; `hash` is None for files refused unread (by their type or size).
 pub async fn record_skipped(
     conn: &mut SqliteConnection,
     path: &str,
     size: i64,
     mtime_ns: i64,
-    hash: &str,
+    hash: Option<&str>,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(

@@ -122,8 +122,8 @@ impl Library {
         let settings = self.settings().clone();
         let name = given_name.to_string();
         let (staged, outcome) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let bytes = std::fs::read(staged.path())?;
-            let outcome = analyze::analyze(bytes, &name, Some(chrono::Utc::now()), &settings);
+            // Typed from its first bytes before the rest is read: a large non-image is refused unread.
+            let outcome = analyze::analyze_file(staged.path(), &name, Some(chrono::Utc::now()), &settings)?;
             Ok((staged, outcome))
         })
         .await??;

@@ -16,7 +16,11 @@ fn free_port() -> u16 {
 }
 
 fn shoebox(storage: &std::path::Path) -> Command {
-    let mut c = Command::new(BIN);
+    shoebox_via(Command::new(BIN), storage)
+}
+
+/// `cmd` (the binary itself, or a wrapper that runs it) with the test environment.
+fn shoebox_via(mut c: Command, storage: &std::path::Path) -> Command {
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SHOEBOX_STORAGE_PATH", storage)
@@ -286,4 +290,75 @@ async fn the_request_log_never_holds_a_media_token() {
     assert!(!requests.is_empty());
     assert!(requests.iter().all(|l| l.contains("/***/tile_224")), "{requests:?}");
     assert!(!log.iter().any(|l| l.contains(&token)), "the token is in the log: {log:?}");
+}
+
+/// A file of `len` bytes that starts with an MP4 header; sparse, so it costs no disk.
+fn sparse_video(path: &std::path::Path, len: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(path).unwrap();
+    std::io::Write::write_all(&mut f, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2mp41").unwrap();
+    f.set_len(len).unwrap();
+}
+
+#[tokio::test]
+async fn a_2_gib_video_among_the_originals_is_skipped_from_its_first_bytes_within_a_1_gib_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let originals = dir.path().join("originals");
+    sparse_video(&originals.join("clip.mp4"), 2 << 30);
+    std::fs::write(originals.join("photo.jpg"), crate::library::camera_jpeg(40)).unwrap();
+    // Reading the video whole would need 2 GiB of address space; the limit makes that fail.
+    let mut limited = Command::new("prlimit");
+    limited.args([&format!("--as={}", 1u64 << 30), "--", BIN, "index", "--json"]);
+    let out = shoebox_via(limited, dir.path())
+        .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+        .env("SHOEBOX_INDEX_WORKERS", "2")
+        // glibc reserves 64 MiB of address space per thread arena; fewer keep the limit about files.
+        .env("MALLOC_ARENA_MAX", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "index under a 1 GiB limit: {:?}\n{stderr}", out.status);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((summary["new_photos"].as_u64(), summary["skipped"].as_u64()), (Some(1), Some(1)), "{summary}");
+    let db = shoebox::db::connect(&dir.path().join("shoebox.db")).await.unwrap();
+    let rows: Vec<(String, String, String, Option<String>)> =
+        sqlx::query_as("SELECT path, status, reason, hash FROM files ORDER BY path").fetch_all(&db).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("clip.mp4", "skipped"), "{rows:?}");
+    assert!(rows[0].2.starts_with("not an image"), "{rows:?}");
+    assert_eq!(rows[0].3, None, "refused unread, so not hashed: {rows:?}");
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("photo.jpg", "indexed"), "{rows:?}");
+}
+
+#[test]
+fn index_on_the_command_line_refuses_to_run_while_another_process_holds_the_index_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("originals")).unwrap();
+    std::fs::write(dir.path().join("originals/photo.jpg"), crate::library::camera_jpeg(45)).unwrap();
+    let index = || {
+        shoebox(dir.path())
+            .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .args(["index", "--json"])
+            .output()
+    };
+    // What a running server or another `shoebox index` holds.
+    let lock = std::fs::File::create(dir.path().join("index.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let out = index().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(
+            "error: an index is already running (the server or another shoebox index): wait for it, or watch /admin/library"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    lock.unlock().unwrap();
+    let out = index().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["new_photos"], 1, "{summary}");
 }

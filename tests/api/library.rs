@@ -104,6 +104,41 @@ async fn without_exif_the_date_comes_from_the_file_name_and_the_source_is_record
 }
 
 #[tokio::test]
+async fn iptc_title_and_caption_are_read_and_xmp_takes_precedence_over_them() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let iptc = |seed| Spec {
+        width: 64,
+        height: 48,
+        seed,
+        iptc_title: Some("Zürich at dusk".into()),
+        iptc_description: Some("The lake from the Quaibrücke, looking south".into()),
+        ..Default::default()
+    };
+    write_original(&app, "iptc.jpg", &synth::jpeg(&iptc(47)));
+    let both =
+        Spec { xmp_title: Some("Lake & hills".into()), xmp_description: Some("Written in XMP".into()), ..iptc(48) };
+    write_original(&app, "both.jpg", &synth::jpeg(&both));
+    let xmp_title_only = Spec { xmp_title: Some("Only the title in XMP".into()), ..iptc(49) };
+    write_original(&app, "xmp-title.jpg", &synth::jpeg(&xmp_title_only));
+    run_index(&app, &csrf).await;
+
+    let mut by_file = std::collections::BTreeMap::new();
+    for p in photos(&app).await {
+        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        let file = detail["files"][0]["path"].as_str().unwrap().to_string();
+        by_file.insert(file, (detail["title"].clone(), detail["description"].clone()));
+    }
+    let expect = |title: &str, description: &str| (Value::from(title), Value::from(description));
+    assert_eq!(by_file["iptc.jpg"], expect("Zürich at dusk", "The lake from the Quaibrücke, looking south"));
+    assert_eq!(by_file["both.jpg"], expect("Lake & hills", "Written in XMP"));
+    assert_eq!(
+        by_file["xmp-title.jpg"],
+        expect("Only the title in XMP", "The lake from the Quaibrücke, looking south")
+    );
+}
+
+#[tokio::test]
 async fn a_corrupt_file_and_a_non_image_are_skipped_with_their_reasons_and_the_rest_is_indexed() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
@@ -147,6 +182,31 @@ async fn a_decompression_bomb_is_refused_from_its_header_before_decoding() {
     assert!(rows[0].2.contains("60000×60000") && rows[0].2.contains("MAX_PIXELS"), "{:?}", rows[0]);
     let cache = app.storage.path().join("cache/thumbnails");
     assert!(!cache.exists() || walk_count(&cache) == 0, "no thumbnail was made");
+}
+
+#[tokio::test]
+async fn an_image_file_larger_than_upload_limit_is_skipped_unread_with_that_reason() {
+    let app = crate::helpers::spawn_app_with(&[("UPLOAD_LIMIT", "1MB")]).await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "small.jpg", &camera_jpeg(41));
+    // A JPEG start and 5 MB in all (sparse): read whole, it would be skipped as corrupt instead.
+    write_original(&app, "huge.jpg", &camera_jpeg(42)[..64]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(app.originals_path().join("huge.jpg"))
+        .unwrap()
+        .set_len(5 << 20)
+        .unwrap();
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!((summary["new_photos"].as_u64(), summary["skipped"].as_u64()), (Some(1), Some(1)), "{summary}");
+    let (status, reason, hash): (String, String, Option<String>) =
+        sqlx::query_as("SELECT status, reason, hash FROM files WHERE path = 'huge.jpg'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "skipped");
+    assert!(reason.contains("5.0 MB") && reason.contains("UPLOAD_LIMIT"), "{reason}");
+    assert_eq!(hash, None, "refused before it was read");
 }
 
 fn walk_count(dir: &Path) -> usize {
@@ -241,6 +301,68 @@ async fn files_in_a_users_folder_belong_to_that_user_and_others_to_the_administr
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn after_a_user_is_deleted_the_next_index_gives_their_files_to_the_administrator() {
+    let app = spawn_app().await;
+    let bob_id = app.add_user("bob", "bob password 1", "user").await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "bob/x.jpg", &camera_jpeg(43));
+    write_original(&app, "bob/unwanted.jpg", &camera_jpeg(44));
+    run_index(&app, &csrf).await;
+    assert!(photos(&app).await.is_empty(), "both are bob's");
+
+    // Bob deletes one of them from Shoebox for good; its file stays, skipped for him.
+    let bob = crate::helpers::client();
+    let r = bob
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": "bob", "password": "bob password 1"}))
+        .send()
+        .await
+        .unwrap();
+    let bob_csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let v: Value = bob.get(app.url("/api/v1/photos?q=unwanted")).send().await.unwrap().json().await.unwrap();
+    let unwanted = v["photos"][0]["id"].as_i64().unwrap();
+    for path in [format!("/api/v1/photos/{unwanted}"), "/api/v1/trash".to_string()] {
+        let r = bob.delete(app.url(&path)).header("X-CSRF-Token", &bob_csrf).send().await.unwrap();
+        assert_eq!(r.status(), 200, "DELETE {path}");
+    }
+
+    let r = app.client.delete(app.url(&format!("/api/v1/users/{bob_id}"))).header("X-CSRF-Token", &csrf).send().await;
+    assert_eq!(r.unwrap().status(), 200);
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!(summary["new_photos"], 2, "{summary}");
+    let mut paths: Vec<String> = Vec::new();
+    for p in photos(&app).await {
+        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        paths.extend(detail["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()));
+    }
+    paths.sort();
+    assert_eq!(paths, ["bob/unwanted.jpg", "bob/x.jpg"]);
+    let again = run_index(&app, &csrf).await;
+    assert_eq!((again["unchanged"].as_u64(), again["new_photos"].as_u64()), (Some(2), Some(0)), "{again}");
+}
+
+#[tokio::test]
+async fn while_another_process_indexes_the_server_answers_409_and_starts_once_it_is_done() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "a.jpg", &camera_jpeg(46));
+    run_index(&app, &csrf).await;
+    // What `shoebox index` on the command line holds while it runs.
+    let lock = std::fs::File::create(app.storage.path().join("index.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let start = || app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", &csrf).send();
+    let r = start().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("shoebox index"), "{body}");
+    let page = app.client.post(app.url("/admin/library/index")).form(&[("csrf_token", csrf.as_str())]).send().await;
+    assert_eq!(crate::helpers::location(&page.unwrap()), "/admin/library?busy=1");
+
+    drop(lock);
+    assert_eq!(start().await.unwrap().status(), 202);
 }
 
 #[tokio::test]
