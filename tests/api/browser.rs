@@ -113,6 +113,13 @@ impl Browser {
         }
     }
 
+    /// Fills in and sends the password form of the page on screen (`/login`) as the administrator.
+    pub async fn submit_admin_password(&self) {
+        self.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+        self.client.find(Locator::Css("#password")).await.unwrap().send_keys(ADMIN_PASSWORD).await.unwrap();
+        self.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    }
+
     /// Waits until the first element matching `css` reads exactly `want`.
     pub async fn expect_text(&self, css: &str, want: &str) {
         self.poll_text(css, &format!("{want:?}"), |text| text == want).await;
@@ -172,9 +179,7 @@ async fn a_person_signs_in_with_the_form_and_out_again_in_a_real_browser() {
     b.expect_path("/login?next=%2Faccount").await;
     b.screenshot("login").await;
 
-    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(ADMIN_PASSWORD).await.unwrap();
-    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    b.submit_admin_password().await;
     b.expect_text("main h1", "Your account").await;
     b.expect_path("/account").await;
     b.screenshot("account").await;

@@ -222,9 +222,7 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     let app = crate::helpers::spawn_app().await;
     let b = Browser::start_with(&["--force-dark-mode"]).await;
     b.client.goto(&app.url("/login")).await.unwrap();
-    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
-    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    b.submit_admin_password().await;
     b.expect_text("#timeline-empty h2", "No photos yet").await;
     let files: Vec<Value> = (1..=4)
         .map(|i| {
@@ -291,9 +289,7 @@ async fn selected_photos_download_as_one_zip_and_go_to_the_trash_together_in_a_r
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start_downloading_to(downloads.path()).await;
     b.client.goto(&app.url("/login")).await.unwrap();
-    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
-    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    b.submit_admin_password().await;
     b.expect_text("#timeline-empty h2", "No photos yet").await;
     let jpegs: Vec<(String, Vec<u8>)> =
         (1..=3).map(|i| (format!("day{i}.jpg"), dated_jpeg(&format!("2024:05:0{i} 10:00:00"), 10 + i))).collect();
@@ -389,9 +385,7 @@ async fn photos_dropped_on_an_album_page_stay_out_of_the_album_and_the_page_link
 
     let b = Browser::start().await;
     b.client.goto(&app.url("/login")).await.unwrap();
-    b.client.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(crate::helpers::ADMIN_PASSWORD).await.unwrap();
-    b.client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    b.submit_admin_password().await;
     b.expect_path("/").await;
     b.client.goto(&app.url(&format!("/albums/{album}"))).await.unwrap();
     assert_eq!(tile_ids(&b).await, first);

@@ -169,6 +169,29 @@ impl TestApp {
         hidden_field(&html, "csrf_token").expect("login form has a csrf_token field")
     }
 
+    /// Changes every stored session the way time would (the tests' clock): `change` gets each
+    /// session record and returns whether it changed it. Returns how many it changed.
+    pub async fn edit_stored_sessions(&self, change: impl Fn(&mut tower_sessions::session::Record) -> bool) -> usize {
+        let rows: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&self.db).await.unwrap();
+        let mut changed = 0;
+        for (id, data) in rows {
+            let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
+            if !change(&mut record) {
+                continue;
+            }
+            sqlx::query("UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?")
+                .bind(rmp_serde::to_vec(&record).unwrap())
+                .bind(record.expiry_date)
+                .bind(id)
+                .execute(&self.db)
+                .await
+                .unwrap();
+            changed += 1;
+        }
+        changed
+    }
+
     pub async fn audit_outcomes(&self) -> Vec<(String, String, String)> {
         sqlx::query_as("SELECT username, outcome, reason FROM sign_in_events ORDER BY id")
             .fetch_all(&self.db)

@@ -446,24 +446,15 @@ async fn a_replayed_state_is_refused() {
 
 /// Moves the start of every pending single sign-on `secs` into the past, the way the clock would.
 async fn age_pending_sign_ins(app: &TestApp, secs: i64) {
-    let rows: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&app.db).await.unwrap();
-    let mut aged = 0;
-    for (id, data) in rows {
-        let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
-        let Some(Value::Array(pending)) = record.data.get_mut("oidc_pending") else { continue };
-        for p in pending {
-            let t = p["created_at"].as_i64().unwrap();
-            p["created_at"] = (t - secs).into();
-            aged += 1;
-        }
-        sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
-            .bind(rmp_serde::to_vec(&record).unwrap())
-            .bind(id)
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
+    let aged = app
+        .edit_stored_sessions(|record| {
+            let Some(Value::Array(pending)) = record.data.get_mut("oidc_pending") else { return false };
+            for p in pending {
+                p["created_at"] = (p["created_at"].as_i64().unwrap() - secs).into();
+            }
+            true
+        })
+        .await;
     assert!(aged > 0, "a pending sign-in is stored in the session");
 }
 

@@ -104,21 +104,12 @@ async fn public_mode_needs_no_sign_in_and_acts_as_the_administrator() {
 
 /// Moves the sign-in time of every stored session `secs` into the past, the way the clock would.
 async fn age_sessions(app: &TestApp, secs: i64) {
-    let rows: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&app.db).await.unwrap();
-    for (id, data) in rows {
-        let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
-        if let Some(auth) = record.data.get_mut("auth") {
-            let t = auth["signed_in_at"].as_i64().unwrap();
-            auth["signed_in_at"] = (t - secs).into();
-        }
-        sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
-            .bind(rmp_serde::to_vec(&record).unwrap())
-            .bind(id)
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
+    app.edit_stored_sessions(|record| {
+        let Some(auth) = record.data.get_mut("auth") else { return false };
+        auth["signed_in_at"] = (auth["signed_in_at"].as_i64().unwrap() - secs).into();
+        true
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -136,22 +127,14 @@ async fn a_session_ends_after_session_maxage_even_when_used_all_the_time() {
 /// Moves the last activity of every stored session `secs` into the past: its recorded activity
 /// and its expiry, as if nobody had used it for that long.
 async fn idle_sessions(app: &TestApp, secs: i64) {
-    let rows: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, data FROM tower_sessions").fetch_all(&app.db).await.unwrap();
-    for (id, data) in rows {
-        let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&data).unwrap();
+    app.edit_stored_sessions(|record| {
         if let Some(seen) = record.data.get_mut("seen") {
             *seen = (seen.as_i64().unwrap() - secs).into();
         }
         record.expiry_date -= time::Duration::seconds(secs);
-        sqlx::query("UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?")
-            .bind(rmp_serde::to_vec(&record).unwrap())
-            .bind(record.expiry_date)
-            .bind(id)
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
+        true
+    })
+    .await;
 }
 
 async fn stored_expiry(app: &TestApp) -> i64 {
