@@ -56,6 +56,15 @@ async fn wait_path(b: &Browser, want: &str) {
     assert_eq!(b.path().await.split('?').next(), Some(want));
 }
 
+/// Select mode on, a click on the tile of `first`, a shift-click on the tile of `last`.
+async fn select_from_to(b: &Browser, first: i64, last: i64) {
+    b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css(&format!("#p{first} a"))).await.unwrap().click().await.unwrap();
+    let shift_click = "const a = document.querySelector(arguments[0]); \
+        a.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));";
+    b.client.execute(shift_click, vec![json!(format!("#p{last} a"))]).await.unwrap();
+}
+
 async fn tile_ids(b: &Browser) -> Vec<i64> {
     let v = eval(b, "return [...document.querySelectorAll('#timeline a.tile')].map(a => Number(a.dataset.id))").await;
     v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
@@ -162,11 +171,7 @@ async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and
     b.expect_text("main h1", "Summer").await;
     let album_path = b.path().await;
     b.client.goto(&app.url("/")).await.unwrap();
-    b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
-    b.client.find(Locator::Css(&format!("#p{} a", ids[0]))).await.unwrap().click().await.unwrap();
-    let shift_click = "const a = document.querySelector(arguments[0]); \
-        a.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));";
-    b.client.execute(shift_click, vec![json!(format!("#p{} a", ids[1]))]).await.unwrap();
+    select_from_to(&b, ids[0], ids[1]).await;
     b.expect_text("#select-count", "2 selected").await;
     b.screenshot("gallery-select").await;
     b.client.find(Locator::Css("button[data-action=add_to_album]")).await.unwrap().click().await.unwrap();
@@ -303,11 +308,7 @@ async fn selected_photos_download_as_one_zip_and_go_to_the_trash_together_in_a_r
     let ids = tile_ids(&b).await; // newest first: day3, day2, day1
 
     // Select the two newest (click, then shift-click) and download them as one zip.
-    b.client.find(Locator::Css("#select-toggle")).await.unwrap().click().await.unwrap();
-    b.client.find(Locator::Css(&format!("#p{} a", ids[0]))).await.unwrap().click().await.unwrap();
-    let shift_click = "const a = document.querySelector(arguments[0]); \
-        a.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));";
-    b.client.execute(shift_click, vec![json!(format!("#p{} a", ids[1]))]).await.unwrap();
+    select_from_to(&b, ids[0], ids[1]).await;
     b.expect_text("#select-count", "2 selected").await;
     b.client.find(Locator::Css("button[data-action=zip]")).await.unwrap().click().await.unwrap();
     let mut zip_file = None;
