@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use crate::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
@@ -164,7 +166,6 @@ async fn the_first_sign_in_creates_the_account_from_userinfo_and_signs_in() {
 }
 
 fn base64_encode(s: &str) -> String {
-    use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
@@ -377,6 +378,24 @@ async fn a_key_missing_even_after_fetching_again_is_refused() {
     // The same unknown key again does not make Shoebox hammer the provider.
     assert_refused(&app, 401, NOT_VERIFIED, "no key in the provider's key set").await;
     assert_eq!(fake.with(|b| b.jwks_fetches), 2, "the re-fetch is rate-limited");
+}
+
+/// The back-channel endpoint takes tokens from anyone, and each unknown `kid` asks for the keys
+/// again: those must not use up the re-fetches a sign-in needs to pick up a rotated key.
+#[tokio::test]
+async fn bogus_logout_tokens_cannot_use_up_the_refetches_a_rotation_needs() {
+    let (fake, app) = setup(&[]).await;
+    assert_eq!(sso(&app).await.status(), 303);
+    for i in 0..10 {
+        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "kid": format!("bogus-{i}")}).to_string());
+        let r = post_logout_token(&app, &format!("{header}.e30.c2ln")).await;
+        assert_eq!(r.status(), 400);
+    }
+    fake.with(|b| {
+        b.published_keys = vec![1];
+        b.signing = Signing::Rsa { key: 1, with_kid: true };
+    });
+    assert_eq!(sso(&app.with_client(client())).await.status(), 303, "the rotation is still picked up");
 }
 
 // --- userinfo ---
@@ -689,6 +708,10 @@ async fn with_an_end_session_endpoint_sign_out_continues_at_the_provider() {
     assert_eq!(q["id_token_hint"], fake.with(|b| b.last_id_token.clone().unwrap()));
     assert_eq!(q["post_logout_redirect_uri"], "http://127.0.0.1:2342/login?signed_out=1");
     assert!(session_user(&app).await.is_none());
+}
+
+async fn post_logout_token(app: &TestApp, token: &str) -> reqwest::Response {
+    client().post(app.url("/api/v1/oidc/backchannel-logout")).form(&[("logout_token", token)]).send().await.unwrap()
 }
 
 fn logout_token(fake: &FakeProvider, f: impl FnOnce(&mut Map<String, Value>)) -> String {

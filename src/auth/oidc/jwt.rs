@@ -246,14 +246,58 @@ pub fn check_id_token_extras(
 #[derive(Default)]
 pub struct KeyCache {
     keys: Option<CoreJsonWebKeySet>,
-    refetches: RecentEvents,
+    sign_in: RefetchAllowance,
+    logout: RefetchAllowance,
+}
+
+/// Which kind of token asks for the keys to be fetched again. Each kind has its own allowance,
+/// so that tokens anyone can send cannot use up the re-fetches a sign-in needs after a rotation.
+#[derive(Clone, Copy, Debug)]
+pub enum Refetch {
+    /// An ID token or signed userinfo: only reachable with a code the provider has just issued.
+    SignIn,
+    /// A back-channel logout token: anyone can post one, and it is checked only after the key
+    /// is found. It still may re-fetch (a little): without that, the first logout after a
+    /// rotation, before anyone signed in again, would be refused and leave the sessions open.
+    Logout,
+}
+
+impl Refetch {
+    /// Re-fetches a minute for this kind of token.
+    fn per_minute(self) -> usize {
+        match self {
+            Refetch::SignIn => 6,
+            Refetch::Logout => 2,
+        }
+    }
+}
+
+/// The same unknown key id causes at most one re-fetch in this period (per kind of token).
+const SAME_KID_GAP: Duration = Duration::from_secs(300);
+
+/// The re-fetches one kind of token has used recently, in all and per key id.
+#[derive(Default)]
+struct RefetchAllowance {
+    recent: RecentEvents,
     refetched_for: HashMap<String, Instant>,
 }
 
-/// The same unknown key id causes at most one re-fetch in this period.
-const SAME_KID_GAP: Duration = Duration::from_secs(300);
-/// And all re-fetches together at most this many per minute.
-const REFETCHES_PER_MINUTE: usize = 6;
+impl RefetchAllowance {
+    fn try_use(&mut self, kid: &str, per_minute: usize) -> bool {
+        let now = Instant::now();
+        self.refetched_for.retain(|_, t| now.duration_since(*t) < SAME_KID_GAP);
+        if self.refetched_for.contains_key(kid) {
+            return false;
+        }
+        if !self.recent.try_record(per_minute, Duration::from_secs(60)) {
+            return false;
+        }
+        if self.refetched_for.len() < 10_000 {
+            self.refetched_for.insert(kid.to_string(), now);
+        }
+        true
+    }
+}
 
 impl KeyCache {
     /// The keys, fetched now if this is the first use.
@@ -267,38 +311,30 @@ impl KeyCache {
     }
 
     /// The keys fetched again for a token naming `kid`, or `None` when that would hammer the
-    /// provider (the same kid again within 5 minutes, or more than 6 re-fetches a minute).
+    /// provider: the same kid again within 5 minutes, or more re-fetches a minute than `kind`
+    /// is allowed.
     pub async fn refetched(
         &mut self,
         http: &reqwest::Client,
         jwks_uri: &str,
         kid: Option<&str>,
+        kind: Refetch,
     ) -> Result<Option<CoreJsonWebKeySet>, String> {
-        if !self.may_refetch(kid.unwrap_or("")) {
+        let allowance = match kind {
+            Refetch::SignIn => &mut self.sign_in,
+            Refetch::Logout => &mut self.logout,
+        };
+        if !allowance.try_use(kid.unwrap_or(""), kind.per_minute()) {
             return Ok(None);
         }
         tracing::info!(
             kid = kid.unwrap_or(""),
+            token = ?kind,
             "single sign-on: unknown signing key, fetching the provider's keys again"
         );
         let keys = fetch(http, jwks_uri).await?;
         self.keys = Some(keys.clone());
         Ok(Some(keys))
-    }
-
-    fn may_refetch(&mut self, kid: &str) -> bool {
-        let now = Instant::now();
-        self.refetched_for.retain(|_, t| now.duration_since(*t) < SAME_KID_GAP);
-        if self.refetched_for.contains_key(kid) {
-            return false;
-        }
-        if !self.refetches.try_record(REFETCHES_PER_MINUTE, Duration::from_secs(60)) {
-            return false;
-        }
-        if self.refetched_for.len() < 10_000 {
-            self.refetched_for.insert(kid.to_string(), now);
-        }
-        true
     }
 }
 

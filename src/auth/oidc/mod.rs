@@ -518,11 +518,12 @@ impl Oidc {
     }
 
     /// Verifies a token against the provider's keys with `verify`; when no key fits, the keys are
-    /// fetched again once (rate-limited) and `verify` runs again.
+    /// fetched again once (rate-limited per kind of token) and `verify` runs again.
     async fn with_keys<T>(
         &self,
         provider: &Provider,
         header: &jwt::JwtHeader,
+        kind: jwt::Refetch,
         verify: impl Fn(&CoreJsonWebKeySet) -> Result<T, KeyedFailure>,
     ) -> Result<T, String> {
         let jwks_uri = provider.metadata.jwks_uri().as_str();
@@ -533,7 +534,7 @@ impl Oidc {
             Err(KeyedFailure::Refused(e)) => return Err(e),
             Err(KeyedFailure::NoMatchingKey) => {}
         }
-        if let Some(keys) = cache.refetched(&self.http, jwks_uri, header.kid.as_deref()).await? {
+        if let Some(keys) = cache.refetched(&self.http, jwks_uri, header.kid.as_deref(), kind).await? {
             match verify(&keys) {
                 Ok(v) => return Ok(v),
                 Err(KeyedFailure::Refused(e)) => return Err(e),
@@ -561,7 +562,7 @@ impl Oidc {
         let issuer = IssuerUrl::new(provider.issuer().to_string()).map_err(|e| format!("the issuer: {e}"))?;
         let now = crate::db::now();
         let claims = self
-            .with_keys(provider, &header, |keys| {
+            .with_keys(provider, &header, jwt::Refetch::SignIn, |keys| {
                 // A public-client verifier: the client secret is never a key (no HS256), and only
                 // the asymmetric algorithms discovery lists are allowed.
                 let verifier = IdTokenVerifier::new_public_client(
@@ -659,7 +660,9 @@ impl Oidc {
     async fn verify_signed_userinfo(&self, provider: &Provider, token: &str) -> Result<Map<String, Value>, String> {
         let listed = provider.metadata.userinfo_signing_alg_values_supported().cloned().unwrap_or_default();
         let header = jwt::checked_header(token, &jwt::allowed_algorithms(&listed))?;
-        let claims = self.with_keys(provider, &header, |keys| jwt::verify_jws(token, &header, keys)).await?;
+        let claims = self
+            .with_keys(provider, &header, jwt::Refetch::SignIn, |keys| jwt::verify_jws(token, &header, keys))
+            .await?;
         if let Some(iss) = claims.get("iss")
             && iss.as_str() != Some(provider.issuer())
         {
@@ -678,7 +681,9 @@ impl Oidc {
             token,
             &jwt::allowed_algorithms(provider.metadata.id_token_signing_alg_values_supported()),
         )?;
-        let claims = self.with_keys(&provider, &header, |keys| jwt::verify_jws(token, &header, keys)).await?;
+        let claims = self
+            .with_keys(&provider, &header, jwt::Refetch::Logout, |keys| jwt::verify_jws(token, &header, keys))
+            .await?;
         let now = crate::db::now();
         let (sub, sid, jti, exp) = jwt::check_logout_token_claims(&claims, provider.issuer(), &self.client_id, now)?;
         let mut seen = self.seen_logout_tokens.lock().expect("logout token lock");
