@@ -152,8 +152,13 @@ impl FakeProvider {
 
     /// Signs `claims` the way the provider currently signs.
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_with_typ("JWT", claims)
+    }
+
+    /// Signs `claims` the way the provider currently signs, with `typ` in the header.
+    pub fn sign_with_typ(&self, typ: &str, claims: &Value) -> String {
         let signing = self.with(|b| b.signing.clone());
-        sign(&signing, claims)
+        sign_with_typ(&signing, typ, claims)
     }
 
     /// The seed's environment for Shoebox against this provider (plus the test-only bits).
@@ -174,25 +179,30 @@ impl FakeProvider {
 }
 
 pub fn sign(signing: &Signing, claims: &Value) -> String {
+    sign_with_typ(signing, "JWT", claims)
+}
+
+/// Signs `claims` with `typ` in the header (the `jsonwebtoken` default, and most providers', is
+/// `JWT`); the unsigned token keeps `JWT`.
+pub fn sign_with_typ(signing: &Signing, typ: &str, claims: &Value) -> String {
+    let header = |alg| Header { typ: Some(typ.to_string()), ..Header::new(alg) };
     match signing {
         Signing::Rsa { key, with_kid } => {
-            let mut h = Header::new(Algorithm::RS256);
+            let mut h = header(Algorithm::RS256);
             if *with_kid {
                 h.kid = Some(KEYS[*key].0.to_string());
             }
             jsonwebtoken::encode(&h, claims, &EncodingKey::from_rsa_pem(KEYS[*key].1.as_bytes()).unwrap()).unwrap()
         }
         Signing::WrongKey { key } => {
-            let mut h = Header::new(Algorithm::RS256);
+            let mut h = header(Algorithm::RS256);
             h.kid = Some(KEYS[1 - *key].0.to_string());
             jsonwebtoken::encode(&h, claims, &EncodingKey::from_rsa_pem(KEYS[*key].1.as_bytes()).unwrap()).unwrap()
         }
-        Signing::Hs256WithClientSecret => jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &EncodingKey::from_secret(CLIENT_SECRET.as_bytes()),
-        )
-        .unwrap(),
+        Signing::Hs256WithClientSecret => {
+            jsonwebtoken::encode(&header(Algorithm::HS256), claims, &EncodingKey::from_secret(CLIENT_SECRET.as_bytes()))
+                .unwrap()
+        }
         Signing::Unsigned => {
             let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
             let c = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());

@@ -715,6 +715,11 @@ async fn post_logout_token(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 fn logout_token(fake: &FakeProvider, f: impl FnOnce(&mut Map<String, Value>)) -> String {
+    fake.sign(&logout_token_claims(fake, f))
+}
+
+/// The claims of a valid logout token for the fake provider's person, changed by `f`.
+fn logout_token_claims(fake: &FakeProvider, f: impl FnOnce(&mut Map<String, Value>)) -> Value {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let mut claims: Map<String, Value> = json!({
         "iss": fake.issuer,
@@ -729,7 +734,7 @@ fn logout_token(fake: &FakeProvider, f: impl FnOnce(&mut Map<String, Value>)) ->
     .unwrap()
     .clone();
     f(&mut claims);
-    fake.sign(&Value::Object(claims))
+    Value::Object(claims)
 }
 
 #[tokio::test]
@@ -797,6 +802,14 @@ async fn invalid_logout_tokens_are_refused_and_end_nothing() {
         logout_token(&fake, |c| {
             c.remove("sub");
         }),
+        logout_token(&fake, |c| {
+            c.remove("exp");
+        }),
+        logout_token(&fake, |c| {
+            let iat = c["iat"].as_i64().unwrap();
+            c.insert("iat".into(), json!(iat - 3600));
+        }),
+        fake.sign_with_typ("at+jwt", &logout_token_claims(&fake, |_| {})),
         crate::fake_provider::sign(&Signing::Hs256WithClientSecret, &json!({"iss": fake.issuer, "aud": CLIENT_ID})),
     ];
     for token in bad_tokens {

@@ -56,6 +56,8 @@ fn algorithm_names(algs: &[CoreJwsSigningAlgorithm]) -> String {
 pub struct JwtHeader {
     pub alg: CoreJwsSigningAlgorithm,
     pub kid: Option<String>,
+    /// The `typ` header, when it is text.
+    pub typ: Option<String>,
 }
 
 /// A compact JWS split into its parts, nothing verified yet.
@@ -98,7 +100,8 @@ pub fn checked_header(token: &str, allowed: &[CoreJwsSigningAlgorithm]) -> Resul
         return Err(format!("signature algorithm {alg_text} is not allowed (allowed: {})", algorithm_names(allowed)));
     }
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_string);
-    Ok(JwtHeader { alg, kid })
+    let typ = header.get("typ").and_then(Value::as_str).map(str::to_string);
+    Ok(JwtHeader { alg, kid, typ })
 }
 
 /// The claims of a JWT, read without any check: only for saying why a token was refused, and
@@ -366,15 +369,45 @@ pub fn audience_contains(claims: &Map<String, Value>, client_id: &str) -> bool {
     }
 }
 
+/// How old a logout token may be (by `iat`), beyond the clock difference. The provider sends it
+/// the moment the session ends at the provider, so a few minutes is recommended practice; this is
+/// generous for providers that retry a failed delivery for a while, and it bounds how long a
+/// captured token can be used however far away its `exp` is.
+pub const LOGOUT_TOKEN_MAX_AGE: i64 = 600;
+
+/// A logout token's `typ` header, OpenID Connect Back-Channel Logout 1.0, section 2.4: explicitly
+/// typed `logout+jwt` (media types compare case-insensitively, `application/` may be left out),
+/// so that no other kind of JWT (an access token `at+jwt`, a security event `secevent+jwt`) can be
+/// passed off as one. A generic `JWT` is tolerated: many providers send it, as does the
+/// `jsonwebtoken` crate's default header used by the tests' fake provider. No `typ` is allowed too.
+pub fn check_logout_token_type(typ: Option<&str>) -> Result<(), String> {
+    let Some(typ) = typ else { return Ok(()) };
+    let lower = typ.trim().to_ascii_lowercase();
+    match lower.strip_prefix("application/").unwrap_or(&lower) {
+        "logout+jwt" | "jwt" => Ok(()),
+        _ => Err(format!("the token's typ {typ:?} is not logout+jwt")),
+    }
+}
+
+/// What a logout token says, its claims checked.
+#[derive(Debug)]
+pub struct LogoutToken {
+    pub sub: Option<String>,
+    pub sid: Option<String>,
+    pub jti: String,
+    /// The last second the token passes the time checks: its `jti` must be remembered until then.
+    pub usable_until: i64,
+}
+
 /// The rules of OpenID Connect Back-Channel Logout 1.0, section 2.6 (signature already
-/// verified): the crate has no logout token support. Returns (sub, sid, jti, exp).
-#[allow(clippy::type_complexity)]
+/// verified): the crate has no logout token support. `exp` is required (section 2.4 of 1.0
+/// final), and `iat` may be at most [`LOGOUT_TOKEN_MAX_AGE`] old.
 pub fn check_logout_token_claims(
     claims: &Map<String, Value>,
     issuer: &str,
     client_id: &str,
     now: i64,
-) -> Result<(Option<String>, Option<String>, String, Option<i64>), String> {
+) -> Result<LogoutToken, String> {
     match claims.get("iss").and_then(Value::as_str) {
         Some(i) if i == issuer => {}
         Some(i) => return Err(format!("wrong issuer: iss is {i:?}, expected {issuer:?}")),
@@ -390,9 +423,14 @@ pub fn check_logout_token_claims(
     if iat > now + CLOCK_SKEW {
         return Err(format!("issued in the future: iat is {} s ahead of this server's clock", iat - now));
     }
-    if let Some(exp) = number(claims, "exp")
-        && now > exp + CLOCK_SKEW
-    {
+    if now > iat + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW {
+        return Err(format!(
+            "issued {} s ago, more than the {LOGOUT_TOKEN_MAX_AGE} s a logout token may be old",
+            now - iat
+        ));
+    }
+    let exp = number(claims, "exp").ok_or("no exp claim")?;
+    if now > exp + CLOCK_SKEW {
         return Err(format!("expired {} s ago", now - exp));
     }
     let event = claims.get("events").and_then(Value::as_object).and_then(|e| e.get(BACKCHANNEL_LOGOUT_EVENT));
@@ -408,7 +446,33 @@ pub fn check_logout_token_claims(
     if sub.is_none() && sid.is_none() {
         return Err("the logout token names neither sub nor sid".into());
     }
-    Ok((sub, sid, jti.to_string(), number(claims, "exp")))
+    // Both time checks above pass up to here, and neither after: remembering the jti that long
+    // refuses every replay, and never longer than the age bound, whatever the exp.
+    let usable_until = (exp + CLOCK_SKEW).min(iat + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW);
+    Ok(LogoutToken { sub, sid, jti: jti.to_string(), usable_until })
+}
+
+/// The `jti` of every logout token used, each kept until the token's time checks would refuse it.
+#[derive(Default)]
+pub struct UsedLogoutTokens(HashMap<String, i64>);
+
+impl UsedLogoutTokens {
+    /// Most `jti` remembered; beyond them new ones are not (a flood of valid tokens from the
+    /// provider itself is the only way to get there).
+    const MAX: usize = 100_000;
+
+    /// Records the token's first use; false when it was used before (a replay).
+    pub fn first_use(&mut self, token: &LogoutToken, now: i64) -> bool {
+        // Kept through `usable_until` itself: the token still passes the time checks then.
+        self.0.retain(|_, until| *until >= now);
+        if self.0.contains_key(&token.jti) {
+            return false;
+        }
+        if self.0.len() < Self::MAX {
+            self.0.insert(token.jti.clone(), token.usable_until);
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -451,14 +515,58 @@ mod tests {
         assert!(check_id_token_extras("", None, 900, "c", 950).unwrap_err().contains("no sub"));
     }
 
+    fn good_logout_token() -> Value {
+        json!({"iss":"https://i","aud":"c","iat":900,"exp":1000,"jti":"j","sub":"s",
+            "events":{BACKCHANNEL_LOGOUT_EVENT:{}}})
+    }
+
     #[test]
     fn logout_token_rules() {
-        let good = json!({"iss":"https://i","aud":"c","iat":900,"exp":1000,"jti":"j","sub":"s",
-            "events":{BACKCHANNEL_LOGOUT_EVENT:{}}});
+        let good = good_logout_token();
         assert!(check_logout_token_claims(&claims(good.clone()), "https://i", "c", 950).is_ok());
         let mut with_nonce = good.clone();
         with_nonce["nonce"] = json!("n");
         assert!(check_logout_token_claims(&claims(with_nonce), "https://i", "c", 950).unwrap_err().contains("nonce"));
         assert!(check_logout_token_claims(&claims(good), "https://i", "c", 1061).unwrap_err().contains("expired"));
+    }
+
+    #[test]
+    fn a_logout_token_without_exp_or_issued_too_long_ago_is_refused() {
+        let mut without_exp = good_logout_token();
+        without_exp.as_object_mut().unwrap().remove("exp");
+        assert!(check_logout_token_claims(&claims(without_exp), "https://i", "c", 950).unwrap_err().contains("no exp"));
+        let mut old = good_logout_token();
+        old["exp"] = json!(100_000);
+        let too_late = 900 + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW + 1;
+        assert!(check_logout_token_claims(&claims(old.clone()), "https://i", "c", too_late - 1).is_ok());
+        assert!(check_logout_token_claims(&claims(old), "https://i", "c", too_late).unwrap_err().contains("old"));
+    }
+
+    #[test]
+    fn a_logout_token_typ_other_than_logout_jwt_or_jwt_is_refused() {
+        for typ in [None, Some("logout+jwt"), Some("application/logout+jwt"), Some("Logout+JWT"), Some("JWT")] {
+            assert!(check_logout_token_type(typ).is_ok(), "{typ:?}");
+        }
+        for typ in ["at+jwt", "application/at+jwt", "secevent+jwt", ""] {
+            assert!(check_logout_token_type(Some(typ)).unwrap_err().contains("typ"), "{typ:?}");
+        }
+    }
+
+    /// A captured token is refused as a replay at every second its time checks would pass, with
+    /// the exp far away (the age bound ends it) or near (exp and the clock difference end it).
+    #[test]
+    fn a_used_logout_token_is_refused_for_as_long_as_it_would_otherwise_pass() {
+        for exp in [1000, 100_000] {
+            let mut token = good_logout_token();
+            token["exp"] = json!(exp);
+            let mut used = UsedLogoutTokens::default();
+            let first = check_logout_token_claims(&claims(token.clone()), "https://i", "c", 900).unwrap();
+            assert!(used.first_use(&first, 900));
+            for now in 901..3000 {
+                if let Ok(again) = check_logout_token_claims(&claims(token.clone()), "https://i", "c", now) {
+                    assert!(!used.first_use(&again, now), "replayed at {now} with exp {exp}");
+                }
+            }
+        }
     }
 }

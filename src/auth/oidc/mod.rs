@@ -23,7 +23,7 @@
 pub mod account;
 pub mod jwt;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
@@ -247,8 +247,8 @@ pub struct Oidc {
     /// Serialises discovery attempts and remembers when the last one started.
     discovery: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) keys: tokio::sync::Mutex<jwt::KeyCache>,
-    /// `jti` of logout tokens already used, with their expiry (replays are refused).
-    seen_logout_tokens: Mutex<HashMap<String, i64>>,
+    /// Logout tokens already used (replays are refused).
+    used_logout_tokens: Mutex<jwt::UsedLogoutTokens>,
 }
 
 /// A failure talking to the provider: `public` is safe to show, `detail` goes to the log and audit.
@@ -295,7 +295,7 @@ impl Oidc {
             last_error: RwLock::new(None),
             discovery: tokio::sync::Mutex::new(None),
             keys: tokio::sync::Mutex::new(jwt::KeyCache::default()),
-            seen_logout_tokens: Mutex::new(HashMap::new()),
+            used_logout_tokens: Mutex::new(jwt::UsedLogoutTokens::default()),
         })))
     }
 
@@ -681,20 +681,16 @@ impl Oidc {
             token,
             &jwt::allowed_algorithms(provider.metadata.id_token_signing_alg_values_supported()),
         )?;
+        jwt::check_logout_token_type(header.typ.as_deref())?;
         let claims = self
             .with_keys(&provider, &header, jwt::Refetch::Logout, |keys| jwt::verify_jws(token, &header, keys))
             .await?;
         let now = crate::db::now();
-        let (sub, sid, jti, exp) = jwt::check_logout_token_claims(&claims, provider.issuer(), &self.client_id, now)?;
-        let mut seen = self.seen_logout_tokens.lock().expect("logout token lock");
-        seen.retain(|_, until| *until > now);
-        if seen.contains_key(&jti) {
+        let logout = jwt::check_logout_token_claims(&claims, provider.issuer(), &self.client_id, now)?;
+        if !self.used_logout_tokens.lock().expect("logout token lock").first_use(&logout, now) {
             return Err("this logout token was already used (jti replayed)".into());
         }
-        if seen.len() < 100_000 {
-            seen.insert(jti, exp.unwrap_or(now + 600).max(now + 60));
-        }
-        Ok((sub, sid))
+        Ok((logout.sub, logout.sid))
     }
 
     /// RP-initiated logout at the provider, when enabled and the provider has an end-session endpoint.
