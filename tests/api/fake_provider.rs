@@ -64,6 +64,8 @@ pub struct Behaviour {
     pub userinfo_claims: Map<String, Value>,
     pub id_token_tweak: Option<Tweak>,
     pub userinfo_tweak: Option<Tweak>,
+    /// Changes the token endpoint's JSON answer.
+    pub token_response_tweak: Option<Tweak>,
     pub userinfo_as_jwt: bool,
     /// How a userinfo JWT is signed when not like the ID token.
     pub userinfo_signing: Option<Signing>,
@@ -120,6 +122,7 @@ impl FakeProvider {
             })),
             id_token_tweak: None,
             userinfo_tweak: None,
+            token_response_tweak: None,
             userinfo_as_jwt: false,
             userinfo_signing: None,
             authorize_requests: Vec::new(),
@@ -361,14 +364,17 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, Form(form): Form<Has
     info.insert("sub".into(), json!(b.sub));
     let sub = b.sub.clone();
     b.access_tokens.insert(access_token.clone(), (sub, info));
-    Json(json!({
+    let mut answer = obj(json!({
         "access_token": access_token,
         "token_type": "bearer",
         "expires_in": 3599,
         "id_token": id_token,
         "scope": "openid profile email",
-    }))
-    .into_response()
+    }));
+    if let Some(tweak) = b.token_response_tweak.clone() {
+        tweak(&mut answer);
+    }
+    Json(Value::Object(answer)).into_response()
 }
 
 async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {

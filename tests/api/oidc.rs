@@ -429,6 +429,46 @@ async fn an_unsigned_userinfo_jwt_is_refused() {
     assert_refused(&app, 502, "did not send your profile", "signed userinfo: unsigned token").await;
 }
 
+/// Auth0 sends `updated_at` as RFC 3339 text rather than seconds (OpenID Connect Core 5.1).
+#[tokio::test]
+async fn updated_at_as_rfc_3339_text_in_userinfo_or_the_id_token_still_signs_in() {
+    let (fake, app) = setup(&[]).await;
+    fake.with(|b| {
+        b.userinfo_tweak = Some(Arc::new(|c: &mut Map<String, Value>| {
+            c.insert("updated_at".into(), json!("2024-01-01T00:00:00Z"));
+        }))
+    });
+    assert_eq!(sso(&app).await.status(), 303, "in userinfo");
+    fake.with(|b| b.userinfo_tweak = None);
+    tweak_id_token(&fake, |c| {
+        c.insert("updated_at".into(), json!("2024-01-01T00:00:00Z"));
+    });
+    assert_eq!(sso(&app.with_client(client())).await.status(), 303, "in the ID token");
+}
+
+/// RFC 6749 5.1 has `expires_in` as a number and `scope` as a string; providers differ, and
+/// Shoebox uses neither.
+#[tokio::test]
+async fn a_token_response_with_expires_in_as_text_or_a_fraction_or_scope_as_a_list_still_signs_in() {
+    let (fake, app) = setup(&[]).await;
+    let answers = [
+        ("expires_in", json!("3599")),
+        ("expires_in", json!(3599.5)),
+        ("expires_in", json!("soon")),
+        ("scope", json!(["openid", "profile"])),
+        ("scope", json!(42)),
+    ];
+    for (name, value) in answers {
+        fake.with(|b| {
+            let (name, value) = (name.to_string(), value.clone());
+            b.token_response_tweak = Some(Arc::new(move |answer: &mut Map<String, Value>| {
+                answer.insert(name.clone(), value.clone());
+            }))
+        });
+        assert_eq!(sso(&app.with_client(client())).await.status(), 303, "{name}: {value}");
+    }
+}
+
 // --- the callback ---
 
 #[tokio::test]

@@ -113,18 +113,56 @@ struct TokenFields {
 
 /// The token endpoint's answer. Unlike the crate's own response type it keeps an ID token it
 /// cannot parse (a required claim missing) as text: such a token must be refused as "could not
-/// be verified" with the reason, not fail the whole exchange as an unreadable response.
+/// be verified" with the reason, not fail the whole exchange as an unreadable response. And it
+/// reads `expires_in` and `scope`, which Shoebox does not use, leniently (see
+/// [`lenient_token_fields`]): before the crate they were not read at all, and a provider that
+/// sends `"expires_in": "3599"` must not make every sign-in fail.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(from = "TokenFields", into = "TokenFields")]
+#[serde(try_from = "Map<String, Value>", into = "TokenFields")]
 pub struct TokenResponse {
     fields: TokenFields,
     parsed_id_token: Option<ProviderIdToken>,
 }
 
-impl From<TokenFields> for TokenResponse {
-    fn from(fields: TokenFields) -> Self {
+impl TryFrom<Map<String, Value>> for TokenResponse {
+    type Error = serde_json::Error;
+
+    fn try_from(mut fields: Map<String, Value>) -> Result<Self, Self::Error> {
+        lenient_token_fields(&mut fields);
+        let fields: TokenFields = serde_json::from_value(Value::Object(fields))?;
         let parsed_id_token = fields.id_token.as_deref().and_then(|t| t.parse().ok());
-        TokenResponse { fields, parsed_id_token }
+        Ok(TokenResponse { fields, parsed_id_token })
+    }
+}
+
+/// Makes the token response's `expires_in` and `scope` what the crate's types read (RFC 6749
+/// 5.1: seconds as a number, scopes as one space-separated string), or leaves them out. Seen in
+/// the wild: `expires_in` as a string or with a fraction, `scope` as a list.
+fn lenient_token_fields(fields: &mut Map<String, Value>) {
+    let seconds = match fields.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_f64()),
+        Some(Value::String(s)) => Some(s.trim().parse::<f64>().ok()),
+        Some(_) => Some(None),
+    };
+    match seconds {
+        None => {}
+        Some(Some(s)) if s.is_finite() && s >= 0.0 && s < u64::MAX as f64 => {
+            fields.insert("expires_in".into(), Value::from(s as u64));
+        }
+        Some(_) => {
+            fields.remove("expires_in");
+        }
+    }
+    match fields.get("scope") {
+        None | Some(Value::Null | Value::String(_)) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            let joined = items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ");
+            fields.insert("scope".into(), Value::String(joined));
+        }
+        Some(_) => {
+            fields.remove("scope");
+        }
     }
 }
 
@@ -604,7 +642,12 @@ impl Oidc {
     /// signed answer only with RS256 (it cannot be given the algorithms discovery lists), insists
     /// on `iss` and `aud` in it where OpenID Connect Core 5.3.2 only says SHOULD, never fetches the
     /// keys again for a new `kid`, refuses an answer whose content type is neither JSON nor JWT,
-    /// and asks for only one of the two. Each of these worked before and still does.
+    /// and asks for only one of the two. Here each of these is accepted, as before the crate.
+    ///
+    /// The claims themselves are stricter than before the crate, when they were a plain JSON
+    /// object: a standard claim of the wrong JSON type (a `name` that is not a string, an
+    /// `address` that is not an object, an `email_verified` neither a boolean nor "true"/"false")
+    /// fails userinfo, and with it the sign-in. `updated_at` may be seconds or RFC 3339 text.
     pub async fn userinfo(
         &self,
         provider: &Provider,
