@@ -196,9 +196,9 @@ pub fn describe_id_token_refusal(e: &ClaimsVerificationError, token: &str, now: 
                 "no aud claim".into()
             }
         }
-        ClaimsVerificationError::Expired(m) => match number(&claims, "exp") {
-            Some(exp) => format!("expired {} s ago", now - exp),
-            None => format!("expired: {m}"),
+        ClaimsVerificationError::Expired(m) => match seconds(&claims, "exp") {
+            Ok(Some(exp)) => format!("expired {} s ago", now.saturating_sub(exp)),
+            _ => format!("expired: {m}"),
         },
         ClaimsVerificationError::InvalidNonce(m) => m.clone(),
         other => other.to_string(),
@@ -229,7 +229,10 @@ pub fn check_id_token_extras(
     now: i64,
 ) -> Result<(), String> {
     if issued_at > now + CLOCK_SKEW {
-        return Err(format!("issued in the future: iat is {} s ahead of this server's clock", issued_at - now));
+        return Err(format!(
+            "issued in the future: iat is {} s ahead of this server's clock",
+            issued_at.saturating_sub(now)
+        ));
     }
     // The crate leaves `azp` alone (OpenID Connect Core is unclear about it); one naming another
     // client means the token was issued to that client.
@@ -356,8 +359,18 @@ async fn fetch(http: &reqwest::Client, jwks_uri: &str) -> Result<CoreJsonWebKeyS
     serde_json::from_slice(&body).map_err(|e| format!("the provider's key set {jwks_uri} is not a JWK set: {e}"))
 }
 
-fn number(claims: &Map<String, Value>, name: &str) -> Option<i64> {
-    claims.get(name).and_then(Value::as_f64).map(|f| f as i64)
+/// The end of the year 9999 in seconds, the latest time chrono (and so the crate) can hold.
+const LATEST_TIME: i64 = 253_402_300_799;
+
+/// A time claim in seconds since 1970 (fractions dropped), `None` when absent. Anything else,
+/// such as 1e300, is refused rather than clamped: `as i64` would make it i64::MAX, which the
+/// time checks' arithmetic cannot take.
+fn seconds(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, String> {
+    let Some(value) = claims.get(name) else { return Ok(None) };
+    match value.as_f64() {
+        Some(f) if (0.0..=LATEST_TIME as f64).contains(&f) => Ok(Some(f as i64)),
+        _ => Err(format!("{name} is not a time in seconds: {value}")),
+    }
 }
 
 /// `aud` is a string or an array of strings; true when it names `client_id`.
@@ -419,19 +432,21 @@ pub fn check_logout_token_claims(
     if !audience_contains(claims, client_id) {
         return Err(format!("aud {} does not contain the client id {client_id:?}", claims["aud"]));
     }
-    let iat = number(claims, "iat").ok_or("no iat claim")?;
-    if iat > now + CLOCK_SKEW {
-        return Err(format!("issued in the future: iat is {} s ahead of this server's clock", iat - now));
+    // Saturating arithmetic from here on: the times come from the provider.
+    let iat = seconds(claims, "iat")?.ok_or("no iat claim")?;
+    if iat > now.saturating_add(CLOCK_SKEW) {
+        return Err(format!("issued in the future: iat is {} s ahead of this server's clock", iat.saturating_sub(now)));
     }
-    if now > iat + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW {
+    let age_limit = iat.saturating_add(LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW);
+    if now > age_limit {
         return Err(format!(
             "issued {} s ago, more than the {LOGOUT_TOKEN_MAX_AGE} s a logout token may be old",
-            now - iat
+            now.saturating_sub(iat)
         ));
     }
-    let exp = number(claims, "exp").ok_or("no exp claim")?;
-    if now > exp + CLOCK_SKEW {
-        return Err(format!("expired {} s ago", now - exp));
+    let exp = seconds(claims, "exp")?.ok_or("no exp claim")?;
+    if now > exp.saturating_add(CLOCK_SKEW) {
+        return Err(format!("expired {} s ago", now.saturating_sub(exp)));
     }
     let event = claims.get("events").and_then(Value::as_object).and_then(|e| e.get(BACKCHANNEL_LOGOUT_EVENT));
     if !event.is_some_and(Value::is_object) {
@@ -448,7 +463,7 @@ pub fn check_logout_token_claims(
     }
     // Both time checks above pass up to here, and neither after: remembering the jti that long
     // refuses every replay, and never longer than the age bound, whatever the exp.
-    let usable_until = (exp + CLOCK_SKEW).min(iat + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW);
+    let usable_until = exp.saturating_add(CLOCK_SKEW).min(age_limit);
     Ok(LogoutToken { sub, sid, jti: jti.to_string(), usable_until })
 }
 
@@ -540,6 +555,20 @@ mod tests {
         let too_late = 900 + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW + 1;
         assert!(check_logout_token_claims(&claims(old.clone()), "https://i", "c", too_late - 1).is_ok());
         assert!(check_logout_token_claims(&claims(old), "https://i", "c", too_late).unwrap_err().contains("old"));
+    }
+
+    #[test]
+    fn absurd_times_are_refused_without_panicking() {
+        for (name, value) in [("exp", 1e300), ("exp", -1e300), ("iat", 1e300), ("iat", -1e300), ("iat", 1e15)] {
+            let mut token = good_logout_token();
+            token[name] = json!(value);
+            let refusal = check_logout_token_claims(&claims(token), "https://i", "c", 950).unwrap_err();
+            assert!(refusal.contains("not a time"), "{name} {value}: {refusal}");
+        }
+        let expired_long_ago = format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(r#"{"exp":-1e300}"#));
+        let refusal =
+            describe_id_token_refusal(&ClaimsVerificationError::Expired("exp".into()), &expired_long_ago, 950);
+        assert!(matches!(refusal, KeyedFailure::Refused(m) if m.contains("expired")));
     }
 
     #[test]
