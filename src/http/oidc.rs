@@ -349,8 +349,10 @@ async fn backchannel_logout(State(state): State<AppState>, addr: ClientAddr, bod
         return (StatusCode::NOT_FOUND, no_store(), axum::Json(json!({"error": "single sign-on is off"})))
             .into_response();
     };
-    let bad = |description: String| {
-        tracing::warn!(error = %description, "back-channel logout refused");
+    // Anyone can post here: the answer says only what was wrong with the request, and the reason
+    // (which can name the provider's internal URLs, or carry text from the token) goes to the log.
+    let bad = |description: &str, reason: &str| {
+        tracing::warn!(reason, "back-channel logout refused");
         (
             StatusCode::BAD_REQUEST,
             no_store(),
@@ -360,11 +362,11 @@ async fn backchannel_logout(State(state): State<AppState>, addr: ClientAddr, bod
     };
     let token = url::form_urlencoded::parse(&body).find(|(k, _)| k == "logout_token").map(|(_, v)| v.into_owned());
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return bad("the form has no logout_token".into());
+        return bad("the form has no logout_token", "the form has no logout_token");
     };
     let (sub, sid) = match oidc.verify_logout_token(&token).await {
         Ok(v) => v,
-        Err(e) => return bad(format!("logout token: {e}")),
+        Err(e) => return bad("the logout token is not valid", &format!("logout token: {e}")),
     };
     let ended = match db::oidc_sessions::end(&state.db, &oidc.issuer, sub.as_deref(), sid.as_deref()).await {
         Ok(users) => users,

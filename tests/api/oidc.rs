@@ -865,6 +865,27 @@ async fn invalid_logout_tokens_are_refused_and_end_nothing() {
     assert!(session_user(&app).await.is_some(), "still signed in");
 }
 
+/// Anyone can post to the back-channel endpoint: the answer must not show them the provider's
+/// internal addresses (from a failed discovery or key fetch) or echo text from their token.
+#[tokio::test]
+async fn a_refused_logout_token_is_answered_without_internal_urls_or_text_from_the_token() {
+    let unreachable = FakeProvider::start().await;
+    unreachable.with(|b| b.discovery_status = 503);
+    let app = app_for(&unreachable, &[]).await;
+    let r = post_logout_token(&app, &logout_token(&unreachable, |_| {})).await;
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains(&unreachable.issuer) && !body.contains("127.0.0.1"), "{body}");
+
+    let (_fake, app) = setup(&[]).await;
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "HS\nforged"}).to_string());
+    let r = post_logout_token(&app, &format!("{header}.e30.c2ln")).await;
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("forged") && !body.contains('\n'), "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error_description"], "the logout token is not valid");
+}
+
 // --- the login page ---
 
 #[tokio::test]

@@ -91,13 +91,13 @@ pub fn checked_header(token: &str, allowed: &[CoreJwsSigningAlgorithm]) -> Resul
     }
     if alg_text.to_ascii_uppercase().starts_with("HS") {
         return Err(format!(
-            "token signed with the shared-secret algorithm {alg_text} refused: only the provider's public keys are trusted"
+            "token signed with the shared-secret algorithm {alg_text:?} refused: only the provider's public keys are trusted"
         ));
     }
     let alg: CoreJwsSigningAlgorithm = serde_json::from_value(Value::String(alg_text.to_string()))
         .map_err(|_| format!("unsupported signature algorithm {alg_text:?}"))?;
     if !allowed.contains(&alg) {
-        return Err(format!("signature algorithm {alg_text} is not allowed (allowed: {})", algorithm_names(allowed)));
+        return Err(format!("signature algorithm {alg_text:?} is not allowed (allowed: {})", algorithm_names(allowed)));
     }
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_string);
     let typ = header.get("typ").and_then(Value::as_str).map(str::to_string);
@@ -517,6 +517,8 @@ mod tests {
         assert!(checked_header(&header(json!({"alg": "none"})), &rs256).unwrap_err().contains("alg none"));
         assert!(checked_header(&header(json!({"alg": "HS256"})), &rs256).unwrap_err().contains("HS256"));
         assert!(checked_header(&header(json!({"alg": "ES256"})), &rs256).unwrap_err().contains("not allowed"));
+        let forged = checked_header(&header(json!({"alg": "HS\nforged"})), &rs256).unwrap_err();
+        assert!(forged.contains(r#""HS\nforged""#) && !forged.contains('\n'), "escaped for the log: {forged}");
         let ok = checked_header(&header(json!({"alg": "RS256", "kid": "k"})), &rs256).unwrap();
         assert_eq!(ok.kid.as_deref(), Some("k"));
     }
