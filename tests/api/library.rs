@@ -280,21 +280,17 @@ async fn files_in_a_users_folder_belong_to_that_user_and_others_to_the_administr
     let admin_list = photos(&app).await;
     assert_eq!(admin_list.len(), 1);
 
-    let bob = crate::helpers::client();
-    let r = bob
-        .post(app.url("/api/v1/session"))
-        .json(&serde_json::json!({"username": "bob", "password": "bob password 1"}))
-        .send()
-        .await
-        .unwrap();
+    let bob = app.with_client(crate::helpers::client());
+    let r = bob.sign_in("bob", "bob password 1").await;
     assert_eq!(r.status(), 200);
-    let v: Value = bob.get(app.url("/api/v1/photos")).send().await.unwrap().json().await.unwrap();
+    let v: Value = bob.get("/api/v1/photos").await.json().await.unwrap();
     let bobs = v["photos"].as_array().unwrap();
     assert_eq!(bobs.len(), 1);
     assert_ne!(bobs[0]["id"], admin_list[0]["id"]);
     // Bob cannot start an index.
-    let csrf_bob: Value = bob.get(app.url("/api/v1/session")).send().await.unwrap().json().await.unwrap();
+    let csrf_bob: Value = bob.get("/api/v1/session").await.json().await.unwrap();
     let r = bob
+        .client
         .post(app.url("/api/v1/index"))
         .header("X-CSRF-Token", csrf_bob["csrf_token"].as_str().unwrap())
         .send()
@@ -314,18 +310,13 @@ async fn after_a_user_is_deleted_the_next_index_gives_their_files_to_the_adminis
     assert!(photos(&app).await.is_empty(), "both are bob's");
 
     // Bob deletes one of them from Shoebox for good; its file stays, skipped for him.
-    let bob = crate::helpers::client();
-    let r = bob
-        .post(app.url("/api/v1/session"))
-        .json(&serde_json::json!({"username": "bob", "password": "bob password 1"}))
-        .send()
-        .await
-        .unwrap();
+    let bob = app.with_client(crate::helpers::client());
+    let r = bob.sign_in("bob", "bob password 1").await;
     let bob_csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let v: Value = bob.get(app.url("/api/v1/photos?q=unwanted")).send().await.unwrap().json().await.unwrap();
+    let v: Value = bob.get("/api/v1/photos?q=unwanted").await.json().await.unwrap();
     let unwanted = v["photos"][0]["id"].as_i64().unwrap();
     for path in [format!("/api/v1/photos/{unwanted}"), "/api/v1/trash".to_string()] {
-        let r = bob.delete(app.url(&path)).header("X-CSRF-Token", &bob_csrf).send().await.unwrap();
+        let r = bob.client.delete(app.url(&path)).header("X-CSRF-Token", &bob_csrf).send().await.unwrap();
         assert_eq!(r.status(), 200, "DELETE {path}");
     }
 
