@@ -17,9 +17,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 use tracing::Level;
 
+use crate::accounts::Role;
 use crate::auth::oidc::Oidc;
 use crate::auth::throttle::LoginThrottle;
-use crate::config::{AuthMode, Config, Role};
+use crate::config::{AuthMode, Config};
 use crate::db;
 use crate::http;
 

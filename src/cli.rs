@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
+use crate::accounts::Role;
 use crate::app::{self, App};
 use crate::auth::password;
-use crate::config::{Config, ConfigSource, Role};
+use crate::config::{Config, ConfigSource};
 use crate::db;
 
 #[derive(Parser)]

@@ -13,6 +13,8 @@ use std::time::Duration;
 use ipnet::IpNet;
 use url::Url;
 
+use crate::accounts::Role;
+
 /// One documented option. The README's configuration table is checked against this list.
 pub struct OptionSpec {
     pub name: &'static str,
@@ -207,42 +209,6 @@ pub enum AuthMode {
 pub enum LogFormat {
     Text,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    User,
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::User => "user",
-            Role::Viewer => "viewer",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "admin" => Ok(Role::Admin),
-            "user" => Ok(Role::User),
-            "viewer" | "guest" => Ok(Role::Viewer),
-            _ => Err(format!("not a role: use admin, user or viewer (got {s:?})")),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

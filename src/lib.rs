@@ -1,5 +1,6 @@
 //! Shoebox: a self-hosted photo gallery with single sign-on.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::{FromRow, SqliteExecutor};
 
 use super::now;
-use crate::config::Role;
+use crate::accounts::Role;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {

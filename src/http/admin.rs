@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::{Layout, render};
+use crate::accounts::Role;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::config::Role;
 use crate::db::{self, audit::EventRow, users::User};
 use crate::error::{AppError, AppResult};
 

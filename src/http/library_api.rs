@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
+use crate::accounts::Role;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::config::Role;
 use crate::error::{AppError, AppResult};
 use crate::library::store;
 use crate::library::upload::{self, UploadResult};

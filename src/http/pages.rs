@@ -60,7 +60,7 @@ impl Layout {
 
     /// Whether the signed-in user may upload (the drop zone and the upload button).
     pub fn can_upload(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role != crate::config::Role::Viewer)
+        self.user.as_ref().is_some_and(|u| u.role != crate::accounts::Role::Viewer)
     }
 }
 

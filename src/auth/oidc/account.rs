@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 use sqlx::SqlitePool;
 
-use crate::config::{OidcConfig, Role};
+use crate::accounts::Role;
+use crate::config::OidcConfig;
 use crate::db::{self, users::UserRow};
 
 /// Why a sign-in was refused: what the person reads, and what the audit log records.
