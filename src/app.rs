@@ -17,25 +17,13 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 use tracing::Level;
 
-use crate::accounts::Role;
+use crate::accounts::throttle::LoginThrottle;
+use crate::accounts::{self, Bootstrap};
 use crate::auth::oidc::Oidc;
-use crate::auth::throttle::LoginThrottle;
 use crate::config::{AuthMode, Config};
 use crate::db;
 use crate::http;
-
-/// Shared by every handler; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: SqlitePool,
-    pub throttle: Arc<LoginThrottle>,
-    pub security_headers: Arc<http::headers::SecurityHeaders>,
-    /// The single sign-on provider client; `None` when single sign-on is off.
-    pub oidc: Option<Arc<Oidc>>,
-    /// The photo library engine (indexing, thumbnails, uploads, media tokens).
-    pub library: crate::library::Library,
-}
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "shoebox_session";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -82,7 +70,7 @@ impl App {
         let state = AppState {
             oidc,
             library,
-            security_headers: Arc::new(http::headers::SecurityHeaders::for_config(&config)),
+            security_headers: Arc::new(http::headers::security_headers(&config)),
             config: Arc::new(config),
             db: pool,
             throttle: Arc::new(LoginThrottle::default()),
@@ -181,38 +169,26 @@ fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Creates `ADMIN_USER` when there is no administrator at all. Without `ADMIN_PASSWORD`, a
-/// generated password is printed once; afterwards an administrator exists and nothing is printed.
+/// Makes sure an enabled administrator exists: `ADMIN_USER` is made one, or created. Without
+/// `ADMIN_PASSWORD`, a generated password is printed once; afterwards an enabled administrator
+/// exists and nothing is printed.
 pub async fn bootstrap_admin(pool: &SqlitePool, config: &Config) -> anyhow::Result<()> {
-    if db::users::count_admins(pool).await? > 0 {
-        return Ok(());
-    }
-    if let Some(existing) = db::users::by_username(pool, &config.admin_user).await? {
-        db::users::set_role(pool, existing.id, Role::Admin).await?;
-        tracing::warn!(username = %existing.username, "there was no administrator: made the existing ADMIN_USER account an administrator");
-        return Ok(());
-    }
-    let (password, generated) = match &config.admin_password {
-        Some(p) => (p.expose().to_string(), false),
-        None => (crate::auth::password::generate_password(), true),
-    };
-    let hash = crate::auth::password::hash(password.clone()).await?;
-    let new = db::users::NewUser {
-        username: config.admin_user.clone(),
-        role: Some(Role::Admin),
-        password_hash: Some(hash),
-        ..Default::default()
-    };
-    db::users::insert(pool, &new).await?;
-    if generated {
-        tracing::warn!(
+    let password = config.admin_password.as_ref().map(|p| p.expose());
+    match accounts::ensure_enabled_admin(pool, &config.admin_user, password).await? {
+        Bootstrap::Present => {}
+        Bootstrap::Promoted(username) => tracing::warn!(
+            %username,
+            "there was no enabled administrator: made the existing ADMIN_USER account an enabled administrator"
+        ),
+        Bootstrap::Created { generated_password: Some(password) } => tracing::warn!(
             "Created the administrator \"{}\" with the generated password {password} . \
              Write it down now: it is not shown again. Change it with `shoebox users passwd {}`.",
             config.admin_user,
             config.admin_user
-        );
-    } else {
-        tracing::info!(username = %config.admin_user, "created the administrator with the password from ADMIN_PASSWORD");
+        ),
+        Bootstrap::Created { generated_password: None } => {
+            tracing::info!(username = %config.admin_user, "created the administrator with the password from ADMIN_PASSWORD")
+        }
     }
     Ok(())
 }

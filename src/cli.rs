@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::accounts::Role;
+use crate::accounts::{self, AccountChange, Actor, Identity, NewAccount, Role};
 use crate::app::{self, App};
-use crate::auth::password;
 use crate::config::{Config, ConfigSource};
 use crate::db;
 
@@ -254,45 +253,29 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
     };
     match cmd {
         UsersCommand::Add { username, fields, password: pw } => {
-            password::validate_username(&username).map_err(anyhow::Error::msg)?;
-            if db::users::username_taken(&pool, &username).await? {
-                bail!("a user named {username:?} already exists: pick another name or use `shoebox users mod`");
-            }
             let pw = match (pw, &fields.oidc_subject) {
                 (Some(p), _) => Some(p),
                 (None, Some(_)) => None,
                 (None, None) => Some(read_password_from_stdin()?),
             };
-            let hash = match pw {
-                Some(p) => {
-                    password::validate_password(&p).map_err(anyhow::Error::msg)?;
-                    Some(password::hash(p).await?)
-                }
-                None => None,
-            };
-            let new = db::users::NewUser {
+            let identity =
+                fields.oidc_subject.map(|subject| Identity { issuer: fields.oidc_issuer.unwrap_or_default(), subject });
+            let new = NewAccount {
                 username: username.clone(),
+                role: fields.role,
                 display_name: fields.name.unwrap_or_default(),
                 email: fields.email,
-                email_verified: false,
-                role: fields.role,
-                password_hash: hash,
-                auth_provider: Some(if fields.oidc_subject.is_some() { "oidc" } else { "local" }.into()),
-                auth_issuer: fields.oidc_issuer.unwrap_or_default(),
-                auth_subject: fields.oidc_subject,
+                password: pw,
+                identity,
+                ..Default::default()
             };
-            let id = db::users::insert(&pool, &new).await.map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => {
-                    anyhow::anyhow!("that single sign-on subject is already linked to another account")
-                }
-                _ => e.into(),
-            })?;
-            println!("created user {username} (id {id}, role {})", new.role.unwrap_or(Role::User));
+            let row = accounts::create(&pool, new).await?;
+            println!("created user {username} (id {}, role {})", row.id, row.role);
         }
         UsersCommand::List { json } => {
             let rows = db::users::list(&pool).await?;
             if json {
-                let users: Vec<_> = rows.iter().map(|r| r.to_user()).collect();
+                let users = rows.iter().map(|r| r.to_user()).collect::<Result<Vec<_>, _>>()?;
                 println!("{}", serde_json::to_string_pretty(&users)?);
             } else {
                 println!("USERNAME                 ROLE    AUTH   STATUS    EMAIL");
@@ -312,38 +295,19 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
         }
         UsersCommand::Mod { username, fields, disable, enable, unlink_oidc } => {
             let row = find(username.clone()).await?;
-            let mut tx = pool.begin().await?;
-            if let Some(role) = fields.role {
-                if row.role() == Role::Admin && role != Role::Admin && db::users::count_admins(&mut *tx).await? <= 1 {
-                    bail!("{username} is the last administrator: make someone else an administrator first");
-                }
-                db::users::set_role(&mut *tx, row.id, role).await?;
-            }
-            if fields.name.is_some() || fields.email.is_some() {
-                let name = fields.name.unwrap_or(row.display_name.clone());
-                let (email, verified) = match fields.email {
-                    Some(e) if e.is_empty() => (None, false),
-                    Some(e) => (Some(e), false),
-                    None => (row.email.clone(), row.email_verified),
-                };
-                db::users::set_profile(&mut *tx, row.id, &name, email.as_deref(), verified).await?;
-            }
-            if disable || enable {
-                db::users::set_disabled(&mut *tx, row.id, disable).await?;
-            }
-            if let Some(sub) = &fields.oidc_subject {
-                let issuer = fields.oidc_issuer.clone().unwrap_or_default();
-                db::users::set_identity(&mut *tx, row.id, &issuer, Some(sub)).await.map_err(|e| match &e {
-                    sqlx::Error::Database(d) if d.is_unique_violation() => {
-                        anyhow::anyhow!("that single sign-on subject is already linked to another account")
-                    }
-                    _ => e.into(),
-                })?;
-            }
-            if unlink_oidc {
-                db::users::set_identity(&mut *tx, row.id, "", None).await?;
-            }
-            tx.commit().await?;
+            let identity = match (fields.oidc_subject, unlink_oidc) {
+                (Some(subject), _) => Some(Some(Identity { issuer: fields.oidc_issuer.unwrap_or_default(), subject })),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let change = AccountChange {
+                role: fields.role,
+                disabled: (disable || enable).then_some(disable),
+                display_name: fields.name,
+                email: fields.email.map(|e| (!e.is_empty()).then_some(e)),
+                identity,
+            };
+            accounts::change(&pool, Actor::CommandLine, row.id, change).await?;
             if disable {
                 // A disabled account's sessions stop working at their next request (the
                 // extractor re-reads the account), so nothing else needs ending here.
@@ -353,10 +317,7 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
         }
         UsersCommand::Rm { username } => {
             let row = find(username.clone()).await?;
-            if row.role() == Role::Admin && db::users::count_admins(&pool).await? <= 1 {
-                bail!("{username} is the last administrator: make someone else an administrator first");
-            }
-            db::users::delete(&pool, row.id).await?;
+            accounts::delete(&pool, Actor::CommandLine, row.id).await?;
             println!("deleted user {username}");
         }
         UsersCommand::Passwd { username, password: pw } => {
@@ -365,9 +326,7 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
                 Some(p) => p,
                 None => read_password_from_stdin()?,
             };
-            password::validate_password(&pw).map_err(anyhow::Error::msg)?;
-            let hash = password::hash(pw).await?;
-            db::users::set_password(&pool, row.id, &hash).await?;
+            accounts::set_password(&pool, row.id, pw).await?;
             println!("password of {username} changed");
         }
     }

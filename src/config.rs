@@ -431,11 +431,12 @@ impl Config {
         }
 
         let admin_user = text("ADMIN_USER").unwrap_or_default();
-        crate::auth::password::validate_username(&admin_user).map_err(|e| bad(get("ADMIN_USER"), "ADMIN_USER", e))?;
+        crate::accounts::password::validate_username(&admin_user)
+            .map_err(|e| bad(get("ADMIN_USER"), "ADMIN_USER", e))?;
         let admin_password = match get("ADMIN_PASSWORD").value.as_deref() {
             None | Some("") => None,
             Some(p) => {
-                crate::auth::password::validate_password(p).map_err(|e| {
+                crate::accounts::password::validate_password(p).map_err(|e| {
                     ConfigError(format!("{}: {e}", secret_label(get("ADMIN_PASSWORD"), "ADMIN_PASSWORD")))
                 })?;
                 Some(Secret::new(p))

@@ -23,6 +23,10 @@ pub enum AppError {
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// Something an administrator must fix (a value in the database Shoebox does not know, say):
+    /// a 500 whose message, unlike an internal error's, is shown because it says what to do.
+    #[error("{0}")]
+    NeedsAdministrator(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -41,6 +45,29 @@ impl From<crate::library::catalog::CatalogError> for AppError {
             CatalogError::Invalid(m) => AppError::BadRequest(m),
             CatalogError::Db(e) => AppError::Internal(e.into()),
             CatalogError::Other(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<crate::accounts::UnknownRole> for AppError {
+    fn from(e: crate::accounts::UnknownRole) -> Self {
+        tracing::error!(error = %e, "an account has a role Shoebox does not know");
+        AppError::NeedsAdministrator(e.to_string())
+    }
+}
+
+impl From<crate::accounts::AccountError> for AppError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as E;
+        match e {
+            E::NotFound => AppError::NotFound,
+            E::UsernameTaken(_) => AppError::Conflict(e.to_string()),
+            E::LastEnabledAdmin { .. } | E::SubjectTaken | E::DisableSelf | E::DeleteSelf | E::Invalid(_) => {
+                AppError::BadRequest(e.to_string())
+            }
+            E::UnknownRole(u) => u.into(),
+            E::Db(e) => AppError::Internal(e.into()),
+            E::Other(e) => AppError::Internal(e),
         }
     }
 }
@@ -67,6 +94,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::NeedsAdministrator(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -38,3 +38,27 @@ impl fmt::Display for Role {
         f.write_str(self.as_str())
     }
 }
+
+/// A role in the database that Shoebox does not know: an error, never a silent "viewer", so a
+/// typo made by hand in the database cannot quietly take rights away or hand them out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the account {username} has the role {value:?} in the database, which Shoebox does not know: \
+     set one with `shoebox users mod {username} --role user` (admin, user or viewer)"
+)]
+pub struct UnknownRole {
+    pub username: String,
+    pub value: String,
+}
+
+impl Role {
+    /// The role stored for `username`, or why it is not one.
+    pub fn from_stored(username: &str, value: &str) -> Result<Role, UnknownRole> {
+        match value {
+            "admin" => Ok(Role::Admin),
+            "user" => Ok(Role::User),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(UnknownRole { username: username.to_string(), value: value.to_string() }),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The address a request came from, as far as it can be trusted.
 #[derive(Debug, Clone, Copy)]

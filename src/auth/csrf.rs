@@ -12,9 +12,9 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use super::session::{AUTH_KEY, AuthSession, CSRF_KEY, session_error};
-use crate::app::AppState;
 use crate::config::AuthMode;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";

@@ -3,9 +3,8 @@
 pub mod client;
 pub mod csrf;
 pub mod oidc;
-pub mod password;
 pub mod session;
+pub mod sessions;
 pub mod sign_in;
-pub mod throttle;
 
 pub use session::{CurrentUser, MaybeUser};

@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
-use crate::app::AppState;
 use crate::config::AuthMode;
 use crate::db::{self, users::User};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Session key of [`AuthSession`].
 pub const AUTH_KEY: &str = "auth";
@@ -29,8 +29,7 @@ const ACTIVITY_STEP_SECS: i64 = 60;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthSession {
     pub user_id: i64,
-    /// `password` or `oidc`.
-    pub method: String,
+    pub method: super::sign_in::Method,
     /// Unix seconds; the absolute session lifetime counts from here.
     pub signed_in_at: i64,
     /// Raw ID token, kept for `id_token_hint` at sign-out.
@@ -88,7 +87,7 @@ pub async fn resolve(session: &Session, state: &AppState) -> Result<Option<Curre
         let row = db::users::by_username(&state.db, &state.config.admin_user).await?;
         let Some(row) = row else { return Ok(None) };
         let csrf_token = csrf_token(session).await?;
-        return Ok(Some(CurrentUser { user: row.to_user(), auth: None, csrf_token, session: session.clone() }));
+        return Ok(Some(CurrentUser { user: row.to_user()?, auth: None, csrf_token, session: session.clone() }));
     }
     let Some(auth) = session.get::<AuthSession>(AUTH_KEY).await.map_err(session_error)? else {
         return Ok(None);
@@ -103,7 +102,8 @@ pub async fn resolve(session: &Session, state: &AppState) -> Result<Option<Curre
         Some(row) if !row.disabled => {
             record_activity(session, state).await?;
             let csrf_token = csrf_token(session).await?;
-            Ok(Some(CurrentUser { user: row.to_user(), auth: Some(auth), csrf_token, session: session.clone() }))
+            let user = row.to_user()?;
+            Ok(Some(CurrentUser { user, auth: Some(auth), csrf_token, session: session.clone() }))
         }
         _ => {
             session.flush().await.map_err(session_error)?;

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::{FromRow, SqliteExecutor};
 
 use super::now;
-use crate::accounts::Role;
+use crate::accounts::{Role, UnknownRole};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -42,25 +42,26 @@ pub struct User {
 }
 
 impl UserRow {
-    pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Viewer)
+    /// The stored role; one Shoebox does not know is an error, never a guess.
+    pub fn role(&self) -> Result<Role, UnknownRole> {
+        Role::from_stored(&self.username, &self.role)
     }
 
-    pub fn to_user(&self) -> User {
-        User {
+    pub fn to_user(&self) -> Result<User, UnknownRole> {
+        Ok(User {
             id: self.id,
             username: self.username.clone(),
             display_name: self.display_name.clone(),
             email: self.email.clone(),
             email_verified: self.email_verified,
-            role: self.role(),
+            role: self.role()?,
             auth_provider: self.auth_provider.clone(),
             auth_issuer: self.auth_issuer.clone(),
             auth_subject: self.auth_subject.clone(),
             disabled: self.disabled,
             created_at: self.created_at,
             last_sign_in_at: self.last_sign_in_at,
-        }
+        })
     }
 }
 
@@ -101,10 +102,6 @@ pub async fn by_identity(db: impl SqliteExecutor<'_>, issuer: &str, subject: &st
 
 pub async fn list(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<UserRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY username")).fetch_all(db).await
-}
-
-pub async fn count_admins(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'").fetch_one(db).await
 }
 
 pub async fn username_taken(db: impl SqliteExecutor<'_>, username: &str) -> sqlx::Result<bool> {

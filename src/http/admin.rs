@@ -10,11 +10,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::{Layout, render};
-use crate::accounts::Role;
-use crate::app::AppState;
+use crate::accounts::{self, AccountChange, Actor, Identity, Role};
 use crate::auth::CurrentUser;
 use crate::db::{self, audit::EventRow, users::User};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,73 +50,36 @@ pub struct UserChange {
     pub auth_issuer: Option<String>,
 }
 
-/// Applies `change` in one transaction, refusing anything that would leave no administrator
-/// able to sign in.
-async fn apply(state: &AppState, me: &User, id: i64, change: UserChange) -> AppResult<User> {
-    let mut tx = state.db.begin().await?;
-    let row = db::users::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let loses_admin =
-        row.role() == Role::Admin && (change.role.is_some_and(|r| r != Role::Admin) || change.disabled == Some(true));
-    if loses_admin && active_admins(&mut tx).await? <= 1 {
-        return Err(AppError::BadRequest(format!(
-            "{} is the last active administrator: make someone else an administrator first.",
-            row.username
-        )));
+impl UserChange {
+    /// The form or JSON fields as a change to the account: an empty subject unlinks.
+    fn into_account_change(self) -> AccountChange {
+        let identity = self.auth_subject.as_deref().map(str::trim).map(|subject| {
+            (!subject.is_empty()).then(|| Identity {
+                issuer: self.auth_issuer.as_deref().map(str::trim).unwrap_or("").to_string(),
+                subject: subject.to_string(),
+            })
+        });
+        AccountChange { role: self.role, disabled: self.disabled, identity, ..Default::default() }
     }
-    if row.id == me.id && change.disabled == Some(true) {
-        return Err(AppError::BadRequest("You cannot disable your own account.".into()));
-    }
-    if let Some(role) = change.role {
-        db::users::set_role(&mut *tx, id, role).await?;
-    }
-    if let Some(disabled) = change.disabled {
-        db::users::set_disabled(&mut *tx, id, disabled).await?;
-    }
-    if let Some(subject) = change.auth_subject.as_deref().map(str::trim) {
-        let issuer = change.auth_issuer.as_deref().map(str::trim).unwrap_or("");
-        let subject = (!subject.is_empty()).then_some(subject);
-        db::users::set_identity(&mut *tx, id, if subject.is_some() { issuer } else { "" }, subject).await.map_err(
-            |e| match &e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => {
-                    AppError::BadRequest("That single sign-on subject is already linked to another account.".into())
-                }
-                _ => e.into(),
-            },
-        )?;
-    }
-    let updated = db::users::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(updated.to_user())
 }
 
-async fn active_admins(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> AppResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
-        .fetch_one(&mut **tx)
-        .await?)
+async fn apply(state: &AppState, me: &User, id: i64, change: UserChange) -> AppResult<User> {
+    let row = accounts::change(&state.db, Actor::Admin(me.id), id, change.into_account_change()).await?;
+    Ok(row.to_user()?)
 }
 
 async fn delete(state: &AppState, me: &User, id: i64) -> AppResult<String> {
-    let mut tx = state.db.begin().await?;
-    let row = db::users::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    if row.id == me.id {
-        return Err(AppError::BadRequest("You cannot delete your own account.".into()));
-    }
-    if row.role() == Role::Admin && !row.disabled && active_admins(&mut tx).await? <= 1 {
-        return Err(AppError::BadRequest(format!("{} is the last active administrator.", row.username)));
-    }
-    db::users::delete(&mut *tx, id).await?;
-    tx.commit().await?;
-    Ok(row.username)
+    Ok(accounts::delete(&state.db, Actor::Admin(me.id), id).await?.username)
 }
 
 async fn list(State(state): State<AppState>, _: Admin) -> AppResult<Json<Value>> {
-    let users: Vec<User> = db::users::list(&state.db).await?.iter().map(|r| r.to_user()).collect();
+    let users = db::users::list(&state.db).await?.iter().map(|r| r.to_user()).collect::<Result<Vec<User>, _>>()?;
     Ok(Json(json!({ "users": users })))
 }
 
 async fn show(State(state): State<AppState>, _: Admin, Path(id): Path<i64>) -> AppResult<Json<Value>> {
     let row = db::users::by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(json!({ "user": row.to_user() })))
+    Ok(Json(json!({ "user": row.to_user()? })))
 }
 
 async fn update(
@@ -173,17 +136,19 @@ async fn users_page(
     let users = db::users::list(&state.db)
         .await?
         .iter()
-        .map(|r| UserLine {
-            method: match (r.password_hash.is_some(), r.auth_subject.is_some()) {
-                (true, true) => "password and single sign-on",
-                (false, true) => "single sign-on",
-                (true, false) => "password",
-                (false, false) => "none",
-            },
-            last_sign_in: when(r.last_sign_in_at),
-            user: r.to_user(),
+        .map(|r| {
+            Ok(UserLine {
+                method: match (r.password_hash.is_some(), r.auth_subject.is_some()) {
+                    (true, true) => "password and single sign-on",
+                    (false, true) => "single sign-on",
+                    (true, false) => "password",
+                    (false, false) => "none",
+                },
+                last_sign_in: when(r.last_sign_in_at),
+                user: r.to_user()?,
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     let events = db::audit::recent(&state.db, 50)
         .await?
         .into_iter()

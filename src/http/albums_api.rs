@@ -11,10 +11,10 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use super::photos_api::{ListQuery, body, page_json, thumbnails, zip_response};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::library::catalog::{self, Album, AlbumUpdate, Scope};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -13,13 +13,13 @@ use serde::Deserialize;
 use super::admin::Admin;
 use super::pages::{Layout, render};
 use super::photos_api::ListQuery;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::session::safe_next;
 use crate::error::{AppError, AppResult};
 use crate::library::catalog::{self, Cursor, Filter, Scope};
 use crate::library::store::{self, PhotoRow};
 use crate::library::{CannotIndex, IndexOptions, Viewer};
+use crate::state::AppState;
 
 /// Photos per timeline page.
 pub const PAGE: i64 = 80;

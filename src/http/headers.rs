@@ -2,20 +2,16 @@
 //! nosniff, a referrer policy, no framing, and HSTS when the site is served over https.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::app::AppState;
 use crate::config::Config;
+use crate::state::AppState;
 
-pub struct SecurityHeaders {
-    csp: HeaderValue,
-    hsts: Option<HeaderValue>,
-}
-
-impl SecurityHeaders {
-    pub fn for_config(config: &Config) -> Self {
+/// The headers every response carries, for this configuration.
+pub fn security_headers(config: &Config) -> HeaderMap {
+    {
         // Sign-out may continue at the provider after a form post; browsers apply form-action
         // to that redirect, so the provider's origin is allowed there.
         let provider = config
@@ -41,24 +37,27 @@ impl SecurityHeaders {
              connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
              form-action 'self'{provider}; frame-ancestors 'none'"
         );
-        SecurityHeaders {
-            csp: HeaderValue::from_str(&csp).expect("CSP is ASCII"),
-            hsts: config.site_is_https().then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).expect("CSP is ASCII"));
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+        if config.site_is_https() {
+            h.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
         }
+        h
     }
 }
 
 pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    let s = &state.security_headers;
-    h.insert(header::CONTENT_SECURITY_POLICY, s.csp.clone());
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    if let Some(hsts) = &s.hsts {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+    for (name, value) in state.security_headers.iter() {
+        h.insert(name, value.clone());
     }
     response
 }

@@ -16,12 +16,12 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use crate::accounts::Role;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::library::store;
 use crate::library::upload::{self, UploadResult};
 use crate::library::{CannotIndex, IndexOptions, Progress};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::pages::{Layout, render};
-use crate::app::AppState;
+use crate::auth::CurrentUser;
 use crate::auth::client::ClientAddr;
 use crate::auth::csrf::tokens_match;
-use crate::auth::session::{AuthSession, MaybeUser, csrf_token, safe_next};
-use crate::auth::{CurrentUser, sign_in};
+use crate::auth::session::{MaybeUser, csrf_token, safe_next};
+use crate::auth::sign_in::{self, AfterSignOut};
 use crate::config::AuthMode;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/login", get(page).post(submit)).route("/logout", post(logout))
@@ -184,22 +185,17 @@ async fn submit(
     let next = safe_next(Some(&form.next));
     match sign_in::with_password(&state, &session, addr, &form.username, &form.password).await {
         Ok(_) => Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response()),
-        Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_) | AppError::TooManyRequests { .. })) => {
-            let status = e.status();
-            let retry = match &e {
-                AppError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
-                _ => None,
-            };
+        Err(f) if f.status.is_client_error() => {
             let mut page = login_page(&state, &session, next, true).await?;
-            page.error = Some(e.to_string());
+            page.error = Some(f.message);
             page.username = form.username;
-            let mut response = (status, render(&page)?).into_response();
-            if let Some(secs) = retry {
+            let mut response = (f.status, render(&page)?).into_response();
+            if let Some(secs) = f.retry_after {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
             }
             Ok(response)
         }
-        Err(e) => Err(e),
+        Err(f) => Err(f.into()),
     }
 }
 
@@ -208,33 +204,10 @@ async fn logout(State(state): State<AppState>, current: CurrentUser, addr: Clien
         return Ok(Redirect::to("/").into_response());
     }
     let auth = sign_in::sign_out(&state, &current.session, addr).await?;
-    let target = match after_sign_out(&state, auth.as_ref()) {
+    let target = match sign_in::after_sign_out(&state, auth.as_ref()) {
         AfterSignOut::Provider(url) => url,
         AfterSignOut::ProviderSessionOpen { .. } => "/login?signed_out=1&provider_session=1".to_string(),
         AfterSignOut::Local => "/login?signed_out=1".to_string(),
     };
     Ok(Redirect::to(&target).into_response())
-}
-
-/// Where sign-out continues.
-pub enum AfterSignOut {
-    /// A password session, or single sign-on is off: nothing else to do.
-    Local,
-    /// RP-initiated logout at the provider (OIDC_LOGOUT and an end-session endpoint).
-    Provider(String),
-    /// Signed out here only: the provider session stays open (Authelia has no end-session endpoint).
-    ProviderSessionOpen { provider: String, url: String },
-}
-
-pub fn after_sign_out(state: &AppState, auth: Option<&AuthSession>) -> AfterSignOut {
-    let (Some(oidc), Some(auth)) = (&state.oidc, auth) else { return AfterSignOut::Local };
-    if auth.method != "oidc" {
-        return AfterSignOut::Local;
-    }
-    match oidc.end_session_url(auth.id_token.as_deref()) {
-        Some(url) => AfterSignOut::Provider(url),
-        None => {
-            AfterSignOut::ProviderSessionOpen { provider: oidc.settings.provider.clone(), url: oidc.issuer.clone() }
-        }
-    }
 }

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::library::{Viewer, analyze, store, thumbs};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/t/{hash}/{token}/{size}", get(thumbnail)).route("/api/v1/dl/{hash}", get(original))

@@ -8,16 +8,15 @@ use axum::middleware::Next;
 use axum::response::Redirect;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Serialize;
 use tower_sessions::Session;
 
-use crate::app::AppState;
 use crate::auth::client::ClientAddr;
-use crate::auth::{CurrentUser, sign_in};
+use crate::auth::sign_in::Method;
+use crate::auth::{CurrentUser, sessions};
 use crate::config::AuthMode;
-use crate::db;
 use crate::db::users::User;
 use crate::error::{AppError, AppResult, ErrorInfo};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/account", get(account)).route("/account/sessions", post(end_sessions))
@@ -91,18 +90,18 @@ fn utc(t: i64) -> String {
 
 async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
     let user = current.user.clone();
-    let sign_in_method = match current.auth.as_ref().map(|a| a.method.as_str()) {
-        Some("oidc") => format!("Single sign-on ({})", state.config.oidc.provider),
-        Some(_) => "Username and password".to_string(),
+    let sign_in_method = match current.auth.as_ref().map(|a| a.method) {
+        Some(Method::Oidc) => format!("Single sign-on ({})", state.config.oidc.provider),
+        Some(Method::Password) => "Username and password".to_string(),
         None => "No sign-in (public mode)".to_string(),
     };
     let last_sign_in = user.last_sign_in_at.map(utc).unwrap_or_else(|| "never".into());
-    let sessions = sessions_of(&state, &current)
+    let sessions = sessions::of(&state, &current)
         .await?
         .into_iter()
         .map(|s| SessionLine {
             signed_in: utc(s.signed_in_at),
-            method: if s.method == "oidc" { "single sign-on" } else { "password" },
+            method: s.method.label(),
             expires: utc(s.expires_at),
             current: s.current,
         })
@@ -116,45 +115,8 @@ async fn account(State(state): State<AppState>, current: CurrentUser) -> AppResu
     })
 }
 
-/// One of the signed-in user's sessions, as the account page and `GET /api/v1/sessions` list them.
-/// The session id stays out: it is the cookie value.
-#[derive(Debug, Serialize)]
-pub struct SessionEntry {
-    /// Unix seconds.
-    pub signed_in_at: i64,
-    /// `password` or `oidc`.
-    pub method: String,
-    /// Unix seconds when the session ends unless used again.
-    pub expires_at: i64,
-    /// Whether it is the session of this request.
-    pub current: bool,
-}
-
-/// The user's live sessions, newest first.
-pub async fn sessions_of(state: &AppState, current: &CurrentUser) -> AppResult<Vec<SessionEntry>> {
-    let this = current.session.id().map(|i| i.to_string());
-    Ok(db::user_sessions::live(&state.db, current.user.id)
-        .await?
-        .into_iter()
-        .map(|s| SessionEntry {
-            current: this.as_deref() == Some(s.session_id.as_str()),
-            signed_in_at: s.created_at,
-            method: s.method,
-            expires_at: s.expires_at,
-        })
-        .collect())
-}
-
-/// "Sign out everywhere": every session of this user ends, this one too. Returns how many ended.
-pub async fn sign_out_everywhere(state: &AppState, addr: ClientAddr, current: &CurrentUser) -> AppResult<u64> {
-    let ended = db::user_sessions::end_all(&state.db, current.user.id).await?;
-    sign_in::sign_out(state, &current.session, addr).await?;
-    tracing::info!(user = %current.user.username, sessions = ended, "signed out everywhere");
-    Ok(ended)
-}
-
 async fn end_sessions(State(state): State<AppState>, addr: ClientAddr, current: CurrentUser) -> AppResult<Redirect> {
-    sign_out_everywhere(&state, addr, &current).await?;
+    sessions::sign_out_everywhere(&state, addr, &current).await?;
     Ok(Redirect::to("/login?signed_out=1"))
 }
 

@@ -14,13 +14,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::library::catalog::{self, Cursor, Filter, PhotoUpdate, Scope};
 use crate::library::store::{self, PhotoRow};
 use crate::library::thumbs::SIZES;
 use crate::library::{Viewer, archive};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

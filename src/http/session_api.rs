@@ -6,12 +6,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::login::AfterSignOut;
-use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::session::MaybeUser;
-use crate::auth::{CurrentUser, sign_in};
+use crate::auth::sign_in::{self, AfterSignOut};
+use crate::auth::{CurrentUser, sessions};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,12 +21,12 @@ pub fn router() -> Router<AppState> {
 
 /// The account page's session list.
 async fn list_sessions(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
-    Ok(Json(json!({ "sessions": super::pages::sessions_of(&state, &current).await? })))
+    Ok(Json(json!({ "sessions": sessions::of(&state, &current).await? })))
 }
 
 /// The account page's "Sign out everywhere".
 async fn end_sessions(State(state): State<AppState>, current: CurrentUser, addr: ClientAddr) -> AppResult<Json<Value>> {
-    let ended = super::pages::sign_out_everywhere(&state, addr, &current).await?;
+    let ended = sessions::sign_out_everywhere(&state, addr, &current).await?;
     Ok(Json(json!({ "signed_out": true, "sessions_ended": ended })))
 }
 
@@ -57,7 +57,7 @@ async fn current(current: CurrentUser) -> Json<Value> {
 
 async fn destroy(State(state): State<AppState>, current: CurrentUser, addr: ClientAddr) -> AppResult<Json<Value>> {
     let auth = sign_in::sign_out(&state, &current.session, addr).await?;
-    Ok(Json(match super::login::after_sign_out(&state, auth.as_ref()) {
+    Ok(Json(match sign_in::after_sign_out(&state, auth.as_ref()) {
         AfterSignOut::Local => json!({ "signed_out": true }),
         AfterSignOut::Provider(url) => json!({ "signed_out": true, "continue_at": url }),
         AfterSignOut::ProviderSessionOpen { provider, url } => json!({

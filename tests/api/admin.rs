@@ -94,3 +94,64 @@ async fn the_users_page_forms_change_accounts_and_need_the_csrf_token() {
         sqlx::query_scalar("SELECT disabled FROM users WHERE id = ?").bind(bob).fetch_one(&app.db).await.unwrap();
     assert!(disabled);
 }
+
+#[tokio::test]
+async fn the_api_refuses_to_demote_or_disable_the_last_enabled_admin_while_a_disabled_admin_exists() {
+    let app = spawn_app().await;
+    let carol = app.add_user("carol", "carols password", "admin").await;
+    sqlx::query("UPDATE users SET disabled = 1 WHERE id = ?").bind(carol).execute(&app.db).await.unwrap();
+    let bob = app.add_user("bob", "bobs password", "admin").await;
+    let csrf = app.sign_in_admin().await;
+    // Two enabled administrators: bob may be demoted.
+    let r = app.client.patch(app.url(&format!("/api/v1/users/{bob}"))).header("x-csrf-token", &csrf);
+    let r = r.json(&json!({ "role": "user" })).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Now admin is the last enabled administrator.
+    let admin_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    let r = app.client.patch(app.url(&format!("/api/v1/users/{carol}"))).header("x-csrf-token", &csrf);
+    let r = r.json(&json!({ "role": "user" })).send().await.unwrap();
+    assert_eq!(r.status(), 200, "carol is disabled: demoting her leaves admin enabled");
+    let html = app.get("/admin/users").await.text().await.unwrap();
+    let token = hidden_field(&html, "csrf_token").unwrap();
+    let form = [("csrf_token", token.as_str()), ("action", "role"), ("role", "viewer")];
+    let r = app.client.post(app.url(&format!("/admin/users/{admin_id}"))).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("last active administrator"));
+    let roles: Vec<(String, String, bool)> =
+        sqlx::query_as("SELECT username, role, disabled FROM users ORDER BY username")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert!(roles.contains(&("admin".into(), "admin".into(), false)), "{roles:?}");
+}
+
+#[tokio::test]
+async fn a_start_with_only_disabled_administrators_makes_admin_user_an_enabled_administrator_again() {
+    let app = spawn_app().await;
+    sqlx::query("UPDATE users SET disabled = 1 WHERE username = 'admin'").execute(&app.db).await.unwrap();
+    assert_eq!(app.sign_in("admin", ADMIN_PASSWORD).await.status(), 403, "disabled accounts cannot sign in");
+    let app = app.restart().await;
+    let (role, disabled): (String, bool) =
+        sqlx::query_as("SELECT role, disabled FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    assert_eq!((role.as_str(), disabled), ("admin", false));
+    assert_eq!(app.sign_in("admin", ADMIN_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_account_whose_stored_role_shoebox_does_not_know_cannot_sign_in_and_is_told_how_to_fix_it() {
+    let app = spawn_app().await;
+    app.add_user("bob", "bobs password", "viewer").await;
+    // The schema refuses unknown roles; a database edited by hand can still hold one.
+    let mut conn = app.db.acquire().await.unwrap();
+    sqlx::query("PRAGMA ignore_check_constraints = ON").execute(&mut *conn).await.unwrap();
+    sqlx::query("UPDATE users SET role = 'superuser' WHERE username = 'bob'").execute(&mut *conn).await.unwrap();
+    sqlx::query("PRAGMA ignore_check_constraints = OFF").execute(&mut *conn).await.unwrap();
+    drop(conn);
+    let r = app.sign_in("bob", "bobs password").await;
+    assert_eq!(r.status(), 500);
+    let body: Value = r.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("\"superuser\"") && error.contains("shoebox users mod bob --role"), "{error}");
+    assert_eq!(app.get("/api/v1/session").await.status(), 401, "not signed in, not even as a viewer");
+}

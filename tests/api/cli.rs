@@ -250,6 +250,37 @@ fn users_can_be_added_listed_changed_and_removed_from_the_command_line() {
     assert!(!list.contains("alice") && list.contains("dave"));
 }
 
+#[test]
+fn disabling_demoting_or_removing_the_last_enabled_admin_from_the_command_line_is_refused() {
+    let storage = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| shoebox(storage.path()).args(args).output().unwrap();
+    let stored = |name: &str| -> (String, bool) {
+        let list: Value = serde_json::from_slice(&run(&["users", "list", "--json"]).stdout).unwrap();
+        let u = list.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap().clone();
+        (u["role"].as_str().unwrap().to_string(), u["disabled"].as_bool().unwrap())
+    };
+    assert!(run(&["users", "add", "root", "--role", "admin", "--password", "roots password"]).status.success());
+    assert!(run(&["users", "add", "old", "--role", "admin", "--password", "olds password"]).status.success());
+    assert!(run(&["users", "mod", "old", "--disable"]).status.success(), "root is still enabled");
+
+    // `old` is a disabled administrator; `root` is the only one who can sign in.
+    for args in [
+        &["users", "mod", "root", "--disable"][..],
+        &["users", "mod", "root", "--role", "user"],
+        &["users", "rm", "root"],
+    ] {
+        let out = run(args);
+        assert!(!out.status.success(), "{args:?} must be refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("root is the last active administrator"), "{args:?}: {stderr}");
+        assert_eq!(stored("root"), ("admin".to_string(), false), "{args:?} changed nothing");
+    }
+    // Once `old` is enabled again, root may step down.
+    assert!(run(&["users", "mod", "old", "--enable"]).status.success());
+    assert!(run(&["users", "mod", "root", "--disable"]).status.success());
+    assert_eq!(stored("root"), ("admin".to_string(), true));
+}
+
 #[tokio::test]
 async fn the_request_log_never_holds_a_media_token() {
     let dir = tempfile::tempdir().unwrap();

@@ -153,7 +153,7 @@ impl TestApp {
 
     /// Creates a local user with a password directly in the database, the way `users add` does.
     pub async fn add_user(&self, username: &str, password: &str, role: &str) -> i64 {
-        let hash = shoebox::auth::password::hash(password.to_string()).await.unwrap();
+        let hash = shoebox::accounts::password::hash(password.to_string()).await.unwrap();
         let new = shoebox::db::users::NewUser {
             username: username.into(),
             role: Some(role.parse().unwrap()),

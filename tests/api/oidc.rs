@@ -668,6 +668,24 @@ async fn the_group_mapping_never_takes_the_role_of_the_last_administrator() {
 }
 
 #[tokio::test]
+async fn oidc_group_role_would_demote_the_last_enabled_admin_while_a_disabled_admin_exists_and_keeps_the_role() {
+    let (fake, app) = setup(&[("OIDC_GROUP_ROLE", "admins=admin")]).await;
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!(["admins"])));
+    assert_eq!(sso(&app).await.status(), 303);
+    // The built-in administrator is disabled: alice is the only one who can still administer.
+    sqlx::query("UPDATE users SET disabled = 1 WHERE username = 'admin'").execute(&app.db).await.unwrap();
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!([])));
+    let app2 = app.with_client(client());
+    assert_eq!(sso(&app2).await.status(), 303);
+    assert_eq!(session_user(&app2).await.unwrap()["role"], "admin", "a disabled administrator cannot administer");
+    let enabled_admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(enabled_admins, 1);
+}
+
+#[tokio::test]
 async fn a_disabled_account_is_refused() {
     let (_fake, app) = setup(&[]).await;
     assert_eq!(sso(&app).await.status(), 303);

@@ -5,19 +5,10 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 use sqlx::SqlitePool;
 
-use crate::accounts::Role;
+use crate::accounts::{self, AccountError, Role};
+use crate::auth::sign_in::Failure;
 use crate::config::OidcConfig;
 use crate::db::{self, users::UserRow};
-
-/// Why a sign-in was refused: what the person reads, and what the audit log records.
-#[derive(Debug)]
-pub struct Refusal {
-    pub status: StatusCode,
-    pub message: String,
-    pub reason: String,
-    pub username: String,
-    pub user_id: Option<i64>,
-}
 
 /// A verified identity: the ID token's claims with userinfo's on top.
 pub struct Identity {
@@ -114,13 +105,24 @@ fn refuse(
     reason: impl Into<String>,
     username: String,
     user_id: Option<i64>,
-) -> Refusal {
-    Refusal { status, message, reason: reason.into(), username, user_id }
+) -> Failure {
+    // A server error is a failure of the attempt; every other answer here is policy saying no.
+    let f = if status.is_server_error() {
+        Failure::new(status, message, reason)
+    } else {
+        Failure::refused(status, message, reason)
+    };
+    f.of(username, user_id)
+}
+
+fn internal_account(e: AccountError) -> Failure {
+    tracing::error!(error = %e, "single sign-on: creating the account failed");
+    Failure::internal(e)
 }
 
 /// Finds or creates the account for `id` and applies the sign-in rules. Returns the account as
 /// it is after this sign-in (profile refreshed, role synced).
-pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Result<UserRow, Refusal> {
+pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Result<UserRow, Failure> {
     let label = id.label(&config.username_claim);
     let internal = |e: sqlx::Error| {
         tracing::error!(error = %e, "single sign-on: database error");
@@ -197,18 +199,28 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
                 None => (u.email.clone(), u.email_verified),
             };
             db::users::set_profile(&mut *tx, u.id, &name, email.as_deref(), verified).await.map_err(internal)?;
-            if let Some(role) = role.filter(|r| *r != u.role()) {
-                let last_admin =
-                    u.role() == Role::Admin && db::users::count_admins(&mut *tx).await.map_err(internal)? <= 1;
-                if last_admin {
-                    tracing::warn!(
+            let current = u.role().map_err(|e| {
+                refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    e.to_string(),
+                    format!("unknown role {:?} in the database", e.value),
+                    username.clone(),
+                    user_id,
+                )
+            })?;
+            if let Some(role) = role.filter(|r| *r != current) {
+                match accounts::set_role_within(&mut tx, &u, role).await {
+                    Ok(()) => tracing::info!(
+                        username = %u.username, from = %current, to = %role,
+                        "single sign-on: role changed by group mapping"
+                    ),
+                    Err(AccountError::LastEnabledAdmin { .. }) => tracing::warn!(
                         username = %u.username,
-                        "single sign-on: the group mapping would take away the last administrator's role; \
+                        "single sign-on: the group mapping would take away the last enabled administrator's role; \
                          kept it. Make someone else an administrator first."
-                    );
-                } else {
-                    db::users::set_role(&mut *tx, u.id, role).await.map_err(internal)?;
-                    tracing::info!(username = %u.username, from = %u.role(), to = %role, "single sign-on: role changed by group mapping");
+                    ),
+                    Err(AccountError::Db(e)) => return Err(internal(e)),
+                    Err(e) => return Err(internal_account(e)),
                 }
             }
             db::users::set_auth_provider(&mut *tx, u.id, "oidc").await.map_err(internal)?;
@@ -249,37 +261,28 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
                 if db::users::username_taken(db, &candidate).await.map_err(internal)? {
                     continue;
                 }
-                let new = db::users::NewUser {
+                let new = accounts::NewAccount {
                     username: candidate.clone(),
+                    role: Some(role.unwrap_or(config.role)),
                     display_name: display_name.clone(),
                     email: email.clone(),
                     email_verified: email.is_some(),
-                    role: Some(role.unwrap_or(config.role)),
-                    password_hash: None,
-                    auth_provider: Some("oidc".into()),
-                    auth_issuer: id.issuer.clone(),
-                    auth_subject: Some(id.subject.clone()),
+                    password: None,
+                    identity: Some(accounts::Identity { issuer: id.issuer.clone(), subject: id.subject.clone() }),
+                    created_by_sign_on: true,
                 };
-                match db::users::insert(db, &new).await {
-                    Ok(new_id) => {
+                match accounts::create(db, new).await {
+                    Ok(row) => {
                         tracing::info!(username = %candidate, "single sign-on: created an account");
-                        return db::users::by_id(db, new_id).await.map_err(internal)?.ok_or_else(|| {
-                            refuse(
-                                StatusCode::INTERNAL_SERVER_ERROR,
-                                "The new account vanished.".into(),
-                                "account vanished",
-                                candidate,
-                                None,
-                            )
-                        });
+                        return Ok(row);
                     }
                     // Someone took the name (or signed in twice at once) in between: look again.
-                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                    Err(AccountError::UsernameTaken(_) | AccountError::SubjectTaken) => {
                         if let Some(u) = db::users::by_identity(db, &id.issuer, &id.subject).await.map_err(internal)? {
                             return Ok(u);
                         }
                     }
-                    Err(e) => return Err(internal(e)),
+                    Err(e) => return Err(internal_account(e)),
                 }
             }
             Err(refuse(

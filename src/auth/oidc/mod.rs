@@ -21,6 +21,8 @@
 //!   the crate has no support for ([`jwt`]).
 
 pub mod account;
+pub mod backchannel;
+pub mod flow;
 pub mod jwt;
 
 use std::collections::VecDeque;

@@ -1,0 +1,262 @@
+//! The single sign-on code flow: [`begin`] remembers a pending sign-in in the browser's session
+//! and sends the person to the provider; [`complete`] checks the provider's answer, verifies the
+//! ID token, finds or registers the account and signs the session in. The HTTP handlers only
+//! redirect or show the failure.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use openidconnect::OAuth2TokenResponse;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tower_sessions::{Expiry, Session};
+
+use super::account::{self, Identity};
+use super::{Oidc, Provider};
+use crate::auth::client::ClientAddr;
+use crate::auth::session::{ANONYMOUS_SESSION_IDLE, session_error};
+use crate::auth::sign_in::{self, Failure, Method, ProviderSession};
+use crate::db::{self, audit};
+use crate::state::AppState;
+
+/// Session key of the pending sign-ins (several tabs may start one each).
+const PENDING_KEY: &str = "oidc_pending";
+/// A started sign-in must come back within this many seconds.
+const PENDING_TTL: i64 = 600;
+const MAX_PENDING: usize = 5;
+
+/// What a started sign-in remembers in the browser's (still anonymous) session. Single use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    nonce: String,
+    verifier: Option<String>,
+    next: Option<String>,
+    created_at: i64,
+}
+
+/// Starts a sign-in: remembers state, nonce and PKCE verifier in the (still anonymous) session
+/// and returns the provider's authorization URL to redirect to.
+pub async fn begin(
+    state: &AppState,
+    oidc: &Oidc,
+    session: &Session,
+    addr: ClientAddr,
+    next: Option<String>,
+) -> Result<String, Failure> {
+    let provider = match oidc.provider().await {
+        Ok(p) => p,
+        Err(e) => {
+            let f =
+                Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.public, format!("provider unavailable: {}", e.detail))
+                    .with_next(next);
+            return Err(sign_in::failed(state, Method::Oidc, addr, f).await);
+        }
+    };
+    let now = db::now();
+    let request = oidc.authorization_request(&provider);
+    let pending =
+        Pending { state: request.state, nonce: request.nonce, verifier: request.pkce_verifier, next, created_at: now };
+    let remembered = async {
+        let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
+        list.retain(|p| now - p.created_at < PENDING_TTL);
+        list.push(pending);
+        if list.len() > MAX_PENDING {
+            list.remove(0);
+        }
+        session.insert(PENDING_KEY, &list).await
+    };
+    remembered.await.map_err(|e| Failure::internal(session_error(e)))?;
+    session.set_expiry(Some(Expiry::OnInactivity(ANONYMOUS_SESSION_IDLE)));
+    Ok(request.url)
+}
+
+/// The provider's answer at the redirect URI.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub iss: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Completes a sign-in from the provider's answer. Returns the page the person asked for; a
+/// failure is logged and audited before it is returned.
+pub async fn complete(
+    state: &AppState,
+    oidc: &Oidc,
+    session: &Session,
+    addr: ClientAddr,
+    q: &CallbackQuery,
+) -> Result<Option<String>, Failure> {
+    match complete_verified(state, oidc, session, addr, q).await {
+        Ok(next) => Ok(next),
+        Err(f) => Err(sign_in::failed(state, Method::Oidc, addr, f).await),
+    }
+}
+
+/// Takes the pending sign-in named by `state` out of the session (single use).
+async fn take_pending(session: &Session, state: &str) -> Result<Option<Pending>, Failure> {
+    let mut list: Vec<Pending> = session.get(PENDING_KEY).await.map_err(Failure::internal)?.unwrap_or_default();
+    let found = list.iter().position(|p| p.state.as_bytes() == state.as_bytes()).map(|i| list.remove(i));
+    if found.is_some() {
+        if list.is_empty() {
+            session.remove::<Vec<Pending>>(PENDING_KEY).await.map_err(Failure::internal)?;
+        } else {
+            session.insert(PENDING_KEY, &list).await.map_err(Failure::internal)?;
+        }
+    }
+    Ok(found)
+}
+
+fn provider_error_message(provider: &str, code: &str, scopes: &[String]) -> String {
+    match code {
+        "access_denied" => format!("You declined the sign-in at {provider}, so you are not signed in here."),
+        "login_required" | "interaction_required" | "account_selection_required" => {
+            format!("{provider} needs you to sign in there first. Try again.")
+        }
+        "consent_required" => format!("{provider} needs your consent first. Try again and accept."),
+        "invalid_scope" => format!(
+            "{provider} refused the requested scopes ({}). The client at {provider} must be registered for every \
+             one of them: ask the administrator to align OIDC_SCOPES with the provider.",
+            scopes.join(" ")
+        ),
+        "unauthorized_client" | "invalid_client" | "invalid_request" | "unsupported_response_type" => format!(
+            "{provider} refused the sign-in request ({code}): the single sign-on setup needs fixing. \
+             The server log has the details."
+        ),
+        "temporarily_unavailable" | "server_error" => {
+            format!("{provider} had a problem and could not sign you in. Try again in a minute.")
+        }
+        _ => format!("{provider} refused the sign-in ({code}). Try again; the server log has the details."),
+    }
+}
+
+async fn complete_verified(
+    state: &AppState,
+    oidc: &Oidc,
+    session: &Session,
+    addr: ClientAddr,
+    q: &CallbackQuery,
+) -> Result<Option<String>, Failure> {
+    let provider = oidc.settings.provider.clone();
+    let pending = match q.state.as_deref() {
+        Some(s) if !s.is_empty() => take_pending(session, s).await?,
+        _ => None,
+    };
+    let next = pending.as_ref().and_then(|p| p.next.clone());
+    let fail = |status: StatusCode, message: String, reason: String| {
+        Failure::new(status, message, reason).with_next(next.clone())
+    };
+
+    if let Some(code) = q.error.as_deref() {
+        let desc = q.error_description.as_deref().unwrap_or("");
+        let mut f = fail(
+            StatusCode::UNAUTHORIZED,
+            provider_error_message(&provider, code, &oidc.settings.scopes),
+            format!("provider answered {code}: {desc}"),
+        );
+        if code == "access_denied" {
+            f.outcome = audit::Outcome::Refused;
+        }
+        return Err(f);
+    }
+    let Some(pending) = pending else {
+        let reason = if q.state.as_deref().is_none_or(str::is_empty) {
+            "callback without state"
+        } else {
+            "unknown, expired or already used state"
+        };
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "This sign-in answer is not for this browser, or it was already used. Start the sign-in again.".into(),
+            reason.into(),
+        ));
+    };
+    if db::now() - pending.created_at >= PENDING_TTL {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "The sign-in took longer than 10 minutes. Start it again.".into(),
+            "state expired".into(),
+        ));
+    }
+    let discovered: Arc<Provider> = oidc
+        .provider()
+        .await
+        .map_err(|e| fail(StatusCode::SERVICE_UNAVAILABLE, e.public, format!("provider unavailable: {}", e.detail)))?;
+    let not_from_provider = format!(
+        "This sign-in answer did not come from {provider}. Start the sign-in again; if it keeps happening, tell the administrator."
+    );
+    match q.iss.as_deref() {
+        Some(iss) if iss != discovered.issuer() => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                not_from_provider,
+                format!("callback iss {iss:?} is not the issuer {:?} (RFC 9207)", discovered.issuer()),
+            ));
+        }
+        None if discovered.promises_iss_parameter() => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                not_from_provider,
+                "callback without iss although the provider promises it (RFC 9207)".into(),
+            ));
+        }
+        _ => {}
+    }
+    let Some(code) = q.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            format!("{provider} sent no sign-in code. Start the sign-in again."),
+            "callback without code".into(),
+        ));
+    };
+
+    let token = oidc
+        .exchange_code(&discovered, code, pending.verifier.as_deref())
+        .await
+        .map_err(|e| fail(StatusCode::BAD_GATEWAY, e.public, e.detail))?;
+    let not_verified = || {
+        format!(
+            "The sign-in answer from {provider} could not be verified, so you are not signed in. Try again; if it \
+             keeps happening, the server log says why."
+        )
+    };
+    let Some(id_token) = token.id_token_text() else {
+        return Err(fail(StatusCode::BAD_GATEWAY, not_verified(), "token response without id_token".into()));
+    };
+    let verified = oidc
+        .verify_id_token(&discovered, id_token, &pending.nonce)
+        .await
+        .map_err(|e| fail(StatusCode::UNAUTHORIZED, not_verified(), format!("id token: {e}")))?;
+    let subject = verified.subject().as_str().to_string();
+    let sid = verified.additional_claims().0.get("sid").and_then(Value::as_str).map(str::to_string);
+    let auth_time = verified.auth_time().map(|t| t.timestamp());
+    // Every claim, the standard ones as the crate read them and the others as sent.
+    let mut claims = match serde_json::to_value(&verified) {
+        Ok(Value::Object(claims)) => claims,
+        other => return Err(Failure::internal(format!("the ID token's claims cannot be read back: {other:?}"))),
+    };
+    // Userinfo's claims win over the ID token's (Authelia 4.39 sends profile claims only there).
+    if let Some(info) = oidc
+        .userinfo(&discovered, token.access_token(), verified.subject())
+        .await
+        .map_err(|e| fail(StatusCode::BAD_GATEWAY, e.public, e.detail))?
+    {
+        claims.extend(info);
+    }
+    let identity = Identity { issuer: discovered.issuer().to_string(), subject: subject.clone(), claims };
+    let row = account::sign_in(&state.db, &oidc.settings, &identity).await.map_err(|f| f.with_next(next.clone()))?;
+    let provider_session = ProviderSession {
+        id_token: id_token.to_string(),
+        sid,
+        auth_time,
+        issuer: discovered.issuer().to_string(),
+        subject,
+    };
+    sign_in::finish(state, session, addr, &row, Method::Oidc, Some(provider_session))
+        .await
+        .map_err(|f| f.with_next(next.clone()))?;
+    Ok(pending.next)
+}

@@ -1,0 +1,26 @@
+//! `AppState`: what every handler shares. It imports nothing from `app`, `http` or `auth`, so
+//! those can all depend on it without a cycle.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use sqlx::SqlitePool;
+
+use crate::accounts::throttle::LoginThrottle;
+use crate::auth::oidc::Oidc;
+use crate::config::Config;
+use crate::library::Library;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: SqlitePool,
+    pub throttle: Arc<LoginThrottle>,
+    /// Added to every response (Content-Security-Policy, HSTS, …), computed once from the config.
+    pub security_headers: Arc<HeaderMap>,
+    /// The single sign-on provider client; `None` when single sign-on is off.
+    pub oidc: Option<Arc<Oidc>>,
+    /// The photo library engine (indexing, thumbnails, uploads, media tokens).
+    pub library: Library,
+}
