@@ -18,11 +18,11 @@ use tower_sessions_sqlx_store::SqliteStore;
 use tracing::Level;
 
 use crate::accounts::Role;
-use crate::auth::oidc::Oidc;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{AuthMode, Config};
 use crate::db;
 use crate::http;
+use crate::oidc::Oidc;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]

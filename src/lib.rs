@@ -9,4 +9,5 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod library;
+pub mod oidc;
 pub mod telemetry;

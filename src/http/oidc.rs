@@ -19,11 +19,11 @@ use super::login;
 use crate::app::AppState;
 use crate::auth::client::ClientAddr;
 use crate::auth::oidc::account::{self, Identity};
-use crate::auth::oidc::{Oidc, Provider};
 use crate::auth::session::{ANONYMOUS_SESSION_IDLE, AuthSession, MaybeUser, safe_next, session_error};
 use crate::auth::sign_in;
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult};
+use crate::oidc::{Oidc, Provider};
 
 pub fn router() -> Router<AppState> {
     Router::new()
