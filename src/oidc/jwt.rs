@@ -1,4 +1,4 @@
-//! JWTs as Shoebox checks them around the `openidconnect` crate: header and algorithm gate, JWS signatures, ID token extras.
+//! JWTs as Shoebox checks them: the header and algorithm gate, JWS signatures, the ID token extras.
 //!
 //! The algorithm allow-list is read from the header before anything else, so an unsigned or HMAC
 //! token is refused with a clear reason. The ID token checks the crate leaves to its callers (`iat`
