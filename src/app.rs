@@ -19,10 +19,10 @@ use tracing::Level;
 
 use crate::accounts::throttle::LoginThrottle;
 use crate::accounts::{self, Bootstrap};
-use crate::auth::oidc::Oidc;
 use crate::config::{AuthMode, Config};
 use crate::db;
 use crate::http;
+use crate::oidc::Oidc;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "shoebox_session";

@@ -9,5 +9,6 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod library;
+pub mod oidc;
 pub mod state;
 pub mod telemetry;

@@ -7,9 +7,9 @@ use axum::http::HeaderMap;
 use sqlx::SqlitePool;
 
 use crate::accounts::throttle::LoginThrottle;
-use crate::auth::oidc::Oidc;
 use crate::config::Config;
 use crate::library::Library;
+use crate::oidc::Oidc;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]

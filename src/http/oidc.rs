@@ -15,10 +15,11 @@ use serde_json::json;
 
 use super::login;
 use crate::auth::client::ClientAddr;
+use crate::auth::oidc::backchannel;
 use crate::auth::oidc::flow::{self, CallbackQuery};
-use crate::auth::oidc::{Oidc, backchannel};
 use crate::auth::session::{MaybeUser, safe_next};
 use crate::error::{AppError, AppResult};
+use crate::oidc::Oidc;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

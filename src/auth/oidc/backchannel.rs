@@ -1,10 +1,10 @@
 //! OpenID Connect Back-Channel Logout 1.0: the provider posts a logout token, and every session
 //! of that subject (or that provider session) ends.
 
-use super::Oidc;
 use crate::auth::client::ClientAddr;
 use crate::auth::sign_in;
 use crate::db::{self, audit};
+use crate::oidc::Oidc;
 use crate::state::AppState;
 
 /// Why a logout request was refused: `description` is the answer to the poster, `reason` (which

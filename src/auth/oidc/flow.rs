@@ -12,11 +12,11 @@ use serde_json::Value;
 use tower_sessions::{Expiry, Session};
 
 use super::account::{self, Identity};
-use super::{Oidc, Provider};
 use crate::auth::client::ClientAddr;
 use crate::auth::session::{ANONYMOUS_SESSION_IDLE, session_error};
 use crate::auth::sign_in::{self, Failure, Method, ProviderSession};
 use crate::db::{self, audit};
+use crate::oidc::{Oidc, Provider};
 use crate::state::AppState;
 
 /// Session key of the pending sign-ins (several tabs may start one each).
