@@ -2,6 +2,7 @@
 //! enabled administrator always remains. The admin page, the JSON API, the command line and
 //! single sign-on all change accounts through here.
 
+pub mod credentials;
 pub mod role;
 
 pub use role::Role;

@@ -1,35 +1,12 @@
-//! Password rules and argon2id hashing; hashing runs on the blocking pool, never on the async threads.
+//! Password hashing (argon2id) and generated passwords; hashing runs on the blocking pool, never on the async threads.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::distributions::{Alphanumeric, DistString};
 
-pub const MIN_PASSWORD_LEN: usize = 8;
-/// Long enough for any passphrase, short enough that hashing cannot be used to burn CPU.
-pub const MAX_PASSWORD_LEN: usize = 1024;
-
-pub fn validate_password(p: &str) -> Result<(), String> {
-    let n = p.chars().count();
-    if n < MIN_PASSWORD_LEN {
-        return Err(format!("password too short: use at least {MIN_PASSWORD_LEN} characters"));
-    }
-    if p.len() > MAX_PASSWORD_LEN {
-        return Err(format!("password too long: use at most {MAX_PASSWORD_LEN} bytes"));
-    }
-    Ok(())
-}
-
-/// Usernames: 1-64 characters of letters, digits, `.`, `_`, `-` and `@`, starting with a letter or digit.
-pub fn validate_username(u: &str) -> Result<(), String> {
-    let ok_chars = u.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    let starts_ok = u.chars().next().is_some_and(|c| c.is_alphanumeric());
-    if u.is_empty() || u.chars().count() > 64 || !ok_chars || !starts_ok {
-        return Err(format!(
-            "not a valid username {u:?}: use 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit"
-        ));
-    }
-    Ok(())
-}
+// The rules live with the accounts (a leaf module) so config can check them too; they are
+// re-exported here because sign-in and the command line know them as `password::`.
+pub use crate::accounts::credentials::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, validate_password, validate_username};
 
 /// A strong random password for the generated administrator account (24 alphanumerics, ~142 bits).
 pub fn generate_password() -> String {
