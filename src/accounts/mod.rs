@@ -3,6 +3,7 @@
 //! sign-on and the first start all change accounts through here.
 
 pub mod admins;
+pub mod credentials;
 pub mod error;
 pub mod password;
 pub mod role;
@@ -41,13 +42,13 @@ pub struct NewAccount {
 
 /// Creates an account after checking the username and password rules.
 pub async fn create(db: &SqlitePool, new: NewAccount) -> Result<UserRow> {
-    password::validate_username(&new.username).map_err(AccountError::Invalid)?;
+    credentials::validate_username(&new.username).map_err(AccountError::Invalid)?;
     if db::users::username_taken(db, &new.username).await? {
         return Err(AccountError::UsernameTaken(new.username));
     }
     let hash = match new.password {
         Some(p) => {
-            password::validate_password(&p).map_err(AccountError::Invalid)?;
+            credentials::validate_password(&p).map_err(AccountError::Invalid)?;
             Some(password::hash(p).await?)
         }
         None => None,
@@ -162,7 +163,7 @@ pub async fn delete(db: &SqlitePool, actor: Actor, id: i64) -> Result<UserRow> {
 
 /// Sets a new password after checking the rules.
 pub async fn set_password(db: &SqlitePool, id: i64, new_password: String) -> Result<()> {
-    password::validate_password(&new_password).map_err(AccountError::Invalid)?;
+    credentials::validate_password(&new_password).map_err(AccountError::Invalid)?;
     let hash = password::hash(new_password).await?;
     db::users::set_password(db, id, &hash).await?;
     Ok(())

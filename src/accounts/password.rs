@@ -1,35 +1,9 @@
-//! Password rules and argon2id hashing; hashing runs on the blocking pool, never on the async threads.
+//! Password hashing (argon2id) and generated passwords. Hashing runs on the blocking pool,
+//! never on the async threads; the rules a password must meet are in `credentials`.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::distributions::{Alphanumeric, DistString};
-
-pub const MIN_PASSWORD_LEN: usize = 8;
-/// Long enough for any passphrase, short enough that hashing cannot be used to burn CPU.
-pub const MAX_PASSWORD_LEN: usize = 1024;
-
-pub fn validate_password(p: &str) -> Result<(), String> {
-    let n = p.chars().count();
-    if n < MIN_PASSWORD_LEN {
-        return Err(format!("password too short: use at least {MIN_PASSWORD_LEN} characters"));
-    }
-    if p.len() > MAX_PASSWORD_LEN {
-        return Err(format!("password too long: use at most {MAX_PASSWORD_LEN} bytes"));
-    }
-    Ok(())
-}
-
-/// Usernames: 1-64 characters of letters, digits, `.`, `_`, `-` and `@`, starting with a letter or digit.
-pub fn validate_username(u: &str) -> Result<(), String> {
-    let ok_chars = u.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    let starts_ok = u.chars().next().is_some_and(|c| c.is_alphanumeric());
-    if u.is_empty() || u.chars().count() > 64 || !ok_chars || !starts_ok {
-        return Err(format!(
-            "not a valid username {u:?}: use 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit"
-        ));
-    }
-    Ok(())
-}
 
 /// A strong random password for the generated administrator account (24 alphanumerics, ~142 bits).
 pub fn generate_password() -> String {

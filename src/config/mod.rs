@@ -1,0 +1,242 @@
+//! The typed `Config`, loaded and validated once at startup, and what the rest of Shoebox reads of it.
+//!
+//! Every option `NAME` is read, highest precedence first, from `SHOEBOX_<NAME>`,
+//! `SHOEBOX_<NAME>_FILE` (secrets only), `PHOTOPRISM_<NAME>`, `PHOTOPRISM_<NAME>_FILE`,
+//! the TOML file (key `name` in lower case), and finally the built-in default.
+
+mod oidc;
+mod options;
+mod read;
+mod sources;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use url::Url;
+
+pub use oidc::{OidcConfig, OidcPrompt};
+pub use options::{OPTIONS, OptionSpec, spec};
+use read::Reader;
+pub use read::{ConfigError, parse_bool, parse_duration, parse_size};
+pub use sources::{ConfigSource, DEFAULT_CONFIG_FILE, Setting, Source};
+
+/// Sessions shorter than this would sign people out while they look at a page.
+const MIN_SESSION: Duration = Duration::from_secs(60);
+
+/// A secret string that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    Password,
+    Public,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub site_url: Url,
+    pub http_host: IpAddr,
+    pub http_port: u16,
+    pub storage_path: PathBuf,
+    pub originals_path: PathBuf,
+    pub admin_user: String,
+    pub admin_password: Option<Secret>,
+    pub auth_mode: AuthMode,
+    pub password_login: bool,
+    pub session_maxage: Duration,
+    pub session_timeout: Duration,
+    pub trusted_proxies: Vec<IpNet>,
+    pub log_level: tracing::Level,
+    pub log_format: LogFormat,
+    pub oidc: OidcConfig,
+    pub library: LibraryConfig,
+    /// Every option with its effective raw value and source, for `shoebox config`.
+    pub settings: BTreeMap<&'static str, Setting>,
+}
+
+/// Settings of the photo library engine.
+#[derive(Debug, Clone)]
+pub struct LibraryConfig {
+    pub upload_limit: u64,
+    pub max_pixels: u64,
+    pub jpeg_quality: u8,
+    /// Resolved: at least 1.
+    pub index_workers: usize,
+    /// 0: never purge the trash automatically.
+    pub trash_days: u32,
+}
+
+impl LibraryConfig {
+    fn read(r: &Reader<'_>) -> Result<LibraryConfig, ConfigError> {
+        let upload_limit =
+            r.size("UPLOAD_LIMIT", 1024, 1, "not a size: use bytes or a number with KB, MB or GB (e.g. 200MB)")?;
+        let max_pixels =
+            r.size("MAX_PIXELS", 1000, 1_000_000, "not a pixel count of at least 1M: use e.g. 200M or 100000000")?;
+        let jpeg_quality =
+            r.number::<u8>("JPEG_QUALITY", 25..=100, "not a JPEG quality: use a number from 25 to 100")?;
+        let workers = r.number::<usize>(
+            "INDEX_WORKERS",
+            0..=256,
+            "not a worker count: use 0 (one per core) or a number up to 256",
+        )?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let index_workers = if workers == 0 { cores } else { workers };
+        let trash_days =
+            r.number::<u32>("TRASH_DAYS", 0..=36_500, "not a number of days: use 0 (keep until emptied) or e.g. 30")?;
+        Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers, trash_days })
+    }
+}
+
+impl Config {
+    pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
+        let settings = sources::resolve(source)?;
+        Config::from_settings(settings)
+    }
+
+    /// A config for tests and tools: defaults plus the given `NAME=value` pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Config, ConfigError> {
+        let env = pairs.into_iter().map(|(k, v)| (format!("SHOEBOX_{k}"), v.to_string())).collect();
+        Config::load(&ConfigSource { env, file: None })
+    }
+
+    /// Reads the options in a fixed order, so the first bad one is the one reported.
+    fn from_settings(mut settings: BTreeMap<&'static str, Setting>) -> Result<Config, ConfigError> {
+        let r = Reader::new(&settings);
+        let mut site_url = r.http_url(
+            "SITE_URL",
+            "not an http(s) URL: use the address people open, e.g. https://photos.example.com/",
+        )?;
+        // Joining relative paths onto the site URL needs the trailing slash.
+        if !site_url.path().ends_with('/') {
+            let path = format!("{}/", site_url.path());
+            site_url.set_path(&path);
+        }
+        let http_host = r.ip("HTTP_HOST")?;
+        let http_port = r.port("HTTP_PORT")?;
+        let storage_path = PathBuf::from(r.string_or_default("STORAGE_PATH"));
+        let originals_path =
+            r.text("ORIGINALS_PATH").map(PathBuf::from).unwrap_or_else(|| storage_path.join("originals"));
+        r.choice(
+            "DATABASE_DRIVER",
+            &[("sqlite", ()), ("sqlite3", ())],
+            "unsupported database driver: only sqlite is supported, remove the setting or set it to sqlite",
+        )?;
+        let admin_user = r.username("ADMIN_USER")?;
+        let admin_password = r.password("ADMIN_PASSWORD")?;
+        let auth_mode = r.choice(
+            "AUTH_MODE",
+            &[("password", AuthMode::Password), ("public", AuthMode::Public)],
+            "not an auth mode: use password or public",
+        )?;
+        let session_maxage = r.duration("SESSION_MAXAGE", MIN_SESSION)?;
+        let session_timeout = r.duration("SESSION_TIMEOUT", MIN_SESSION)?;
+        let trusted_proxies = r.networks("TRUSTED_PROXY")?;
+        let log_level = r.choice(
+            "LOG_LEVEL",
+            &[
+                ("trace", tracing::Level::TRACE),
+                ("debug", tracing::Level::DEBUG),
+                ("info", tracing::Level::INFO),
+                ("warn", tracing::Level::WARN),
+                ("warning", tracing::Level::WARN),
+                ("error", tracing::Level::ERROR),
+            ],
+            "not a log level: use trace, debug, info, warn or error",
+        )?;
+        let log_format = r.choice(
+            "LOG_FORMAT",
+            &[("text", LogFormat::Text), ("json", LogFormat::Json)],
+            "not a log format: use text or json",
+        )?;
+        let oidc = OidcConfig::read(&r, &site_url)?;
+        let library = LibraryConfig::read(&r)?;
+        let password_login = r.bool("PASSWORD_LOGIN")?;
+
+        // Typed values hold the secrets now; the raw table keeps only the fact that one is set.
+        for o in OPTIONS.iter().filter(|o| o.secret) {
+            if let Some(s) = settings.get_mut(o.name).filter(|s| s.value.as_deref().is_some_and(|v| !v.is_empty())) {
+                s.value = Some("(redacted)".into());
+            }
+        }
+
+        Ok(Config {
+            site_url,
+            http_host,
+            http_port,
+            storage_path,
+            originals_path,
+            admin_user,
+            admin_password,
+            auth_mode,
+            password_login,
+            session_maxage,
+            session_timeout,
+            trusted_proxies,
+            log_level,
+            log_format,
+            oidc,
+            library,
+            settings,
+        })
+    }
+
+    pub fn site_is_https(&self) -> bool {
+        self.site_url.scheme() == "https"
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.storage_path.join("shoebox.db")
+    }
+
+    /// The redirect URI to register at the provider: SITE_URL (with its path) + `api/v1/oidc/redirect`.
+    pub fn oidc_redirect_uri(&self) -> Url {
+        self.site_url.join("api/v1/oidc/redirect").expect("site URL ends with a slash")
+    }
+
+    /// `NAME  value  source` lines for `shoebox config`, secrets redacted.
+    pub fn describe(&self) -> Vec<(String, String, String)> {
+        OPTIONS
+            .iter()
+            .map(|o| {
+                let s = &self.settings[o.name];
+                let value = match (&s.value, o.secret) {
+                    (None, _) => String::new(),
+                    (Some(v), true) if !v.is_empty() => "(redacted)".to_string(),
+                    (Some(v), _) => v.clone(),
+                };
+                let value = if o.name == "ORIGINALS_PATH" && s.value.is_none() {
+                    self.originals_path.display().to_string()
+                } else {
+                    value
+                };
+                (o.name.to_string(), value, s.source.to_string())
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,119 @@
+//! The table of options: each option's name, help text and default. The only home of defaults.
+
+/// One documented option. The README's configuration table is checked against this list.
+pub struct OptionSpec {
+    pub name: &'static str,
+    /// The default as shown to people; `None` means unset.
+    pub default: Option<&'static str>,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const fn opt(name: &'static str, default: Option<&'static str>, help: &'static str) -> OptionSpec {
+    OptionSpec { name, default, secret: false, help }
+}
+
+const fn secret(name: &'static str, help: &'static str) -> OptionSpec {
+    OptionSpec { name, default: None, secret: true, help }
+}
+
+pub const OPTIONS: &[OptionSpec] = &[
+    opt(
+        "SITE_URL",
+        Some("http://localhost:2342/"),
+        "Public URL people open, as the reverse proxy serves it; decides the Secure cookie flag, HSTS and the single sign-on redirect URI.",
+    ),
+    opt("HTTP_HOST", Some("0.0.0.0"), "Address to listen on."),
+    opt("HTTP_PORT", Some("2342"), "Port to listen on (1-65535)."),
+    opt("STORAGE_PATH", Some("./storage"), "Folder for the database, sessions and cache."),
+    opt("ORIGINALS_PATH", None, "Folder holding the original photos; defaults to `<STORAGE_PATH>/originals`."),
+    opt("DATABASE_DRIVER", Some("sqlite"), "Database engine; only `sqlite` is supported."),
+    opt("ADMIN_USER", Some("admin"), "Username of the administrator created on first start."),
+    secret(
+        "ADMIN_PASSWORD",
+        "Password of that administrator (at least 8 characters); when unset, a strong one is generated and printed once in the log.",
+    ),
+    opt(
+        "AUTH_MODE",
+        Some("password"),
+        "`password`: everyone signs in. `public`: no sign-in at all, everyone acts as the administrator (private LAN only).",
+    ),
+    opt(
+        "PASSWORD_LOGIN",
+        Some("true"),
+        "Show the password form on the login page; when false it is only at `/login?local=1`.",
+    ),
+    opt(
+        "SESSION_MAXAGE",
+        Some("1209600"),
+        "Absolute session lifetime: seconds, or a number with s/m/h/d/w (e.g. `14d`).",
+    ),
+    opt(
+        "SESSION_TIMEOUT",
+        Some("604800"),
+        "A session ends after this long without a request: seconds, or with s/m/h/d/w.",
+    ),
+    opt(
+        "TRUSTED_PROXY",
+        Some("127.0.0.1/32,::1/128,172.16.0.0/12"),
+        "Comma list of reverse proxy addresses or CIDR ranges whose X-Forwarded-For is believed (for sign-in rate limits and the audit log).",
+    ),
+    opt("LOG_LEVEL", Some("info"), "trace, debug, info, warn or error."),
+    opt("LOG_FORMAT", Some("text"), "`text` or `json`."),
+    opt(
+        "OIDC_URI",
+        None,
+        "Issuer URL of the OpenID Connect provider, exactly as its discovery document states it (e.g. `https://auth.example.com`).",
+    ),
+    opt("OIDC_CLIENT", None, "Client id registered at the provider."),
+    secret("OIDC_SECRET", "Client secret registered at the provider (plain text, not Authelia's digest)."),
+    opt(
+        "OIDC_SCOPES",
+        Some("openid email profile address"),
+        "Scopes to request, separated by spaces or commas; must all be registered for the client at the provider.",
+    ),
+    opt("OIDC_PROVIDER", Some("OpenID"), "Provider name on the sign-in button."),
+    opt("OIDC_ICON", None, "URL or path of an icon shown on the sign-in button."),
+    opt(
+        "OIDC_REDIRECT",
+        Some("false"),
+        "Send anonymous visitors straight to the provider (`/login?local=1` still shows the password form).",
+    ),
+    opt("OIDC_REGISTER", Some("false"), "Create an account the first time someone unknown signs in with the provider."),
+    opt(
+        "OIDC_USERNAME",
+        Some("preferred_username"),
+        "Claim that names new accounts (falls back to name, nickname, verified email).",
+    ),
+    opt("OIDC_DOMAIN", None, "Comma list of email domains; when set, sign-in needs a verified email in one of them."),
+    opt("OIDC_ROLE", Some("user"), "Role of accounts created by single sign-on: admin, user or viewer."),
+    opt("OIDC_GROUP_CLAIM", Some("groups"), "Claim that lists the user's groups."),
+    opt("OIDC_GROUP", None, "Comma list of groups; when set, sign-in needs one of them."),
+    opt("OIDC_GROUP_ROLE", None, "Comma list of `group=role`; first match sets the role at every sign-in."),
+    opt("OIDC_PROMPT", None, "`login`, `consent` or `select_account`, sent as the prompt parameter."),
+    opt("OIDC_LOGOUT", Some("false"), "Continue sign-out at the provider when it has an end-session endpoint."),
+    opt("OIDC_INSECURE", Some("false"), "Allow an http issuer and site URL (local testing only)."),
+    opt("DISABLE_OIDC", Some("false"), "Turn single sign-on off even when it is configured."),
+    opt(
+        "UPLOAD_LIMIT",
+        Some("200MB"),
+        "Largest file one upload may carry, and the largest picture file the index reads (larger ones are skipped \
+         with that reason): bytes, or a number with KB, MB or GB (1024-based).",
+    ),
+    opt(
+        "MAX_PIXELS",
+        Some("200M"),
+        "Pictures with more pixels are refused before decoding (protects memory): a number, or with k, M or G.",
+    ),
+    opt("JPEG_QUALITY", Some("85"), "Quality of generated thumbnails, 25-100."),
+    opt("INDEX_WORKERS", Some("0"), "Pictures analysed in parallel while indexing; 0 means one per CPU core."),
+    opt(
+        "TRASH_DAYS",
+        Some("30"),
+        "Days a photo stays in the trash before it is deleted for good; 0 keeps the trash until it is emptied.",
+    ),
+];
+
+pub fn spec(name: &str) -> &'static OptionSpec {
+    OPTIONS.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("option {name} is not in the table"))
+}
