@@ -13,8 +13,8 @@ use serde::Serialize;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, FromRow, SqlitePool};
 
+use super::cache::ThumbCache;
 use super::store::{DELETED_REASON, PHOTO_COLUMNS, PhotoRow};
-use super::thumbs;
 use crate::db::now;
 
 /// The most photos one list page or one bulk action takes.
@@ -515,8 +515,8 @@ pub struct Purged {
 pub struct Disk<'a> {
     /// ORIGINALS_PATH: uploaded files are deleted under it.
     pub originals: &'a Path,
-    /// STORAGE_PATH/cache: thumbnails of deleted photos are removed.
-    pub cache: &'a Path,
+    /// Thumbnails and placeholders of deleted photos are removed from it.
+    pub cache: &'a ThumbCache,
 }
 
 /// Empties `viewer`'s trash.
@@ -547,7 +547,7 @@ fn safe_relative(rel: &str) -> Option<PathBuf> {
 }
 
 /// Removes photos from Shoebox: their rows (albums follow by cascade), uploaded files from disk,
-/// their thumbnails. Files indexed in place stay on disk and are remembered as deleted, so the
+/// every cache file of their content unless another photo still uses it. Files indexed in place stay on disk and are remembered as deleted, so the
 /// next index does not bring them back silently.
 async fn delete_forever(db: &SqlitePool, disk: Disk<'_>, ids: &[i64]) -> Result<Purged> {
     let mut purged = Purged::default();
@@ -606,7 +606,7 @@ async fn delete_forever(db: &SqlitePool, disk: Disk<'_>, ids: &[i64]) -> Result<
         tx.commit().await?;
         purged.photos += deleted.rows_affected();
         purged.files_kept += kept.rows_affected();
-        let (originals, cache) = (disk.originals.to_path_buf(), disk.cache.to_path_buf());
+        let (originals, cache) = (disk.originals.to_path_buf(), disk.cache.clone());
         let removed = tokio::task::spawn_blocking(move || {
             let mut removed = 0;
             for rel in uploads {
@@ -621,9 +621,7 @@ async fn delete_forever(db: &SqlitePool, disk: Disk<'_>, ids: &[i64]) -> Result<
                 }
             }
             for h in unused {
-                for s in thumbs::SIZES {
-                    let _ = std::fs::remove_file(thumbs::cache_path(&cache, &h, s.name));
-                }
+                cache.remove_all(&h);
             }
             removed
         })
