@@ -188,12 +188,12 @@ impl Library {
             Outcome::Photo(a) => a,
         };
         let mut conn = self.db().acquire().await?;
-        if let Some(id) = store::photo_by_hash(&mut conn, user_id, &a.hash).await? {
-            if !store::is_missing(&mut conn, id).await? {
-                // Uploading a picture that is in the trash takes it out again.
-                store::untrash(&mut conn, id).await?;
-                return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
-            }
+        if let Some(id) = store::photo_by_hash(&mut conn, user_id, &a.hash).await?
+            && !store::is_missing(&mut conn, id).await?
+        {
+            // Uploading a picture that is in the trash takes it out again.
+            store::untrash(&mut conn, id).await?;
+            return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
         }
         drop(conn);
         let taken = a.meta.taken.expect("uploads always have a date");
