@@ -1,7 +1,8 @@
 //! Uploads: the bytes arrive in a staging file under ORIGINALS_PATH (same file system, so the
-//! final move is a link), checked against UPLOAD_LIMIT as they come; they are analysed, then placed at `<username>/<yyyy>/<mm>/<name>` without
-//! ever overwriting (a clash gets ` (2)`, ` (3)`, …) and recorded. A staging file that is not
-//! placed is deleted when it is dropped, and leftovers of a crash are cleared at startup.
+//! final move is a link), checked against UPLOAD_LIMIT as they come; they are analysed, then
+//! placed at `<username>/<yyyy>/<mm>/<name>` without ever overwriting (a clash gets ` (2)`,
+//! ` (3)`, …) and recorded. A staging file that is not placed is deleted when it is dropped, and
+//! leftovers of a crash are cleared at startup.
 
 use std::path::{Path, PathBuf};
 
