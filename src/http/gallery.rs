@@ -376,9 +376,7 @@ async fn trash(
 }
 
 async fn empty_trash(State(state): State<AppState>, current: CurrentUser) -> AppResult<Redirect> {
-    let settings = state.library.settings();
-    let disk = catalog::Disk { originals: state.library.originals(), cache: &settings.cache };
-    let purged = catalog::empty_trash(&state.db, disk, current.user.id).await?;
+    let purged = catalog::empty_trash(&state.db, state.library.disk(), current.user.id).await?;
     tracing::info!(user = %current.user.username, photos = purged.photos, "trash emptied");
     Ok(Redirect::to("/trash"))
 }

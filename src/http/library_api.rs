@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -13,13 +12,13 @@ use axum::{Json, Router};
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 use crate::accounts::Role;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::library::analyze::SkipKind;
 use crate::library::store;
-use crate::library::upload::{self, UploadResult};
+use crate::library::upload::{UploadError, UploadRefusal, UploadResult};
 use crate::library::{CannotIndex, IndexOptions, Progress};
 use crate::state::AppState;
 
@@ -118,74 +117,61 @@ fn event(p: &Progress) -> Event {
     Event::default().event(name).json_data(p).unwrap_or_else(|_| Event::default().event(name))
 }
 
-/// Multipart, one or many files. Each file is streamed to a staging file, checked against
-/// UPLOAD_LIMIT as it arrives, typed by its content and indexed at once.
+fn malformed(detail: impl std::fmt::Display) -> AppError {
+    AppError::BadRequest(format!("the upload was interrupted or malformed: {detail}"))
+}
+
+/// The one place where a refused upload becomes an HTTP status.
+fn refusal_status(kind: SkipKind) -> StatusCode {
+    match kind {
+        SkipKind::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        SkipKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        SkipKind::Corrupt => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// Multipart, one or many files. Each file field's bytes go to the library as they arrive; it
+/// stages, checks, types and indexes them.
 async fn upload(State(state): State<AppState>, current: CurrentUser, mut multipart: Multipart) -> AppResult<Response> {
     if current.user.role == Role::Viewer {
         return Err(AppError::Forbidden("viewers cannot upload".into()));
     }
-    let library = &state.library;
-    let limit = library.upload_limit();
     let mut results = Vec::new();
+    let mut accepted = false;
+    let mut first_refusal = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(AppError::BadRequest(format!("the upload was interrupted or malformed: {e}"))),
+            Err(e) => return Err(malformed(e)),
         };
         let Some(name) = field.file_name().map(str::to_string) else { continue };
-        let staged = upload::staging_file(library.originals()).map_err(|e| {
-            AppError::Internal(anyhow::Error::new(e).context("cannot create a staging file under ORIGINALS_PATH"))
+        let (user_id, username) = (current.user.id, &current.user.username);
+        let outcome = state.library.receive_upload(user_id, username, &name, field).await.map_err(|e| match e {
+            UploadError::Interrupted(detail) => malformed(detail),
+            UploadError::Other(e) => AppError::Internal(e),
         })?;
-        let mut file = tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
-        let mut field = field;
-        let mut size: u64 = 0;
-        let mut too_large = false;
-        loop {
-            let chunk: Option<Bytes> = field
-                .chunk()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the upload was interrupted or malformed: {e}")))?;
-            let Some(chunk) = chunk else { break };
-            size += chunk.len() as u64;
-            if size > limit {
-                too_large = true;
-                break;
+        results.push(match outcome {
+            UploadResult::New { photo_id, hash, path } => {
+                tracing::info!(photo_id, user = %username, "upload stored");
+                accepted = true;
+                json!({ "name": name, "result": "new", "photo_id": photo_id, "hash": hash, "path": path })
             }
-            file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
-        }
-        if too_large {
-            drop(file);
-            drop(staged);
-            results.push(json!({
-                "name": name,
-                "result": "refused",
-                "status": 413,
-                "reason": format!("larger than UPLOAD_LIMIT ({} bytes)", limit),
-            }));
-            continue;
-        }
-        file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-        drop(file);
-        let outcome = library.import_upload(current.user.id, &current.user.username, staged, &name).await?;
-        let mut v = serde_json::to_value(&outcome).map_err(|e| AppError::Internal(e.into()))?;
-        v["name"] = json!(name);
-        if let UploadResult::New { photo_id, .. } | UploadResult::Existing { photo_id, .. } = outcome {
-            tracing::info!(photo_id, user = %current.user.username, "upload stored");
-        }
-        results.push(v);
+            UploadResult::Existing { photo_id, hash } => {
+                tracing::info!(photo_id, user = %username, "upload stored");
+                accepted = true;
+                json!({ "name": name, "result": "existing", "photo_id": photo_id, "hash": hash })
+            }
+            UploadResult::Refused(UploadRefusal { kind, reason }) => {
+                let status = refusal_status(kind);
+                first_refusal.get_or_insert(status);
+                json!({ "name": name, "result": "refused", "status": status.as_u16(), "reason": reason })
+            }
+        });
     }
     if results.is_empty() {
         return Err(AppError::BadRequest("no file in the upload: send multipart/form-data with file fields".into()));
     }
-    let accepted = results.iter().any(|r| r["result"] != "refused");
-    let status = if accepted {
-        StatusCode::OK
-    } else {
-        results[0]["status"]
-            .as_u64()
-            .and_then(|s| StatusCode::from_u16(s as u16).ok())
-            .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-    };
+    let status = if accepted { StatusCode::OK } else { first_refusal.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY) };
     Ok((status, Json(json!({ "files": results }))).into_response())
 }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::library::{Viewer, analyze, store, thumbs};
+use crate::library::{Viewer, store, thumbs};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -47,26 +47,14 @@ async fn thumbnail(
         _ => return Err(AppError::NotFound),
     }
     let (rel, _) = store::visible_file(&state.db, viewer, &hash).await?.ok_or(AppError::NotFound)?;
-    let settings = state.library.settings().clone();
-    let etag = format!("\"{hash}-{size}-q{}\"", settings.jpeg_quality);
+    let etag = format!("\"{hash}-{size}-q{}\"", state.library.settings().jpeg_quality);
     let cache_control = format!("private, max-age={}, immutable", (expires - now).max(0));
     if not_modified(&headers, &etag) {
         return Ok(
             (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)]).into_response()
         );
     }
-    let path = thumbs::cache_path(&settings.cache, &hash, spec.name);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) if thumbs::is_complete_jpeg(&b) => b,
-        _ => {
-            // Large sizes are made on first request; any size comes back after the cache was cleared.
-            let original = state.library.originals().join(&rel);
-            let h = hash.clone();
-            tokio::task::spawn_blocking(move || analyze::make_one(&original, &h, spec, &settings))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))??
-        }
-    };
+    let bytes = state.library.thumbnail(&hash, &rel, spec).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg".to_string()),

@@ -6,13 +6,14 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+use super::cache::ThumbCache;
 use super::metadata::{self, Metadata};
 use super::sniff::{Format, Sniffed, sniff};
 use super::thumbs::{self, DecodeError, SizeSpec};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub cache: std::path::PathBuf,
+    pub cache: ThumbCache,
     pub max_pixels: u64,
     /// UPLOAD_LIMIT: the largest file read into memory to be analysed, by the index as by uploads.
     pub max_file_bytes: u64,
@@ -35,11 +36,11 @@ pub struct Analysis {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipKind {
-    /// Not an image, or a format Shoebox does not read (HTTP 415).
+    /// Not an image, or a format Shoebox does not read.
     Unsupported,
-    /// More pixels than MAX_PIXELS (HTTP 413).
+    /// More pixels than MAX_PIXELS, or more bytes than UPLOAD_LIMIT.
     TooLarge,
-    /// Broken or truncated (HTTP 422).
+    /// Broken or truncated.
     Corrupt,
 }
 
@@ -172,11 +173,10 @@ fn analyze(bytes: Vec<u8>, format: Format, name: &str, mtime: Option<DateTime<Ut
     }
     let orientation = head.meta.orientation;
     let (width, height) = thumbs::displayed(head.stored, orientation);
-    let placeholder_path = placeholder_path(&settings.cache, &hash);
     let sizes = thumbs::index_sizes();
-    let cached = sizes.iter().all(|s| thumbs::cache_path(&settings.cache, &hash, s.name).is_file());
-    let placeholder = match (cached, std::fs::read(&placeholder_path)) {
-        (true, Ok(p)) if !p.is_empty() => p,
+    let cached = settings.cache.has_all(&hash, &sizes);
+    let placeholder = match (cached, settings.cache.read_placeholder(&hash)) {
+        (true, Some(p)) => p,
         _ => match make(bytes, format, head.stored, orientation, &sizes, settings, &hash, head.icc.as_deref()) {
             Ok(p) => p,
             Err(MakeError::Decode(e)) => return skipped(&hash, e),
@@ -218,16 +218,16 @@ fn make(
         thumbs::render(rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
     drop(permit);
     for t in made {
-        thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, t.spec.name), &t.jpeg)
+        settings
+            .cache
+            .write_thumbnail(hash, t.spec, &t.jpeg)
             .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing a thumbnail to the cache")))?;
     }
-    thumbs::write_atomic(&placeholder_path(&settings.cache, hash), &placeholder)
+    settings
+        .cache
+        .write_placeholder(hash, &placeholder)
         .map_err(|e| MakeError::Other(anyhow::Error::new(e).context("writing the placeholder to the cache")))?;
     Ok(placeholder)
-}
-
-pub fn placeholder_path(cache: &Path, hash: &str) -> std::path::PathBuf {
-    thumbs::cache_path(cache, hash, "thumbhash").with_extension("bin")
 }
 
 /// Makes one size on request (the large ones, or any size after the cache was deleted) from the
@@ -246,6 +246,6 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
     let (made, _) = thumbs::render(rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
     drop(permit);
     let jpeg = made.into_iter().next().map(|t| t.jpeg).ok_or_else(|| anyhow::anyhow!("no thumbnail made"))?;
-    thumbs::write_atomic(&thumbs::cache_path(&settings.cache, hash, spec.name), &jpeg)?;
+    settings.cache.write_thumbnail(hash, spec, &jpeg)?;
     Ok(jpeg)
 }

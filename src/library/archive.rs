@@ -5,10 +5,10 @@ use std::io;
 
 use async_zip::tokio::write::ZipFileWriter;
 use async_zip::{Compression, ZipDateTimeBuilder, ZipEntryBuilder};
-use axum::body::Bytes;
 use chrono::{Datelike, Timelike};
 use futures_util::Stream;
 use tokio::io::AsyncWriteExt;
+use tokio_util::bytes::Bytes;
 use tokio_util::compat::FuturesAsyncWriteCompatExt;
 use tokio_util::io::ReaderStream;
 

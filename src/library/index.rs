@@ -107,8 +107,7 @@ pub struct Owners {
 
 impl Owners {
     pub async fn load(db: &SqlitePool, admin_user: &str) -> anyhow::Result<Owners> {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, username, role FROM users ORDER BY id").fetch_all(db).await?;
+        let rows = store::owner_candidates(db).await?;
         let admin = rows
             .iter()
             .find(|(_, name, role)| role == "admin" && name.eq_ignore_ascii_case(admin_user))

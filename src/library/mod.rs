@@ -3,7 +3,9 @@
 
 pub mod analyze;
 pub mod archive;
+mod atomic;
 pub mod budget;
+pub mod cache;
 pub mod catalog;
 pub mod index;
 pub mod metadata;
@@ -23,6 +25,7 @@ use tokio::sync::broadcast;
 
 use crate::config::Config;
 pub use analyze::Settings;
+pub use cache::ThumbCache;
 pub use index::{IndexOptions, Progress, Summary};
 pub use token::{TokenKey, Viewer};
 
@@ -79,7 +82,7 @@ impl Library {
             db,
             originals: config.originals_path.clone(),
             settings: Settings {
-                cache: config.storage_path.join("cache"),
+                cache: ThumbCache::in_storage(&config.storage_path),
                 max_pixels: config.library.max_pixels,
                 max_file_bytes: config.library.upload_limit,
                 jpeg_quality: config.library.jpeg_quality,
@@ -120,6 +123,18 @@ impl Library {
     /// Where deleting photos for good touches the disk.
     pub fn disk(&self) -> catalog::Disk<'_> {
         catalog::Disk { originals: &self.inner.originals, cache: &self.inner.settings.cache }
+    }
+
+    /// The thumbnail `spec` of the picture with `hash`, whose original is `rel` under
+    /// ORIGINALS_PATH: from the cache, or made now and cached (the large sizes are made on first
+    /// request; any size comes back after the cache was cleared). The caller checked access.
+    pub async fn thumbnail(&self, hash: &str, rel: &str, spec: thumbs::SizeSpec) -> anyhow::Result<Vec<u8>> {
+        let settings = self.settings().clone();
+        if let Some(jpeg) = settings.cache.read_thumbnail(hash, spec).await {
+            return Ok(jpeg);
+        }
+        let (original, hash) = (self.originals().join(rel), hash.to_string());
+        tokio::task::spawn_blocking(move || analyze::make_one(&original, &hash, spec, &settings)).await?
     }
 
     /// TRASH_DAYS; 0 means the trash is kept until it is emptied.

@@ -59,6 +59,41 @@ pub async fn photo_by_hash(conn: &mut SqliteConnection, owner: i64, hash: &str) 
         .await
 }
 
+/// Whether the photo has no present file (it was indexed, then its files went away).
+pub async fn is_missing(conn: &mut SqliteConnection, photo: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT missing FROM photos WHERE id = ?").bind(photo).fetch_one(conn).await
+}
+
+/// Takes a photo out of the trash; nothing happens when it is not in it.
+pub async fn untrash(conn: &mut SqliteConnection, photo: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE photos SET trashed_at = NULL WHERE id = ? AND trashed_at IS NOT NULL")
+        .bind(photo)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets that `owner` deleted a photo with this content from Shoebox, so it can come back.
+pub async fn clear_deleted_mark(conn: &mut SqliteConnection, owner: i64, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM deleted_photos WHERE owner_id = ? AND hash = ?")
+        .bind(owner)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks a file as uploaded through Shoebox: deleting its photo for good deletes it from disk.
+pub async fn mark_uploaded(conn: &mut SqliteConnection, path: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE files SET uploaded = 1 WHERE path = ?").bind(path).execute(conn).await?;
+    Ok(())
+}
+
+/// Every account as (id, username, role), oldest first: the index decides who owns a folder.
+pub async fn owner_candidates(db: &SqlitePool) -> sqlx::Result<Vec<(i64, String, String)>> {
+    sqlx::query_as("SELECT id, username, role FROM users ORDER BY id").fetch_all(db).await
+}
+
 /// Records an indexed file: finds or creates the owner's photo for its hash, then points the file
 /// row at it. With `refresh`, an existing photo's metadata is rewritten (a rescan).
 pub async fn record_photo(

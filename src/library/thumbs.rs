@@ -7,9 +7,6 @@
 //! show the colours the camera meant (pixels are resized in the source's own encoding, as libvips
 //! does by default).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
@@ -378,31 +375,6 @@ pub fn orient(px: &[u8], w: u32, h: u32, orientation: u8) -> (u32, u32, Vec<u8>)
         }
     }
     (nw as u32, nh as u32, out)
-}
-
-/// `STORAGE_PATH/cache/thumbnails/ab/cd/<hash>_<size>.jpg`
-pub fn cache_path(cache: &Path, hash: &str, size: &str) -> PathBuf {
-    let (a, b) = (hash.get(0..2).unwrap_or("00"), hash.get(2..4).unwrap_or("00"));
-    cache.join("thumbnails").join(a).join(b).join(format!("{hash}_{size}.jpg"))
-}
-
-/// Writes a temporary file next to `path`, flushes it to disk and renames it into place, so a
-/// reader never sees half a file and a power cut leaves the old file or the new one. Used for
-/// the cache too: measured on the benchmark corpus (41 photos, 287 thumbnails, 2 workers) the
-/// flushes cost nothing visible (3.60–3.62 s with them, 3.56–3.67 s without).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent folder"))?;
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// A JPEG that starts with SOI and ends with EOI (not cut short).
-pub fn is_complete_jpeg(bytes: &[u8]) -> bool {
-    bytes.len() > 4 && bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9])
 }
 
 #[cfg(test)]

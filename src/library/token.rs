@@ -47,7 +47,7 @@ impl TokenKey {
         let mut k = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut k);
         std::fs::create_dir_all(storage)?;
-        super::thumbs::write_atomic(&path, &k)?;
+        super::atomic::write_atomic(&path, &k)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

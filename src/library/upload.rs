@@ -1,11 +1,13 @@
 //! Uploads: the bytes arrive in a staging file under ORIGINALS_PATH (same file system, so the
-//! final move is a link); they are analysed, then placed at `<username>/<yyyy>/<mm>/<name>` without
-//! ever overwriting (a clash gets ` (2)`, ` (3)`, …) and recorded. A staging file that is not
-//! placed is deleted when it is dropped, and leftovers of a crash are cleared at startup.
+//! final move is a link), checked against UPLOAD_LIMIT as they come; they are analysed, then
+//! placed at `<username>/<yyyy>/<mm>/<name>` without ever overwriting (a clash gets ` (2)`,
+//! ` (3)`, …) and recorded. A staging file that is not placed is deleted when it is dropped, and
+//! leftovers of a crash are cleared at startup.
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
 
 use super::Library;
 use super::analyze::{self, Outcome, SkipKind};
@@ -13,15 +15,32 @@ use super::index::{UPLOAD_STAGING, mtime_ns, relative};
 use super::sniff::Format;
 use super::store::{self, Recorded};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "result", rename_all = "snake_case")]
+/// What became of one uploaded file.
+#[derive(Debug, Clone, PartialEq)]
 pub enum UploadResult {
     /// A new photo.
     New { photo_id: i64, hash: String, path: String },
     /// The user already has this photo; nothing was stored.
     Existing { photo_id: i64, hash: String },
-    /// Not stored: `status` is the HTTP status that fits (415, 413, 422).
-    Refused { status: u16, reason: String },
+    /// Not stored.
+    Refused(UploadRefusal),
+}
+
+/// Why an uploaded file was not stored: what kind of problem (the same kinds the index skips
+/// files for) and a reason that says what to do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadRefusal {
+    pub kind: SkipKind,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The body broke off or was malformed while this file arrived; nothing of it was kept.
+    #[error("the upload stopped before the file was complete: {0}")]
+    Interrupted(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
 }
 
 pub fn staging_dir(originals: &Path) -> PathBuf {
@@ -39,7 +58,7 @@ pub fn clear_staging(originals: &Path) {
 }
 
 /// A new, empty staging file; it deletes itself when dropped.
-pub fn staging_file(originals: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+fn staging_file(originals: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = staging_dir(originals);
     std::fs::create_dir_all(&dir)?;
     tempfile::Builder::new().prefix("upload-").tempfile_in(dir)
@@ -97,9 +116,47 @@ fn place(staged: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
 }
 
 impl Library {
+    /// Receives one file of `user_id`'s upload from `body` (its bytes as they arrive), then
+    /// analyses, places and records it. A file larger than UPLOAD_LIMIT is refused without reading
+    /// the rest of it. Whatever happens, the staging file is gone when this returns.
+    pub async fn receive_upload<S, B, E>(
+        &self,
+        user_id: i64,
+        username: &str,
+        given_name: &str,
+        body: S,
+    ) -> Result<UploadResult, UploadError>
+    where
+        S: Stream<Item = Result<B, E>>,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
+        let limit = self.upload_limit();
+        let staged = staging_file(self.originals())
+            .map_err(|e| anyhow::Error::new(e).context("cannot create a staging file under ORIGINALS_PATH"))?;
+        let mut file = tokio::fs::File::from_std(staged.reopen().map_err(anyhow::Error::new)?);
+        let mut body = std::pin::pin!(body);
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+            let chunk = chunk.as_ref();
+            size += chunk.len() as u64;
+            if size > limit {
+                return Ok(UploadResult::Refused(UploadRefusal {
+                    kind: SkipKind::TooLarge,
+                    reason: format!("larger than UPLOAD_LIMIT ({limit} bytes)"),
+                }));
+            }
+            file.write_all(chunk).await.map_err(anyhow::Error::new)?;
+        }
+        file.flush().await.map_err(anyhow::Error::new)?;
+        drop(file);
+        Ok(self.import_upload(user_id, username, staged, given_name).await?)
+    }
+
     /// Analyses a fully received staging file and stores it for `user`. Runs as its own task, so a
     /// client that goes away mid-import cannot leave a placed file without its row.
-    pub async fn import_upload(
+    async fn import_upload(
         &self,
         user_id: i64,
         username: &str,
@@ -128,28 +185,16 @@ impl Library {
         })
         .await??;
         let a = match outcome {
-            Outcome::Skipped { kind, reason, .. } => {
-                let status = match kind {
-                    SkipKind::Unsupported => 415,
-                    SkipKind::TooLarge => 413,
-                    SkipKind::Corrupt => 422,
-                };
-                return Ok(UploadResult::Refused { status, reason });
-            }
+            Outcome::Skipped { kind, reason, .. } => return Ok(UploadResult::Refused(UploadRefusal { kind, reason })),
             Outcome::Photo(a) => a,
         };
         let mut conn = self.db().acquire().await?;
-        if let Some(id) = store::photo_by_hash(&mut conn, user_id, &a.hash).await? {
-            let missing: bool =
-                sqlx::query_scalar("SELECT missing FROM photos WHERE id = ?").bind(id).fetch_one(&mut *conn).await?;
-            if !missing {
-                // Uploading a picture that is in the trash takes it out again.
-                sqlx::query("UPDATE photos SET trashed_at = NULL WHERE id = ? AND trashed_at IS NOT NULL")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
-            }
+        if let Some(id) = store::photo_by_hash(&mut conn, user_id, &a.hash).await?
+            && !store::is_missing(&mut conn, id).await?
+        {
+            // Uploading a picture that is in the trash takes it out again.
+            store::untrash(&mut conn, id).await?;
+            return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
         }
         drop(conn);
         let taken = a.meta.taken.expect("uploads always have a date");
@@ -167,13 +212,9 @@ impl Library {
         let mut tx = self.db().begin().await?;
         let recorded = async {
             // An explicit upload brings back a picture deleted from Shoebox before.
-            sqlx::query("DELETE FROM deleted_photos WHERE owner_id = ? AND hash = ?")
-                .bind(user_id)
-                .bind(&a.hash)
-                .execute(&mut *tx)
-                .await?;
+            store::clear_deleted_mark(&mut tx, user_id, &a.hash).await?;
             let r = store::record_photo(&mut tx, user_id, &rel, meta.len() as i64, mtime_ns(&meta), &a, false).await?;
-            sqlx::query("UPDATE files SET uploaded = 1 WHERE path = ?").bind(&rel).execute(&mut *tx).await?;
+            store::mark_uploaded(&mut tx, &rel).await?;
             Ok::<_, sqlx::Error>(r)
         }
         .await;

@@ -3,6 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shoebox::library::ThumbCache;
 use shoebox::library::catalog::{self, Disk, Filter, Scope};
 use shoebox::library::synth::{self, Spec};
 
@@ -411,7 +412,7 @@ async fn the_purge_deletes_what_has_been_in_the_trash_for_trash_days_and_nothing
             .unwrap();
     }
     let storage = p.app.storage.path().to_path_buf();
-    let cache = storage.join("cache");
+    let cache = ThumbCache::in_storage(&storage);
     let disk = Disk { originals: &p.app.originals_path(), cache: &cache };
     let purged = catalog::purge_expired(&p.app.db, disk, now, 30).await.unwrap();
     assert_eq!((purged.photos, purged.files_deleted, purged.files_kept), (2, 1, 1));
@@ -533,4 +534,70 @@ async fn the_server_purges_expired_trash_by_itself_and_trash_days_0_keeps_it() {
     assert_eq!(left, vec![ids[1]]);
     assert!(!exists(&app, "alice/2023/05/old.jpg"));
     assert!(exists(&app, "alice/2023/05/new.jpg"));
+}
+
+/// Every file under `STORAGE_PATH/cache` whose name contains `hash`, sorted.
+fn cache_files_of(app: &TestApp, hash: &str) -> Vec<String> {
+    fn walk(dir: &std::path::Path, hash: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), hash, out);
+            } else if e.file_name().to_string_lossy().contains(hash) {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&app.storage.path().join("cache"), hash, &mut out);
+    out.sort();
+    out
+}
+
+/// Asks for the photo's on-request sizes, so they are in the cache too; returns its hash.
+async fn fetch_large_sizes(p: &Person, id: i64) -> String {
+    let v = p.get(&format!("/api/v1/photos/{id}")).await;
+    for size in ["fit_2560", "fit_4096"] {
+        let r = p.app.get(v["thumbnails"][size].as_str().unwrap()).await;
+        assert_eq!(r.status(), 200, "{size}");
+    }
+    v["hash"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn emptying_the_trash_removes_every_cache_file_of_the_photo_the_placeholder_and_on_request_sizes_too() {
+    let p = party().await;
+    let id = p.alice.upload(&[("a.jpg", photo("2023:08:08 10:00:00", 1))]).await[0];
+    let hash = fetch_large_sizes(&p.alice, id).await;
+    let cached = cache_files_of(&p.app, &hash);
+    for name in ["thumbhash.bin", "tile_50.jpg", "fit_1920.jpg", "fit_2560.jpg", "fit_4096.jpg"] {
+        assert!(cached.contains(&format!("{hash}_{name}")), "{name} not cached: {cached:?}");
+    }
+
+    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    assert_eq!(cache_files_of(&p.app, &hash), cached, "the trash keeps the thumbnails");
+    let v = p.alice.json(Method::DELETE, "/api/v1/trash", None).await;
+    assert_eq!(v["photos"], 1);
+    assert_eq!(cache_files_of(&p.app, &hash), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn deleting_a_photo_for_good_keeps_the_cache_files_another_users_copy_still_uses() {
+    let p = party().await;
+    let bytes = photo("2023:08:09 10:00:00", 2);
+    let alices = p.alice.upload(&[("same.jpg", bytes.clone())]).await[0];
+    let bobs = p.bob.upload(&[("same.jpg", bytes)]).await[0];
+    let hash = fetch_large_sizes(&p.alice, alices).await;
+    let cached = cache_files_of(&p.app, &hash);
+    assert!(cached.contains(&format!("{hash}_fit_2560.jpg")), "{cached:?}");
+
+    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{alices}"), None).await;
+    assert_eq!(p.alice.json(Method::DELETE, "/api/v1/trash", None).await["photos"], 1);
+    assert_eq!(cache_files_of(&p.app, &hash), cached, "bob's photo still shows them");
+    let v = p.bob.get(&format!("/api/v1/photos/{bobs}")).await;
+    assert_eq!(p.bob.app.get(v["thumbnails"]["fit_2560"].as_str().unwrap()).await.status(), 200);
+
+    // Once the last copy goes, so do they.
+    p.bob.json(Method::DELETE, &format!("/api/v1/photos/{bobs}"), None).await;
+    assert_eq!(p.bob.json(Method::DELETE, "/api/v1/trash", None).await["photos"], 1);
+    assert_eq!(cache_files_of(&p.app, &hash), Vec::<String>::new());
 }

@@ -174,3 +174,33 @@ async fn uploading_needs_sign_in_and_the_csrf_token() {
     assert_eq!(r.status(), 403);
     assert!(photos(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_refused_file_is_answered_with_its_name_status_and_reason_and_leaves_no_staging_file() {
+    let app = spawn_app_with(&[("UPLOAD_LIMIT", "200KB")]).await;
+    let csrf = app.sign_in_admin().await;
+    let big = synth::jpeg(&Spec { width: 2000, height: 1500, quality: 100, ..Default::default() });
+    let r = upload(&app, &csrf, &[("notes.jpg", b"not a picture at all".to_vec()), ("big.jpg", big)]).await;
+    assert_eq!(r.status(), 415, "the first refusal's status");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({ "files": [
+            {
+                "name": "notes.jpg",
+                "result": "refused",
+                "status": 415,
+                "reason": "not an image (JPEG, PNG, WebP and GIF are supported)",
+            },
+            {
+                "name": "big.jpg",
+                "result": "refused",
+                "status": 413,
+                "reason": "larger than UPLOAD_LIMIT (204800 bytes)",
+            },
+        ]})
+    );
+    let staged = std::fs::read_dir(app.originals_path().join(".shoebox-upload")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(staged, 0);
+    assert!(originals_files(&app).is_empty());
+}

@@ -1,0 +1,164 @@
+//! Albums: listing, creating, editing and deleting them, adding and removing photos.
+
+use serde::Serialize;
+use sqlx::{FromRow, SqlitePool};
+
+use super::{CatalogError, MAX_DESCRIPTION, MAX_TITLE, Result, check_owned, check_text, json_ids, own_album, unique};
+use crate::db::now;
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
+pub struct Album {
+    pub id: i64,
+    pub owner_id: i64,
+    pub title: String,
+    pub description: String,
+    /// The chosen cover, or None (then `cover_hash` is the newest photo's).
+    pub cover_photo_id: Option<i64>,
+    /// Content hash of the cover shown: the chosen one or else the newest photo; None when empty.
+    pub cover_hash: Option<String>,
+    /// Photos shown in the album (not in the trash, not missing).
+    pub photo_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ALBUM_SELECT: &str = "SELECT a.id, a.owner_id, a.title, a.description, a.cover_photo_id, \
+     coalesce((SELECT hash FROM photos WHERE id = a.cover_photo_id), \
+              (SELECT p.hash FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+               WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL \
+               ORDER BY ap.taken_at DESC, ap.photo_id DESC LIMIT 1)) AS cover_hash, \
+     (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+      WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL) AS photo_count, \
+     a.created_at, a.updated_at FROM albums a";
+
+/// `viewer`'s albums, most recently changed first.
+pub async fn albums(db: &SqlitePool, viewer: i64) -> Result<Vec<Album>> {
+    Ok(sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.owner_id = ? ORDER BY a.updated_at DESC, a.id DESC"))
+        .bind(viewer)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn album(db: &SqlitePool, viewer: i64, id: i64) -> Result<Album> {
+    sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.id = ? AND a.owner_id = ?"))
+        .bind(id)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await?
+        .ok_or(CatalogError::NotFound)
+}
+
+fn album_title(title: &str) -> Result<String> {
+    let title = check_text("title", title, MAX_TITLE)?;
+    if title.is_empty() {
+        return Err(CatalogError::Invalid("an album needs a title: give it a name".into()));
+    }
+    Ok(title)
+}
+
+pub async fn create_album(db: &SqlitePool, viewer: i64, title: &str, description: &str) -> Result<Album> {
+    let title = album_title(title)?;
+    let description = check_text("description", description, MAX_DESCRIPTION)?;
+    let now = now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO albums (owner_id, title, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(viewer)
+    .bind(title)
+    .bind(description)
+    .bind(now)
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    album(db, viewer, id).await
+}
+
+/// A change to an album; None leaves a field as it is. `cover: Some(None)` goes back to the
+/// newest photo as the cover.
+#[derive(Debug, Clone, Default)]
+pub struct AlbumUpdate {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub cover: Option<Option<i64>>,
+}
+
+pub async fn update_album(db: &SqlitePool, viewer: i64, id: i64, change: &AlbumUpdate) -> Result<Album> {
+    let title = change.title.as_deref().map(album_title).transpose()?;
+    let description =
+        change.description.as_deref().map(|d| check_text("description", d, MAX_DESCRIPTION)).transpose()?;
+    own_album(db, viewer, id).await?;
+    let mut tx = db.begin().await?;
+    if let Some(Some(cover)) = change.cover {
+        let member: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM album_photos WHERE album_id = ? AND photo_id = ?)")
+                .bind(id)
+                .bind(cover)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !member {
+            return Err(CatalogError::Invalid(format!(
+                "photo {cover} is not in this album: add it to the album before making it the cover"
+            )));
+        }
+    }
+    sqlx::query(
+        "UPDATE albums SET title = coalesce(?1, title), description = coalesce(?2, description), \
+         cover_photo_id = CASE WHEN ?3 = 1 THEN ?4 ELSE cover_photo_id END, updated_at = ?5 WHERE id = ?6",
+    )
+    .bind(title)
+    .bind(description)
+    .bind(change.cover.is_some())
+    .bind(change.cover.flatten())
+    .bind(now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    album(db, viewer, id).await
+}
+
+/// Deletes the album; its photos stay in the library.
+pub async fn delete_album(db: &SqlitePool, viewer: i64, id: i64) -> Result<()> {
+    let done =
+        sqlx::query("DELETE FROM albums WHERE id = ? AND owner_id = ?").bind(id).bind(viewer).execute(db).await?;
+    if done.rows_affected() == 0 { Err(CatalogError::NotFound) } else { Ok(()) }
+}
+
+/// Adds `viewer`'s photos to their album; photos already in it stay. Returns how many were new.
+pub async fn add_to_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
+    let ids = unique(ids)?;
+    own_album(db, viewer, album_id).await?;
+    let mut tx = db.begin().await?;
+    check_owned(&mut tx, viewer, &ids).await?;
+    let now = now();
+    let added = sqlx::query(
+        "INSERT INTO album_photos (album_id, photo_id, taken_at, added_at) \
+         SELECT ?, id, taken_at, ? FROM photos WHERE owner_id = ? AND id IN (SELECT value FROM json_each(?)) \
+         ON CONFLICT (album_id, photo_id) DO NOTHING",
+    )
+    .bind(album_id)
+    .bind(now)
+    .bind(viewer)
+    .bind(json_ids(&ids))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?").bind(now).bind(album_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(added.rows_affected())
+}
+
+/// Takes photos out of the album (they stay in the library). Returns how many were in it.
+pub async fn remove_from_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
+    let ids = unique(ids)?;
+    own_album(db, viewer, album_id).await?;
+    let mut tx = db.begin().await?;
+    let removed =
+        sqlx::query("DELETE FROM album_photos WHERE album_id = ? AND photo_id IN (SELECT value FROM json_each(?))")
+            .bind(album_id)
+            .bind(json_ids(&ids))
+            .execute(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?").bind(now()).bind(album_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(removed.rows_affected())
+}

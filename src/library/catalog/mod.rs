@@ -1,0 +1,199 @@
+//! The gallery's data layer: one filtered, keyset-paginated photo query behind every list
+//! (timeline, archive, trash, favourites, albums), the photo actions (favourite, archive, trash,
+//! restore, edit), deleting for good (emptying the trash, the TRASH_DAYS purge) and albums.
+//!
+//! Every function takes the viewer (a user id) and touches only that user's photos and albums;
+//! anything else is `NotFound`, exactly as if it did not exist. Administrators are no exception.
+
+mod albums;
+mod downloads;
+mod photos;
+mod purge;
+mod query;
+
+use std::collections::HashSet;
+use std::path::{Component, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use sqlx::SqlitePool;
+
+use super::store::PhotoRow;
+
+pub use albums::{
+    Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, update_album,
+};
+pub use downloads::{ZipItem, album_files, selection_files};
+pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
+pub use purge::{Disk, Purged, empty_trash, purge_expired};
+pub use query::{Camera, Month, cameras, list, months, neighbours, query_plan};
+
+/// The most photos one list page or one bulk action takes.
+pub const MAX_PAGE: i64 = 500;
+pub const MAX_BATCH: usize = 1000;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 4000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The photo or album does not exist for this viewer.
+    #[error("not found")]
+    NotFound,
+    /// The request cannot be done as asked; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type Result<T> = std::result::Result<T, CatalogError>;
+
+/// Which photos a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Not archived, not in the trash.
+    Timeline,
+    /// Archived, not in the trash.
+    Archive,
+    /// In the trash (missing files included, so they can be emptied).
+    Trash,
+    /// Favourites not in the trash (archived ones included).
+    Favorites,
+    /// The album's photos not in the trash (archived ones included).
+    Album(i64),
+}
+
+impl Scope {
+    /// `timeline`, `archive`, `trash`, `favorites` (or `favourites`).
+    pub fn parse(name: &str) -> Option<Scope> {
+        match name {
+            "" | "timeline" => Some(Scope::Timeline),
+            "archive" => Some(Scope::Archive),
+            "trash" => Some(Scope::Trash),
+            "favorites" | "favourites" => Some(Scope::Favorites),
+            _ => None,
+        }
+    }
+
+    /// Literal terms that repeat the WHERE of the scope's partial index, so SQLite can use it.
+    fn terms(self) -> &'static str {
+        match self {
+            Scope::Timeline => "p.missing = 0 AND p.archived_at IS NULL AND p.trashed_at IS NULL",
+            Scope::Archive => "p.missing = 0 AND p.archived_at IS NOT NULL AND p.trashed_at IS NULL",
+            Scope::Favorites => "p.missing = 0 AND p.favorite = 1 AND p.trashed_at IS NULL",
+            Scope::Trash => "p.trashed_at IS NOT NULL",
+            Scope::Album(_) => "p.missing = 0 AND p.trashed_at IS NULL",
+        }
+    }
+}
+
+/// Narrows a list; every field is optional and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Words that must each appear in the file path, title, description, camera make/model or
+    /// lens (case-insensitive).
+    pub text: Option<String>,
+    /// First and last day (inclusive) of the local date the photo was taken.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub year: Option<i32>,
+    /// 1-12; with or without a year.
+    pub month: Option<u32>,
+    /// A camera as `cameras()` names it: the model, or make and model.
+    pub camera: Option<String>,
+    pub favorites: bool,
+    /// Only photos with GPS coordinates.
+    pub location: bool,
+}
+
+/// Where a page starts: the `(taken_at, id)` of the last photo of the page before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub taken_at: i64,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn of(p: &PhotoRow) -> Cursor {
+        Cursor { taken_at: p.taken_at, id: p.id }
+    }
+
+    /// `<taken_at>_<id>`, the form the API hands out.
+    pub fn parse(s: &str) -> Option<Cursor> {
+        let (t, id) = s.split_once('_')?;
+        Some(Cursor { taken_at: t.parse().ok()?, id: id.parse().ok()? })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.taken_at, self.id)
+    }
+}
+
+pub struct Page {
+    pub photos: Vec<PhotoRow>,
+    /// Pass back as `after` for the next page; None on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// Checks that the album exists for `viewer`.
+async fn own_album(db: &SqlitePool, viewer: i64, album: i64) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM albums WHERE id = ? AND owner_id = ?")
+        .bind(album)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await?;
+    found.map(|_| ()).ok_or(CatalogError::NotFound)
+}
+
+fn unique(ids: &[i64]) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Err(CatalogError::Invalid("no photo ids given: send a list of photo ids".into()));
+    }
+    if ids.len() > MAX_BATCH {
+        return Err(CatalogError::Invalid(format!(
+            "too many photos at once: send at most {MAX_BATCH} ids per request"
+        )));
+    }
+    let mut seen = HashSet::new();
+    Ok(ids.iter().copied().filter(|id| seen.insert(*id)).collect())
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+/// Fails with NotFound unless every id is one of `viewer`'s photos.
+async fn check_owned(conn: &mut sqlx::SqliteConnection, viewer: i64, ids: &[i64]) -> Result<()> {
+    let owned: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM photos WHERE owner_id = ? AND id IN (SELECT value FROM json_each(?))")
+            .bind(viewer)
+            .bind(json_ids(ids))
+            .fetch_one(&mut *conn)
+            .await?;
+    if owned as usize == ids.len() { Ok(()) } else { Err(CatalogError::NotFound) }
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(CatalogError::Invalid(format!("{field} is too long: use at most {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(CatalogError::Invalid(format!("{field} contains control characters: remove them")));
+    }
+    Ok(value.to_string())
+}
+
+/// Whether a stored relative path stays inside the originals folder.
+fn safe_relative(rel: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(rel);
+    p.components().all(|c| matches!(c, Component::Normal(_))).then_some(p)
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok().filter(|d| d.year() >= 1)
+}

@@ -1,0 +1,249 @@
+//! The list query behind every photo list (one filtered, keyset-paginated page), the
+//! previous/next photo, and the cameras and months a list offers as filters.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, SqlitePool};
+
+use super::{Cursor, Filter, MAX_PAGE, Page, Result, Scope, own_album};
+use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+fn like_pattern(word: &str) -> String {
+    let escaped: String = word
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+fn day_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The page query and its arguments. Its plan walks the scope's index in order (tests check it
+/// with `query_plan`), so a page costs the same at any library size.
+/// With `newer`, the photos after the cursor in the other direction, oldest first.
+fn page_query(
+    viewer: i64,
+    scope: Scope,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+    newer: bool,
+) -> (String, Vec<Arg>) {
+    let mut args = Vec::new();
+    let mut sql = format!("SELECT {PHOTO_COLUMNS} FROM ");
+    let (order_t, order_id) = match scope {
+        Scope::Album(album) => {
+            sql.push_str(
+                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND p.owner_id = ?",
+            );
+            args.push(Arg::Int(album));
+            args.push(Arg::Int(viewer));
+            ("ap.taken_at", "ap.photo_id")
+        }
+        _ => {
+            sql.push_str("photos p WHERE p.owner_id = ?");
+            args.push(Arg::Int(viewer));
+            ("p.taken_at", "p.id")
+        }
+    };
+    sql.push_str(" AND ");
+    sql.push_str(scope.terms());
+    if let Some(text) = &filter.text {
+        for word in text.split_whitespace().take(10) {
+            sql.push_str(
+                " AND (p.title LIKE ?1x ESCAPE '\\' OR p.description LIKE ?1x ESCAPE '\\' \
+                 OR p.camera_make LIKE ?1x ESCAPE '\\' OR p.camera_model LIKE ?1x ESCAPE '\\' \
+                 OR p.lens LIKE ?1x ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.path LIKE ?1x ESCAPE '\\'))"
+                    .replace("?1x", "?")
+                    .as_str(),
+            );
+            for _ in 0..6 {
+                args.push(Arg::Text(like_pattern(word)));
+            }
+        }
+    }
+    if let Some(from) = filter.from {
+        sql.push_str(" AND p.taken_local >= ?");
+        args.push(Arg::Text(day_text(from)));
+    }
+    if let Some(to) = filter.to {
+        sql.push_str(" AND p.taken_local < ?");
+        args.push(Arg::Text(to.succ_opt().map(day_text).unwrap_or_else(|| "9999-99".into())));
+    }
+    match (filter.year, filter.month) {
+        (Some(y), Some(m)) => {
+            sql.push_str(" AND p.taken_local >= ? AND p.taken_local < ?");
+            args.push(Arg::Text(format!("{y:04}-{m:02}")));
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            args.push(Arg::Text(format!("{ny:04}-{nm:02}")));
+        }
+        (Some(y), None) => {
+            sql.push_str(" AND p.taken_local >= ? AND p.taken_local < ?");
+            args.push(Arg::Text(format!("{y:04}")));
+            args.push(Arg::Text(format!("{:04}", y + 1)));
+        }
+        (None, Some(m)) => {
+            sql.push_str(" AND substr(p.taken_local, 6, 2) = ?");
+            args.push(Arg::Text(format!("{m:02}")));
+        }
+        (None, None) => {}
+    }
+    if let Some(camera) = &filter.camera {
+        sql.push_str(
+            " AND (p.camera_model = ? COLLATE NOCASE \
+             OR trim(coalesce(p.camera_make, '') || ' ' || coalesce(p.camera_model, '')) = ? COLLATE NOCASE)",
+        );
+        args.push(Arg::Text(camera.trim().to_string()));
+        args.push(Arg::Text(camera.trim().to_string()));
+    }
+    if filter.favorites && scope != Scope::Favorites {
+        sql.push_str(" AND p.favorite = 1");
+    }
+    if filter.location {
+        sql.push_str(" AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL");
+    }
+    let (cmp, dir, start) = if newer { (">", "ASC", i64::MIN) } else { ("<", "DESC", i64::MAX) };
+    let after = after.unwrap_or(Cursor { taken_at: start, id: start });
+    sql.push_str(&format!(
+        " AND ({order_t}, {order_id}) {cmp} (?, ?) ORDER BY {order_t} {dir}, {order_id} {dir} LIMIT ?"
+    ));
+    args.push(Arg::Int(after.taken_at));
+    args.push(Arg::Int(after.id));
+    args.push(Arg::Int(limit));
+    (sql, args)
+}
+
+fn arguments(args: Vec<Arg>) -> SqliteArguments<'static> {
+    let mut out = SqliteArguments::default();
+    for a in args {
+        // Adding an i64 or a String to SQLite arguments cannot fail.
+        let _ = match a {
+            Arg::Int(i) => out.add(i),
+            Arg::Text(t) => out.add(t),
+        };
+    }
+    out
+}
+
+/// One page of `viewer`'s photos in `scope` matching `filter`, newest first by date taken.
+pub async fn list(
+    db: &SqlitePool,
+    viewer: i64,
+    scope: Scope,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Page> {
+    if let Scope::Album(album) = scope {
+        own_album(db, viewer, album).await?;
+    }
+    let limit = limit.clamp(1, MAX_PAGE);
+    let (sql, args) = page_query(viewer, scope, filter, after, limit, false);
+    let photos: Vec<PhotoRow> = sqlx::query_as_with(&sql, arguments(args)).fetch_all(db).await?;
+    let next = if photos.len() as i64 == limit { photos.last().map(Cursor::of) } else { None };
+    Ok(Page { photos, next })
+}
+
+/// The lines of `EXPLAIN QUERY PLAN` for a page query (tests check that it walks an index).
+pub async fn query_plan(db: &SqlitePool, viewer: i64, scope: Scope, filter: &Filter) -> Result<Vec<String>> {
+    let (sql, args) = page_query(viewer, scope, filter, None, 100, false);
+    let rows: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as_with(&format!("EXPLAIN QUERY PLAN {sql}"), arguments(args)).fetch_all(db).await?;
+    Ok(rows.into_iter().map(|r| r.3).collect())
+}
+
+/// The photos right before and after `photo` in the list (for the viewer's previous/next).
+pub async fn neighbours(
+    db: &SqlitePool,
+    viewer: i64,
+    scope: Scope,
+    filter: &Filter,
+    photo: &PhotoRow,
+) -> Result<(Option<i64>, Option<i64>)> {
+    if let Scope::Album(album) = scope {
+        own_album(db, viewer, album).await?;
+    }
+    let mut ids = [None, None];
+    for (i, newer) in [true, false].into_iter().enumerate() {
+        let (sql, args) = page_query(viewer, scope, filter, Some(Cursor::of(photo)), 1, newer);
+        let row: Option<PhotoRow> = sqlx::query_as_with(&sql, arguments(args)).fetch_optional(db).await?;
+        ids[i] = row.map(|p| p.id);
+    }
+    let [prev, next] = ids;
+    Ok((prev, next))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Camera {
+    /// The value for `Filter::camera`.
+    pub name: String,
+    pub photos: i64,
+}
+
+/// The cameras of `viewer`'s photos (not in the trash), most used first.
+pub async fn cameras(db: &SqlitePool, viewer: i64) -> Result<Vec<Camera>> {
+    let rows: Vec<(Option<String>, String, i64)> = sqlx::query_as(
+        "SELECT camera_make, camera_model, count(*) FROM photos WHERE owner_id = ? AND trashed_at IS NULL \
+         AND missing = 0 AND camera_model IS NOT NULL AND camera_model != '' \
+         GROUP BY camera_make, camera_model ORDER BY count(*) DESC, camera_model",
+    )
+    .bind(viewer)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(make, model, photos)| {
+            let make = make.unwrap_or_default();
+            let name = if make.is_empty() || model.to_lowercase().starts_with(&make.to_lowercase()) {
+                model
+            } else {
+                format!("{make} {model}")
+            };
+            Camera { name, photos }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Month {
+    /// `YYYY-MM` of the local date taken.
+    pub month: String,
+    pub photos: i64,
+}
+
+/// How many photos of `scope` were taken in each month, newest month first (for month headings,
+/// a date scrubber and the year/month filters).
+pub async fn months(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<Vec<Month>> {
+    let (from, args) = match scope {
+        Scope::Album(album) => {
+            own_album(db, viewer, album).await?;
+            (
+                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND p.owner_id = ?",
+                vec![album, viewer],
+            )
+        }
+        _ => ("photos p WHERE p.owner_id = ?", vec![viewer]),
+    };
+    let sql = format!(
+        "SELECT substr(p.taken_local, 1, 7) AS month, count(*) AS photos FROM {from} AND {} \
+         GROUP BY month ORDER BY month DESC",
+        scope.terms()
+    );
+    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+    for a in args {
+        q = q.bind(a);
+    }
+    Ok(q.fetch_all(db).await?.into_iter().map(|(month, photos)| Month { month, photos }).collect())
+}
