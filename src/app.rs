@@ -70,7 +70,7 @@ impl App {
         let state = AppState {
             oidc,
             library,
-            security_headers: Arc::new(http::headers::security_headers(&config)),
+            security_headers: Arc::new(http::middleware::security_headers::security_headers(&config)),
             config: Arc::new(config),
             db: pool,
             throttle: Arc::new(LoginThrottle::default()),
@@ -124,49 +124,24 @@ pub fn router(state: AppState) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(config.session_timeout.as_secs() as i64)));
 
-    Router::new()
-        .merge(http::pages::router())
-        .merge(http::gallery::router())
-        .merge(http::admin::router())
-        .merge(http::login::router())
-        .merge(http::session_api::router())
-        .merge(http::oidc::router())
-        .merge(http::health::router())
-        .merge(http::assets::router())
-        .merge(http::library_api::router())
-        .merge(http::photos_api::router())
-        .merge(http::albums_api::router())
-        .merge(http::media::router())
-        .fallback(http::pages::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), http::pages::html_errors))
+    http::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), http::middleware::html_errors::html_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::require_token))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), http::headers::add_security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), http::middleware::security_headers::add_security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
                     let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok());
                     // The path only: query strings can carry one-time codes.
-                    let path = loggable_path(req.uri().path());
+                    let path = http::media_urls::loggable_path(req.uri().path());
                     tracing::info_span!("request", id = id.unwrap_or(""), method = %req.method(), path = %path)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
-}
-
-/// The request path as logged. A thumbnail URL (`/api/v1/t/{hash}/{token}/{size}`) carries a
-/// media token that opens every thumbnail of its viewer for a day or more: a credential, so the
-/// log shows `***` in its place.
-fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    const THUMBNAILS: &str = "/api/v1/t/";
-    match path.strip_prefix(THUMBNAILS).map(|rest| rest.splitn(3, '/').collect::<Vec<_>>()) {
-        Some(parts) if parts.len() == 3 => format!("{THUMBNAILS}{}/***/{}", parts[0], parts[2]).into(),
-        Some(_) => format!("{THUMBNAILS}***").into(),
-        None => path.into(),
-    }
 }
 
 /// Makes sure an enabled administrator exists: `ADMIN_USER` is made one, or created. Without

@@ -1,6 +1,6 @@
 //! `AppError`, the one error type of every handler, and its mapping to HTTP.
 //!
-//! Every error becomes a JSON body here; `http::pages::html_errors` turns those on page routes
+//! Every error becomes a JSON body here; `http::middleware::html_errors` turns those on page routes
 //! into the HTML error page, so the mapping lives in one place either way.
 
 use axum::Json;

@@ -26,6 +26,15 @@ pub struct Identity {
     pub subject: String,
 }
 
+impl Identity {
+    /// An identity from a form or JSON: `None` (unlink) when the subject is absent or empty; an
+    /// absent issuer is empty, which matches any issuer until the first sign-in fills it.
+    pub fn from_form(subject: Option<&str>, issuer: Option<&str>) -> Option<Identity> {
+        let subject = subject.map(str::trim).filter(|s| !s.is_empty())?;
+        Some(Identity { issuer: issuer.map(str::trim).unwrap_or("").to_string(), subject: subject.to_string() })
+    }
+}
+
 /// A new account. Without a password it can sign in only through its identity.
 #[derive(Debug, Clone, Default)]
 pub struct NewAccount {

@@ -1,15 +1,23 @@
-//! The HTTP surface: one module per resource, each with its own `router()`.
+//! The HTTP surface. `pages` (server-rendered HTML) and `api` (JSON under `/api/v1`) hold one
+//! module per resource, each with its own `router()`; resource modules never import each other.
+//! The pieces they share have their own modules: `extract` (list queries, JSON bodies, the
+//! `Admin` extractor), `media_urls` (the only place media tokens and URLs are made), `download`
+//! (Content-Disposition and zips), `assets` (static files and their versioned URLs) and
+//! `middleware` (security headers, HTML error pages).
 
-pub mod admin;
-pub mod albums_api;
+pub mod api;
 pub mod assets;
-pub mod gallery;
-pub mod headers;
-pub mod health;
-pub mod library_api;
-pub mod login;
-pub mod media;
-pub mod oidc;
+pub mod download;
+pub mod extract;
+pub mod media_urls;
+pub mod middleware;
 pub mod pages;
-pub mod photos_api;
-pub mod session_api;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every route of Shoebox; `app::router` adds the layers.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(pages::router()).merge(api::router()).merge(assets::router()).fallback(pages::not_found)
+}

@@ -5,14 +5,24 @@ use std::collections::BTreeSet;
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md");
 const HTTP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
 
-/// `(METHOD, path)` of every `.route("/api/v1…", get(..).post(..))` in `src/http/*.rs`.
+/// Every `.rs` file under `dir`, its subfolders too.
+fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// `(METHOD, path)` of every `.route("/api/v1…", get(..).post(..))` under `src/http/`.
 fn routes_in_code() -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
-    for entry in std::fs::read_dir(HTTP).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in rust_files(std::path::Path::new(HTTP)) {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut rest = text.as_str();
         while let Some(at) = rest.find(".route(\"") {

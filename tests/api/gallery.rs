@@ -142,7 +142,7 @@ async fn the_timeline_pages_by_keyset_and_its_older_photos_link_works_without_ja
     app.sign_in_admin().await;
     let ids = many_photos(&app, user_id(&app, "admin").await, 170).await;
     let html = app.get("/").await.text().await.unwrap();
-    let page = shoebox::http::gallery::PAGE as usize;
+    let page = shoebox::http::pages::photo_list::PAGE as usize;
     assert_eq!(tile_ids(&html), ids[..page].to_vec());
     let next = attr_after(&html, "id=\"next-page\"", "href").expect("an older-photos link").replace("&amp;", "&");
     assert!(next.starts_with("/?after="), "{next}");

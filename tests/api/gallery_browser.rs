@@ -262,12 +262,12 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     b.screenshot("gallery-admin-library-dark").await;
 
     // Infinite scroll: 130 more photos (newer than those uploaded), two pages.
-    const { assert!(shoebox::http::gallery::PAGE < 134, "two pages") };
+    const { assert!(shoebox::http::pages::photo_list::PAGE < 134, "two pages") };
     let admin: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
     let older = crate::gallery::many_photos(&app, admin, 130).await;
     b.client.goto(&app.url("/")).await.unwrap();
-    assert_eq!(tile_ids(&b).await.len() as i64, shoebox::http::gallery::PAGE);
+    assert_eq!(tile_ids(&b).await.len() as i64, shoebox::http::pages::photo_list::PAGE);
     eval(&b, "document.getElementById('next-page').scrollIntoView()").await;
     until(&b, "return document.querySelectorAll('#timeline a.tile').length === 134", "the second page").await;
     let all = tile_ids(&b).await;

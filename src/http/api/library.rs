@@ -1,5 +1,5 @@
 //! `/api/v1/index` (admin: start an index, watch it as server-sent events) and `/api/v1/upload`.
-//! Listing and changing photos is `photos_api`.
+//! Listing and changing photos is `api::photos`.
 
 use std::convert::Infallible;
 
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::accounts::Role;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::http::extract::SKIPPED_PAGE;
 use crate::library::analyze::SkipKind;
 use crate::library::store;
 use crate::library::upload::{UploadError, UploadRefusal, UploadResult};
@@ -74,7 +75,7 @@ async fn skipped_files(
     Query(q): Query<SkippedQuery>,
 ) -> AppResult<Json<Value>> {
     require_admin(&current)?;
-    let limit = q.limit.unwrap_or(crate::http::gallery::SKIPPED_PAGE);
+    let limit = q.limit.unwrap_or(SKIPPED_PAGE);
     if !(1..=500).contains(&limit) {
         return Err(AppError::BadRequest(format!("limit={limit}: use 1 to 500")));
     }

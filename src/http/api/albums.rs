@@ -10,9 +10,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::photos_api::{ListQuery, body, page_json, thumbnails, zip_response};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
+use crate::http::download::zip_response;
+use crate::http::extract::{ListQuery, json_body};
+use crate::http::media_urls::MediaUrls;
 use crate::library::catalog::{self, Album, AlbumUpdate, Scope};
 use crate::state::AppState;
 
@@ -27,7 +29,8 @@ pub fn router() -> Router<AppState> {
 
 fn album_json(state: &AppState, viewer: i64, a: &Album) -> Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
-    v["cover"] = a.cover_hash.as_deref().map(|h| thumbnails(state, viewer, h)).unwrap_or(Value::Null);
+    let urls = MediaUrls::for_user(state.library.token_key(), viewer);
+    v["cover"] = a.cover_hash.as_deref().map(|h| urls.thumbnails(h)).unwrap_or(Value::Null);
     v
 }
 
@@ -50,7 +53,7 @@ async fn create(
     current: CurrentUser,
     b: Result<Json<CreateBody>, JsonRejection>,
 ) -> AppResult<Response> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let album = catalog::create_album(&state.db, current.user.id, &b.title, &b.description).await?;
     Ok((StatusCode::CREATED, Json(album_json(&state, current.user.id, &album))).into_response())
 }
@@ -80,7 +83,7 @@ async fn update(
     Path(id): Path<i64>,
     b: Result<Json<UpdateBody>, JsonRejection>,
 ) -> AppResult<Json<Value>> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let change = AlbumUpdate { title: b.title, description: b.description, cover: b.cover_photo_id };
     let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
     Ok(Json(album_json(&state, current.user.id, &album)))
@@ -99,7 +102,7 @@ async fn photos(
 ) -> AppResult<Json<Value>> {
     let page =
         catalog::list(&state.db, current.user.id, Scope::Album(id), &q.filter()?, q.after()?, q.limit()?).await?;
-    Ok(Json(page_json(&state, current.user.id, &page)))
+    Ok(Json(super::page_json(&MediaUrls::for_user(state.library.token_key(), current.user.id), &page)))
 }
 
 #[derive(Deserialize)]
@@ -114,7 +117,7 @@ async fn add_photos(
     Path(id): Path<i64>,
     b: Result<Json<IdsBody>, JsonRejection>,
 ) -> AppResult<Json<Value>> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let added = catalog::add_to_album(&state.db, current.user.id, id, &b.ids).await?;
     let album = catalog::album(&state.db, current.user.id, id).await?;
     Ok(Json(json!({ "added": added, "album": album_json(&state, current.user.id, &album) })))
@@ -126,7 +129,7 @@ async fn remove_photos(
     Path(id): Path<i64>,
     b: Result<Json<IdsBody>, JsonRejection>,
 ) -> AppResult<Json<Value>> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let removed = catalog::remove_from_album(&state.db, current.user.id, id, &b.ids).await?;
     let album = catalog::album(&state.db, current.user.id, id).await?;
     Ok(Json(json!({ "removed": removed, "album": album_json(&state, current.user.id, &album) })))
@@ -145,7 +148,7 @@ async fn set_cover(
     Path(id): Path<i64>,
     b: Result<Json<CoverBody>, JsonRejection>,
 ) -> AppResult<Json<Value>> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let change = AlbumUpdate { cover: Some(b.photo_id), ..Default::default() };
     let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
     Ok(Json(album_json(&state, current.user.id, &album)))

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::http::download::attachment;
 use crate::library::{Viewer, store, thumbs};
 use crate::state::AppState;
 
@@ -84,13 +85,6 @@ fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end && end < len).then_some((start, end))
 }
 
-fn disposition(name: &str) -> String {
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 async fn original(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -111,7 +105,7 @@ async fn original(
         (header::ETAG, etag.clone()),
         (header::ACCEPT_RANGES, "bytes".to_string()),
         (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
-        (header::CONTENT_DISPOSITION, disposition(&name)),
+        (header::CONTENT_DISPOSITION, attachment(&name).to_str().unwrap_or("attachment").to_string()),
         (header::CONTENT_TYPE, mime),
     ];
     if not_modified(&headers, &etag) {

@@ -1,4 +1,8 @@
-//! The sign-in page, the password form behind it, and sign-out from the page header.
+//! Signing in and out in the browser: the sign-in page and its password form, the single
+//! sign-on start (`/api/v1/oidc/login`) and callback (`/api/v1/oidc/redirect`), which show this
+//! page when they fail, and sign-out from the page header.
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -9,18 +13,24 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::pages::{Layout, render};
+use super::{Layout, render};
 use crate::auth::CurrentUser;
 use crate::auth::client::ClientAddr;
 use crate::auth::csrf::tokens_match;
+use crate::auth::oidc::flow::{self, CallbackQuery};
 use crate::auth::session::{MaybeUser, csrf_token, safe_next};
 use crate::auth::sign_in::{self, AfterSignOut};
 use crate::config::AuthMode;
 use crate::error::{AppError, AppResult};
+use crate::oidc::Oidc;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(page).post(submit)).route("/logout", post(logout))
+    Router::new()
+        .route("/login", get(page).post(submit))
+        .route("/logout", post(logout))
+        .route("/api/v1/oidc/login", get(start))
+        .route("/api/v1/oidc/redirect", get(callback))
 }
 
 #[derive(Template)]
@@ -80,7 +90,7 @@ fn sso_button(state: &AppState, next: Option<&str>) -> Option<SsoButton> {
     let detail = oidc.unavailable_reason();
     Some(SsoButton {
         label: format!("Sign in with {}", oidc.settings.provider),
-        icon: oidc.settings.icon.clone().unwrap_or_else(|| super::assets::url("sso.svg")),
+        icon: oidc.settings.icon.clone().unwrap_or_else(|| crate::http::assets::url("sso.svg")),
         href,
         unavailable: detail.as_ref().map(|_| {
             format!(
@@ -210,4 +220,43 @@ async fn logout(State(state): State<AppState>, current: CurrentUser, addr: Clien
         AfterSignOut::Local => "/login?signed_out=1".to_string(),
     };
     Ok(Redirect::to(&target).into_response())
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    next: Option<String>,
+}
+
+fn oidc_of(state: &AppState) -> AppResult<Arc<Oidc>> {
+    state.oidc.clone().ok_or(AppError::NotFound)
+}
+
+async fn start(
+    State(state): State<AppState>,
+    MaybeUser(current, session): MaybeUser,
+    addr: ClientAddr,
+    Query(q): Query<StartQuery>,
+) -> AppResult<Response> {
+    let oidc = oidc_of(&state)?;
+    let next = safe_next(q.next.as_deref());
+    if current.is_some() {
+        return Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response());
+    }
+    match flow::begin(&state, &oidc, &session, addr, next).await {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(f) => page_with_error(&state, &session, f.status, f.message, f.next).await,
+    }
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    MaybeUser(_, session): MaybeUser,
+    addr: ClientAddr,
+    Query(q): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    let oidc = oidc_of(&state)?;
+    match flow::complete(&state, &oidc, &session, addr, &q).await {
+        Ok(next) => Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response()),
+        Err(f) => page_with_error(&state, &session, f.status, f.message, f.next).await,
+    }
 }

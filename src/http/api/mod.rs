@@ -1,0 +1,46 @@
+//! The JSON API under `/api/v1` (and `/health`): one module per resource, each with its own
+//! `router()`. Shared here: how a photo and a page of photos look in JSON.
+
+pub mod albums;
+pub mod health;
+pub mod library;
+pub mod media;
+pub mod oidc;
+pub mod photos;
+pub mod session;
+pub mod users;
+
+use axum::Router;
+use serde_json::{Value, json};
+
+use super::media_urls::MediaUrls;
+use crate::library::catalog;
+use crate::library::store::PhotoRow;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(users::router())
+        .merge(session::router())
+        .merge(oidc::router())
+        .merge(health::router())
+        .merge(library::router())
+        .merge(photos::router())
+        .merge(albums::router())
+        .merge(media::router())
+}
+
+/// A photo as the API shows it: its row, the placeholder, and its media URLs.
+fn photo_json(urls: &MediaUrls, p: &PhotoRow) -> Value {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    v["placeholder"] = json!(MediaUrls::placeholder(p.placeholder.as_deref()));
+    v["thumbnails"] = urls.thumbnails(&p.hash);
+    v["original"] = json!(MediaUrls::original(&p.hash));
+    v
+}
+
+/// A page of photos and the cursor of the next page.
+fn page_json(urls: &MediaUrls, page: &catalog::Page) -> Value {
+    let photos: Vec<Value> = page.photos.iter().map(|p| photo_json(urls, p)).collect();
+    json!({ "photos": photos, "next": page.next.map(|c| c.to_string()) })
+}

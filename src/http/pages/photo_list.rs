@@ -1,0 +1,315 @@
+//! The photo lists every gallery page shows (timeline, favourites, archive, trash, an album):
+//! what each list offers, month headings with tiles, the search form, paging and the query
+//! string helpers the viewer shares. Not a resource: the pages that use it are `photos`,
+//! `albums` and `viewer`. `static/gallery.js` enhances the list (placeholders, infinite scroll).
+
+use askama::Template;
+use axum::response::Html;
+
+use super::{Layout, render};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::http::media_urls::MediaUrls;
+use crate::library::catalog::{self, Cursor, Filter, Scope};
+use crate::library::store::PhotoRow;
+use crate::state::AppState;
+use serde::Deserialize;
+
+/// Photos per timeline page.
+pub const PAGE: i64 = 80;
+
+pub(super) const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `2023-07-14T18:30:05` → (`2023-07`, `July 2023`).
+pub(super) fn month_of(local: &str) -> (String, String) {
+    let key = local.get(..7).unwrap_or("0000-00").to_string();
+    let m: usize = local.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let label = match MONTHS.get(m.wrapping_sub(1)) {
+        Some(name) => format!("{name} {}", &key[..4]),
+        None => "Unknown date".to_string(),
+    };
+    (key, label)
+}
+
+/// `2023-07-14T18:30:05` → `14 July 2023, 18:30`.
+pub(super) fn day_and_time(local: &str) -> String {
+    let (_, label) = month_of(local);
+    let day = local.get(8..10).map(|d| d.trim_start_matches('0')).unwrap_or("");
+    let time = local.get(11..16).unwrap_or("");
+    let mut parts = label.splitn(2, ' ');
+    let (month, year) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    format!("{day} {month} {year}, {time}")
+}
+
+pub(super) fn alt_text(p: &PhotoRow) -> String {
+    if p.title.is_empty() { format!("Photo taken {}", day_and_time(&p.taken_local)) } else { p.title.clone() }
+}
+
+pub struct Tile {
+    pub id: i64,
+    pub href: String,
+    pub small: String,
+    pub large: String,
+    pub placeholder: String,
+    pub alt: String,
+}
+
+pub struct Month {
+    pub key: String,
+    pub label: String,
+    pub tiles: Vec<Tile>,
+}
+
+/// Tiles grouped under month headings, in the order given; thumbnail URLs carry a media token.
+pub fn months(state: &AppState, viewer: i64, rows: &[PhotoRow], link_suffix: &str) -> Vec<Month> {
+    let urls = MediaUrls::for_user(state.library.token_key(), viewer);
+    let mut out: Vec<Month> = Vec::new();
+    for p in rows {
+        let (key, label) = month_of(&p.taken_local);
+        if out.last().is_none_or(|m| m.key != key) {
+            out.push(Month { key, label, tiles: Vec::new() });
+        }
+        let thumb = |size: &str| urls.thumbnail(&p.hash, size);
+        let tile = Tile {
+            id: p.id,
+            href: format!("/photos/{}{link_suffix}", p.id),
+            small: thumb("tile_224"),
+            large: thumb("tile_500"),
+            placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
+            alt: alt_text(p),
+        };
+        out.last_mut().expect("pushed above").tiles.push(tile);
+    }
+    out
+}
+
+/// Where a list lives and what it offers; one per scope.
+pub(super) struct ListKind {
+    pub(super) scope: Scope,
+    /// `timeline`, `favorites`, `archive`, `trash`, `album-<id>`: the viewer's `in`.
+    pub(super) name: String,
+    pub(super) base: String,
+    pub(super) heading: String,
+    pub(super) empty_title: &'static str,
+    pub(super) empty_hint: &'static str,
+    pub(super) actions: Vec<(&'static str, &'static str)>,
+}
+
+pub(super) fn kind(scope: Scope, album_title: Option<&str>) -> ListKind {
+    let (name, base, heading, empty_title, empty_hint, actions): (String, String, String, _, _, Vec<_>) = match scope {
+        Scope::Timeline => (
+            "timeline".into(),
+            "/".into(),
+            "Photos".into(),
+            "No photos yet",
+            "No photo matches this search. Change the filters or clear them.",
+            vec![("favorite", "Favourite"), ("archive", "Archive"), ("trash", "Delete")],
+        ),
+        Scope::Favorites => (
+            "favorites".into(),
+            "/favorites".into(),
+            "Favourites".into(),
+            "No favourites yet",
+            "Mark a photo with ☆ Favourite in the viewer, or select photos and choose Favourite.",
+            vec![("unfavorite", "Not a favourite"), ("archive", "Archive"), ("trash", "Delete")],
+        ),
+        Scope::Archive => (
+            "archive".into(),
+            "/archive".into(),
+            "Archive".into(),
+            "The archive is empty",
+            "Archived photos leave the timeline and wait here until you unarchive them.",
+            vec![("unarchive", "Unarchive"), ("favorite", "Favourite"), ("trash", "Delete")],
+        ),
+        Scope::Trash => (
+            "trash".into(),
+            "/trash".into(),
+            "Trash".into(),
+            "The trash is empty",
+            "Deleted photos wait here until the trash is emptied or they expire.",
+            vec![("restore", "Restore")],
+        ),
+        Scope::Album(id) => (
+            format!("album-{id}"),
+            format!("/albums/{id}"),
+            album_title.unwrap_or("Album").to_string(),
+            "This album is empty",
+            "Add photos from the viewer, or select photos in a grid and choose Add to album.",
+            vec![
+                ("remove_from_album", "Remove from album"),
+                ("favorite", "Favourite"),
+                ("archive", "Archive"),
+                ("trash", "Delete"),
+            ],
+        ),
+    };
+    ListKind { scope, name, base, heading, empty_title, empty_hint, actions }
+}
+
+/// The viewer's `in=`: which list the previous/next links walk.
+pub(super) fn scope_of(name: Option<&str>) -> Option<Scope> {
+    match name.unwrap_or("timeline") {
+        n if n.starts_with("album-") => n[6..].parse().ok().map(Scope::Album),
+        n => Scope::parse(n),
+    }
+}
+
+/// The query string without `after` (and, for the viewer, without `in`): the filters.
+pub(super) fn filters_only(raw: Option<&str>) -> String {
+    let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(k, v)| k != "after" && k != "in" && !v.is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect::<Vec<_>>();
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+pub(super) fn with_query(base: &str, query: &str, extra: Option<(&str, &str)>) -> String {
+    let mut q = query.to_string();
+    if let Some((k, v)) = extra {
+        let pair = url::form_urlencoded::Serializer::new(String::new()).append_pair(k, v).finish();
+        q = if q.is_empty() { pair } else { format!("{q}&{pair}") };
+    }
+    if q.is_empty() { base.to_string() } else { format!("{base}?{q}") }
+}
+
+pub struct SearchForm {
+    pub active: bool,
+    pub q: String,
+    pub from: String,
+    pub to: String,
+    pub year: String,
+    pub months: Vec<(u32, &'static str, bool)>,
+    pub cameras: Vec<(String, bool)>,
+    pub favorites: bool,
+    pub location: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct Paging {
+    pub(super) after: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "photos.html")]
+struct PhotosPage {
+    layout: Layout,
+    heading: String,
+    hide_heading: bool,
+    scope_name: String,
+    album_id: String,
+    album: Option<AlbumInfo>,
+    search: Option<SearchForm>,
+    trash_form: Option<String>,
+    months: Vec<Month>,
+    next: Option<String>,
+    first_page: String,
+    later_page: bool,
+    filtered: bool,
+    empty_title: &'static str,
+    empty_hint: String,
+    actions: Vec<(&'static str, &'static str)>,
+    albums: Vec<(i64, String)>,
+    originals_path: String,
+}
+
+pub struct AlbumInfo {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub photo_count: i64,
+}
+
+pub(super) async fn album_choices(state: &AppState, viewer: i64) -> AppResult<Vec<(i64, String)>> {
+    Ok(catalog::albums(&state.db, viewer).await?.into_iter().map(|a| (a.id, a.title)).collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn list_page(
+    state: &AppState,
+    current: &CurrentUser,
+    kind: ListKind,
+    filter: Filter,
+    raw: Option<&str>,
+    after: Option<&str>,
+    album: Option<AlbumInfo>,
+) -> AppResult<Html<String>> {
+    let uid = current.user.id;
+    let after = match after.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(c) => Some(Cursor::parse(c).ok_or_else(|| {
+            AppError::BadRequest("after: not a cursor from this page; start again at the top".into())
+        })?),
+    };
+    let page = catalog::list(&state.db, uid, kind.scope, &filter, after, PAGE).await?;
+    let filters = filters_only(raw);
+    let next = page.next.map(|c| with_query(&kind.base, &filters, Some(("after", &c.to_string()))));
+    let in_scope = with_query("", &filters, Some(("in", &kind.name)));
+    let months = months(state, uid, &page.photos, &in_scope);
+    let filtered = filter != Filter::default();
+    let search = if kind.scope == Scope::Timeline {
+        let cameras = catalog::cameras(&state.db, uid).await?;
+        let q =
+            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect::<Vec<(String, String)>>();
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        Some(SearchForm {
+            active: filtered,
+            q: get("q"),
+            from: get("from"),
+            to: get("to"),
+            year: get("year"),
+            months: MONTHS
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (i as u32 + 1, *m, filter.month == Some(i as u32 + 1)))
+                .collect(),
+            cameras: cameras
+                .into_iter()
+                .map(|c| {
+                    let on = filter.camera.as_deref() == Some(c.name.as_str());
+                    (c.name, on)
+                })
+                .collect(),
+            favorites: filter.favorites,
+            location: filter.location,
+        })
+    } else {
+        None
+    };
+    let trash_form = (kind.scope == Scope::Trash && !page.photos.is_empty())
+        .then(|| format!("Photos in the trash are deleted for good after {} days.", state.config.library.trash_days));
+    let albums = if kind.scope == Scope::Trash { Vec::new() } else { album_choices(state, uid).await? };
+    let script_layout = Layout::new(state, kind.heading.clone(), Some(current)).with_script("gallery.js");
+    render(&PhotosPage {
+        layout: script_layout,
+        hide_heading: kind.scope == Scope::Timeline && !filtered,
+        heading: if filtered { "Search".to_string() } else { kind.heading },
+        scope_name: kind.name,
+        album_id: album.as_ref().map(|a| a.id.to_string()).unwrap_or_default(),
+        album,
+        search,
+        trash_form,
+        months,
+        next,
+        first_page: with_query(&kind.base, &filters, None),
+        later_page: after.is_some(),
+        filtered,
+        empty_title: if filtered { "Nothing found" } else { kind.empty_title },
+        empty_hint: kind.empty_hint.to_string(),
+        actions: kind.actions,
+        albums,
+        originals_path: state.config.originals_path.display().to_string(),
+    })
+}

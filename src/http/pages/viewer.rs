@@ -1,0 +1,263 @@
+//! The photo viewer (`/photos/{id}`): the photo, its facts, previous and next in the list it was
+//! opened from, and its buttons as forms that work without JavaScript. `static/viewer.js` adds
+//! keys and swipes.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::photo_list::{album_choices, alt_text, day_and_time, filters_only, kind, scope_of, with_query};
+use super::{Layout, render};
+use crate::auth::CurrentUser;
+use crate::auth::session::safe_next;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ListQuery;
+use crate::http::media_urls::MediaUrls;
+use crate::library::catalog::{self, Cursor, Filter, Scope};
+use crate::library::store::{self, PhotoRow};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/photos/{id}", get(viewer).post(photo_action))
+}
+
+#[derive(Deserialize)]
+struct PhotoForm {
+    action: String,
+    album_id: Option<i64>,
+    #[serde(rename = "return")]
+    back_to: Option<String>,
+    after_delete: Option<String>,
+}
+
+/// The viewer's buttons without JavaScript: one action, then back to the page given.
+async fn photo_action(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<PhotoForm>,
+) -> AppResult<Redirect> {
+    let (db, uid, ids) = (&state.db, current.user.id, &[id][..]);
+    let here = safe_next(f.back_to.as_deref()).unwrap_or_else(|| format!("/photos/{id}"));
+    let album = || f.album_id.ok_or_else(|| AppError::BadRequest("album_id: choose an album".into()));
+    let to = match f.action.as_str() {
+        "favorite" => catalog::set_favorite(db, uid, ids, true).await.map(|_| here)?,
+        "unfavorite" => catalog::set_favorite(db, uid, ids, false).await.map(|_| here)?,
+        "archive" => catalog::set_archived(db, uid, ids, true).await.map(|_| here)?,
+        "unarchive" => catalog::set_archived(db, uid, ids, false).await.map(|_| here)?,
+        "restore" => catalog::restore(db, uid, ids).await.map(|_| here)?,
+        "trash" => {
+            catalog::trash(db, uid, ids).await?;
+            safe_next(f.after_delete.as_deref()).unwrap_or_else(|| "/".into())
+        }
+        "add_to_album" => catalog::add_to_album(db, uid, album()?, ids).await.map(|_| here)?,
+        "remove_from_album" => {
+            let a = album()?;
+            catalog::remove_from_album(db, uid, a, ids).await?;
+            format!("/albums/{a}")
+        }
+        "cover" => {
+            let change = catalog::AlbumUpdate { cover: Some(Some(id)), ..Default::default() };
+            catalog::update_album(db, uid, album()?, &change).await.map(|_| here)?
+        }
+        other => return Err(AppError::BadRequest(format!("action={other}: not an action on a photo"))),
+    };
+    Ok(Redirect::to(&to))
+}
+
+pub struct Neighbour {
+    pub href: String,
+    pub src: String,
+    pub srcset: String,
+}
+
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "viewer.html")]
+struct ViewerPage {
+    layout: Layout,
+    id: i64,
+    alt: String,
+    src: String,
+    srcset: String,
+    width: i64,
+    height: i64,
+    placeholder: String,
+    newer: Option<Neighbour>,
+    older: Option<Neighbour>,
+    back: String,
+    after_delete: String,
+    here: String,
+    facts: Vec<Fact>,
+    map: Option<(String, String)>,
+    download: String,
+    file_name: String,
+    owned: bool,
+    favorite: bool,
+    archived: bool,
+    trashed: bool,
+    albums: Vec<(i64, String)>,
+    in_album: Option<i64>,
+}
+
+fn fit_urls(urls: &MediaUrls, p: &PhotoRow) -> (String, String) {
+    let u = |s: &str| urls.thumbnail(&p.hash, s);
+    (u("fit_1280"), format!("{} 1280w, {} 1920w, {} 2560w", u("fit_1280"), u("fit_1920"), u("fit_2560")))
+}
+
+fn format_number(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{} KB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn facts(p: &PhotoRow, file: Option<&store::FileRow>) -> Vec<Fact> {
+    let mut facts = Vec::new();
+    let offset = match &p.taken_offset {
+        Some(o) => format!(" (UTC{o})"),
+        None => " (time zone unknown)".to_string(),
+    };
+    facts.push(Fact { label: "Taken", value: format!("{}{offset}", day_and_time(&p.taken_local)) });
+    let camera: Vec<&str> = [p.camera_make.as_deref(), p.camera_model.as_deref()].into_iter().flatten().collect();
+    if !camera.is_empty() {
+        facts.push(Fact { label: "Camera", value: camera.join(" ") });
+    }
+    if let Some(l) = &p.lens {
+        facts.push(Fact { label: "Lens", value: l.clone() });
+    }
+    let mut exposure = Vec::new();
+    if let Some(f) = p.f_number {
+        exposure.push(format!("f/{}", format_number(f)));
+    }
+    if let Some(t) = &p.exposure_time {
+        exposure.push(format!("{t} s"));
+    }
+    if let Some(iso) = p.iso {
+        exposure.push(format!("ISO {iso}"));
+    }
+    if let Some(fl) = p.focal_length {
+        exposure.push(format!("{} mm", format_number(fl)));
+    }
+    if !exposure.is_empty() {
+        facts.push(Fact { label: "Exposure", value: exposure.join(" · ") });
+    }
+    let mut size = format!("{} × {} pixels", p.width, p.height);
+    if let Some(f) = file {
+        size.push_str(&format!(", {}", human_size(f.size)));
+    }
+    facts.push(Fact { label: "Size", value: size });
+    if let Some(f) = file {
+        facts.push(Fact { label: "File", value: f.path.clone() });
+    }
+    facts
+}
+
+#[derive(Deserialize, Default)]
+struct ViewerQuery {
+    #[serde(rename = "in")]
+    scope: Option<String>,
+}
+
+async fn viewer(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+    Query(vq): Query<ViewerQuery>,
+    Query(lq): Query<ListQuery>,
+) -> AppResult<Response> {
+    let uid = current.user.id;
+    let p = store::photo_for(&state.db, uid, id).await?.ok_or(AppError::NotFound)?;
+    let scope = scope_of(vq.scope.as_deref())
+        .ok_or_else(|| AppError::BadRequest("in: use timeline, favorites, archive, trash or album-<id>".into()))?;
+    let filter = if scope == Scope::Timeline { lq.filter()? } else { Filter::default() };
+    let album_title = match scope {
+        Scope::Album(a) => Some(catalog::album(&state.db, uid, a).await?.title),
+        _ => None,
+    };
+    let k = kind(scope, album_title.as_deref());
+    let owned = p.owner_id == uid;
+    let (mut newer_row, mut older_row) = (None, None);
+    if owned {
+        let (n, o) = catalog::neighbours(&state.db, uid, scope, &filter, &p).await?;
+        if let Some(n) = n {
+            newer_row = Some(catalog::own_photo(&state.db, uid, n).await?);
+        }
+        if let Some(o) = o {
+            older_row = Some(catalog::own_photo(&state.db, uid, o).await?);
+        }
+    }
+    let urls = MediaUrls::for_user(state.library.token_key(), uid);
+    let (src, srcset) = fit_urls(&urls, &p);
+    let filters = filters_only(raw.as_deref());
+    let link_q = with_query("", &filters, Some(("in", &k.name)));
+    let neighbour = |n: &PhotoRow| {
+        let (src, srcset) = fit_urls(&urls, n);
+        Neighbour { href: format!("/photos/{}{link_q}", n.id), src, srcset }
+    };
+    // Back to the list page that starts at this photo, scrolled to it.
+    let list_from_here = match &newer_row {
+        Some(n) => with_query(&k.base, &filters, Some(("after", &Cursor::of(n).to_string()))),
+        None => with_query(&k.base, &filters, None),
+    };
+    let back = format!("{list_from_here}#p{}", p.id);
+    let after_delete = match &older_row {
+        Some(o) => format!("{list_from_here}#p{}", o.id),
+        None => list_from_here.clone(),
+    };
+    let files = if owned { store::files_of(&state.db, p.id).await? } else { Vec::new() };
+    let file = files.iter().find(|f| f.status == "indexed");
+    let file_name = file.map(|f| f.path.rsplit('/').next().unwrap_or(&f.path).to_string()).unwrap_or_default();
+    let map = match (p.latitude, p.longitude) {
+        (Some(lat), Some(lon)) => Some((
+            format!("{lat:.5}, {lon:.5}"),
+            format!("https://www.openstreetmap.org/?mlat={lat:.5}&mlon={lon:.5}#map=15/{lat:.5}/{lon:.5}"),
+        )),
+        _ => None,
+    };
+    let title = if p.title.is_empty() { day_and_time(&p.taken_local) } else { p.title.clone() };
+    let albums = if owned { album_choices(&state, uid).await? } else { Vec::new() };
+    let page = ViewerPage {
+        layout: Layout::new(&state, title, Some(&current)).with_script("viewer.js"),
+        id: p.id,
+        alt: alt_text(&p),
+        src,
+        srcset,
+        width: p.width,
+        height: p.height,
+        placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
+        newer: newer_row.as_ref().map(neighbour),
+        older: older_row.as_ref().map(neighbour),
+        back,
+        after_delete,
+        here: format!("/photos/{}{link_q}", p.id),
+        facts: facts(&p, file),
+        map,
+        download: MediaUrls::original(&p.hash),
+        file_name,
+        owned,
+        favorite: p.favorite,
+        archived: p.archived_at.is_some(),
+        trashed: p.trashed_at.is_some(),
+        albums,
+        in_album: match scope {
+            Scope::Album(a) => Some(a),
+            _ => None,
+        },
+    };
+    Ok(render(&page)?.into_response())
+}
