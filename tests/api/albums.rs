@@ -5,9 +5,7 @@ use std::io::Read;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::gallery_api::{Person, party, photo};
-use crate::helpers::client;
-use crate::library::{run_index, write_original};
+use crate::helpers::{Person, client, party, photo, run_index, write_original};
 
 async fn create(p: &Person, title: &str) -> i64 {
     let r = p.send(Method::POST, "/api/v1/albums", Some(json!({ "title": title }))).await;

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use crate::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
+use crate::helpers::fake_provider::{self, CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
 use crate::helpers::*;
 
 async fn app_for(fake: &FakeProvider, extra: &[(&str, &str)]) -> TestApp {
@@ -868,7 +868,7 @@ async fn invalid_logout_tokens_are_refused_and_end_nothing() {
             c.insert("iat".into(), json!(iat - 3600));
         }),
         fake.sign_with_typ("at+jwt", &logout_token_claims(&fake, |_| {})),
-        crate::fake_provider::sign(&Signing::Hs256WithClientSecret, &json!({"iss": fake.issuer, "aud": CLIENT_ID})),
+        fake_provider::sign(&Signing::Hs256WithClientSecret, &json!({"iss": fake.issuer, "aud": CLIENT_ID})),
     ];
     for token in bad_tokens {
         let r = client()

@@ -6,16 +6,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 use shoebox::library::synth::{self, Spec};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::library::{camera_jpeg, jpeg_bomb, photos};
-
-pub async fn upload(app: &TestApp, csrf: &str, files: &[(&str, Vec<u8>)]) -> reqwest::Response {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
-    }
-    app.client.post(app.url("/api/v1/upload")).header("X-CSRF-Token", csrf).multipart(form).send().await.unwrap()
-}
+use crate::helpers::{TestApp, camera_jpeg, jpeg_bomb, photos, spawn_app, spawn_app_with, upload};
 
 fn originals_files(app: &TestApp) -> Vec<String> {
     fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
