@@ -242,13 +242,13 @@ async fn sign_out_everywhere_ends_every_session_of_that_user_and_no_one_elses() 
 
     let r = laptop.client.post(laptop.url("/account/sessions")).send().await.unwrap();
     assert_eq!(r.status(), 403, "no CSRF token: nothing ends");
-    assert_eq!(phone.get("/api/v1/session").await.status(), 200);
+    assert_eq!(phone.session().await.status(), 200);
 
     let r = laptop.client.post(laptop.url("/account/sessions")).form(&[("csrf_token", csrf)]).send().await.unwrap();
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/login?signed_out=1".to_string()));
-    assert_eq!(laptop.get("/api/v1/session").await.status(), 401);
-    assert_eq!(phone.get("/api/v1/session").await.status(), 401, "the other browser is signed out too");
-    assert_eq!(other.get("/api/v1/session").await.status(), 200, "other people stay signed in");
+    assert_eq!(laptop.session().await.status(), 401);
+    assert_eq!(phone.session().await.status(), 401, "the other browser is signed out too");
+    assert_eq!(other.session().await.status(), 200, "other people stay signed in");
     let left: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM user_sessions u JOIN users x ON x.id = u.user_id WHERE x.username = 'bob'",
     )
@@ -297,26 +297,10 @@ async fn every_gallery_page_stays_under_100_kb_of_html_css_and_javascript_withou
     let csrf = app.sign_in_admin().await;
     many_photos(&app, user_id(&app, "admin").await, 200).await;
     let ids = upload_photos(&app, &csrf, &[("a.jpg", dated_jpeg("2025:01:01 08:00:00", 1))]).await;
-    let album: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/albums"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({ "title": "Holidays", "description": "" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let album = serde_json::json!({ "title": "Holidays", "description": "" });
+    let album: serde_json::Value = app.create_album(&csrf, &album).await.json().await.unwrap();
     let album = album["id"].as_i64().expect("album id");
-    let added = app
-        .client
-        .post(app.url(&format!("/api/v1/albums/{album}/photos")))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({ "ids": [ids[0]] }))
-        .send()
-        .await
-        .unwrap();
+    let added = app.add_to_album(&csrf, album, &[ids[0]]).await;
     assert!(added.status().is_success(), "adding to the album: {}", added.status());
     many_skipped_files(&app, 500).await;
     for path in [

@@ -362,26 +362,9 @@ async fn photos_dropped_on_an_album_page_stay_out_of_the_album_and_the_page_link
     let app = crate::helpers::spawn_app().await;
     let csrf = app.sign_in_admin().await;
     let first = upload_photos(&app, &csrf, &[("old.jpg", dated_jpeg("2022:03:01 10:00:00", 30))]).await;
-    let album: Value = app
-        .client
-        .post(app.url("/api/v1/albums"))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({ "title": "Spring" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let album: Value = app.create_album(&csrf, &json!({ "title": "Spring" })).await.json().await.unwrap();
     let album = album["id"].as_i64().unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/albums/{album}/photos")))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({ "ids": first }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.add_to_album(&csrf, album, &first).await;
     assert_eq!(r.status(), 200);
 
     let b = Browser::start().await;

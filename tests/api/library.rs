@@ -72,7 +72,7 @@ async fn iptc_title_and_caption_are_read_and_xmp_takes_precedence_over_them() {
 
     let mut by_file = std::collections::BTreeMap::new();
     for p in photos(&app).await {
-        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        let detail: Value = app.photo(&p["id"]).await.json().await.unwrap();
         let file = detail["files"][0]["path"].as_str().unwrap().to_string();
         by_file.insert(file, (detail["title"].clone(), detail["description"].clone()));
     }
@@ -199,7 +199,7 @@ async fn identical_files_are_one_photo_with_several_files_and_unchanged_files_ar
     assert_eq!((summary["new_photos"].as_u64(), summary["existing_photos"].as_u64()), (Some(1), Some(1)), "{summary}");
     let list = photos(&app).await;
     assert_eq!(list.len(), 1);
-    let detail: Value = app.get(&format!("/api/v1/photos/{}", list[0]["id"])).await.json().await.unwrap();
+    let detail: Value = app.photo(&list[0]["id"]).await.json().await.unwrap();
     assert_eq!(detail["files"].as_array().unwrap().len(), 2, "{detail}");
 
     let again = run_index(&app, &csrf).await;
@@ -220,19 +220,13 @@ async fn files_in_a_users_folder_belong_to_that_user_and_others_to_the_administr
     let bob = app.with_client(client());
     let r = bob.sign_in("bob", "bob password 1").await;
     assert_eq!(r.status(), 200);
-    let v: Value = bob.get("/api/v1/photos").await.json().await.unwrap();
+    let v: Value = bob.photos("").await.json().await.unwrap();
     let bobs = v["photos"].as_array().unwrap();
     assert_eq!(bobs.len(), 1);
     assert_ne!(bobs[0]["id"], admin_list[0]["id"]);
     // Bob cannot start an index.
-    let csrf_bob: Value = bob.get("/api/v1/session").await.json().await.unwrap();
-    let r = bob
-        .client
-        .post(app.url("/api/v1/index"))
-        .header("X-CSRF-Token", csrf_bob["csrf_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let csrf_bob: Value = bob.session().await.json().await.unwrap();
+    let r = bob.start_index(csrf_bob["csrf_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 403);
 }
 
@@ -250,20 +244,19 @@ async fn after_a_user_is_deleted_the_next_index_gives_their_files_to_the_adminis
     let bob = app.with_client(client());
     let r = bob.sign_in("bob", "bob password 1").await;
     let bob_csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let v: Value = bob.get("/api/v1/photos?q=unwanted").await.json().await.unwrap();
+    let v: Value = bob.photos("q=unwanted").await.json().await.unwrap();
     let unwanted = v["photos"][0]["id"].as_i64().unwrap();
     for path in [format!("/api/v1/photos/{unwanted}"), "/api/v1/trash".to_string()] {
         let r = bob.client.delete(app.url(&path)).header("X-CSRF-Token", &bob_csrf).send().await.unwrap();
         assert_eq!(r.status(), 200, "DELETE {path}");
     }
 
-    let r = app.client.delete(app.url(&format!("/api/v1/users/{bob_id}"))).header("X-CSRF-Token", &csrf).send().await;
-    assert_eq!(r.unwrap().status(), 200);
+    assert_eq!(app.delete_user(&csrf, bob_id).await.status(), 200);
     let summary = run_index(&app, &csrf).await;
     assert_eq!(summary["new_photos"], 2, "{summary}");
     let mut paths: Vec<String> = Vec::new();
     for p in photos(&app).await {
-        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        let detail: Value = app.photo(&p["id"]).await.json().await.unwrap();
         paths.extend(detail["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()));
     }
     paths.sort();
@@ -281,8 +274,7 @@ async fn while_another_process_indexes_the_server_answers_409_and_starts_once_it
     // What `shoebox index` on the command line holds while it runs.
     let lock = std::fs::File::create(app.storage.path().join("index.lock")).unwrap();
     lock.try_lock().unwrap();
-    let start = || app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", &csrf).send();
-    let r = start().await.unwrap();
+    let r = app.start_index(&csrf).await;
     assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
     assert!(body.to_string().contains("shoebox index"), "{body}");
@@ -290,7 +282,7 @@ async fn while_another_process_indexes_the_server_answers_409_and_starts_once_it
     assert_eq!(location(&page.unwrap()), "/admin/library?busy=1");
 
     drop(lock);
-    assert_eq!(start().await.unwrap().status(), 202);
+    assert_eq!(app.start_index(&csrf).await.status(), 202);
 }
 
 #[tokio::test]
@@ -328,7 +320,7 @@ async fn photo_pages_follow_each_other_newest_first() {
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
-        let v: Value = app.get(&format!("/api/v1/photos?limit=2&after={after}")).await.json().await.unwrap();
+        let v: Value = app.photos(&format!("limit=2&after={after}")).await.json().await.unwrap();
         for p in v["photos"].as_array().unwrap() {
             seen.push(p["taken_local"].as_str().unwrap()[..10].to_string());
         }
@@ -368,6 +360,6 @@ async fn the_skipped_files_with_reasons_are_listed_to_administrators_a_page_at_a
     assert_eq!(bob.sign_in("bob", "bobs password 1").await.status(), 200);
     let r = bob.get("/api/v1/index/skipped").await;
     assert_eq!(r.status(), 403, "as GET /api/v1/index: administrators only");
-    assert_eq!(bob.get("/api/v1/index").await.status(), 403);
+    assert_eq!(bob.index_status().await.status(), 403);
     assert_eq!(app.with_client(client()).get("/api/v1/index/skipped").await.status(), 401);
 }

@@ -41,7 +41,7 @@ async fn sso(app: &TestApp) -> reqwest::Response {
 }
 
 async fn session_user(app: &TestApp) -> Option<Value> {
-    let r = app.get("/api/v1/session").await;
+    let r = app.session().await;
     if r.status() != 200 {
         return None;
     }
@@ -755,9 +755,8 @@ async fn with_an_end_session_endpoint_sign_out_continues_at_the_provider() {
     fake.with(|b| b.end_session_endpoint = true);
     let app = app_for(&fake, &[("OIDC_LOGOUT", "true")]).await;
     assert_eq!(sso(&app).await.status(), 303);
-    let csrf =
-        app.get("/api/v1/session").await.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let r = app.client.delete(app.url("/api/v1/session")).header("x-csrf-token", &csrf).send().await.unwrap();
+    let csrf = app.session().await.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let r = app.sign_out(&csrf).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let url = url::Url::parse(body["continue_at"].as_str().expect("continue_at")).unwrap();

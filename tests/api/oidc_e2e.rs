@@ -44,7 +44,7 @@ async fn browser_sign_in(app: &TestApp, login: &str) -> Response {
 }
 
 async fn session_user(app: &TestApp) -> Option<Value> {
-    let r = app.get("/api/v1/session").await;
+    let r = app.session().await;
     (r.status() == 200).then_some(())?;
     Some(r.json::<Value>().await.unwrap()["user"].clone())
 }

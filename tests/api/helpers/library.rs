@@ -30,7 +30,7 @@ pub fn camera_jpeg(seed: u64) -> Vec<u8> {
 /// and returns its summary.
 pub async fn run_index(app: &TestApp, csrf: &str) -> Value {
     for _ in 0..600 {
-        let r = app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", csrf).send().await.unwrap();
+        let r = app.start_index(csrf).await;
         match r.status().as_u16() {
             202 => return wait_for_index(app).await,
             409 => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -43,7 +43,7 @@ pub async fn run_index(app: &TestApp, csrf: &str) -> Value {
 /// Waits until the index running (the one at startup, say) has finished; needs an administrator.
 pub async fn wait_for_index(app: &TestApp) -> Value {
     for _ in 0..1200 {
-        let v: Value = app.get("/api/v1/index").await.json().await.unwrap();
+        let v: Value = app.index_status().await.json().await.unwrap();
         if v["running"] == false && v["last"]["event"] == "finished" {
             return v["last"]["summary"].clone();
         }
@@ -54,7 +54,7 @@ pub async fn wait_for_index(app: &TestApp) -> Value {
 }
 
 pub async fn photos(app: &TestApp) -> Vec<Value> {
-    let r = app.get("/api/v1/photos").await;
+    let r = app.photos("").await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     v["photos"].as_array().unwrap().clone()
