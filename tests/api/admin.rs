@@ -6,11 +6,11 @@ use crate::helpers::*;
 async fn an_administrator_lists_accounts_and_others_are_refused() {
     let app = spawn_app().await;
     app.add_user("bob", "bobs password", "user").await;
-    assert_eq!(app.get("/api/v1/users").await.status(), 401, "anonymous");
+    assert_eq!(app.users().await.status(), 401, "anonymous");
     assert_eq!(location(&app.get("/admin/users").await), "/login?next=%2Fadmin%2Fusers");
 
     assert_eq!(app.sign_in("bob", "bobs password").await.status(), 200);
-    assert_eq!(app.get("/api/v1/users").await.status(), 403, "a plain user");
+    assert_eq!(app.users().await.status(), 403, "a plain user");
     let page = app.get("/admin/users").await;
     assert_eq!(page.status(), 403);
     assert!(page.text().await.unwrap().contains("Only administrators"));
@@ -18,7 +18,7 @@ async fn an_administrator_lists_accounts_and_others_are_refused() {
 
     let admin = spawn_app().await;
     admin.sign_in_admin().await;
-    let body: Value = admin.get("/api/v1/users").await.json().await.unwrap();
+    let body: Value = admin.users().await.json().await.unwrap();
     assert_eq!(body["users"].as_array().unwrap().len(), 1);
     let html = admin.get("/admin/users").await.text().await.unwrap();
     assert!(html.contains("Recent sign-ins") && html.contains("<td>admin</td>"));
@@ -29,10 +29,8 @@ async fn an_administrator_changes_role_disables_links_and_deletes_accounts() {
     let app = spawn_app().await;
     let bob = app.add_user("bob", "bobs password", "user").await;
     let csrf = app.sign_in_admin().await;
-    let patch = |body: Value| {
-        app.client.patch(app.url(&format!("/api/v1/users/{bob}"))).header("x-csrf-token", &csrf).json(&body).send()
-    };
-    let r = patch(json!({ "role": "viewer", "auth_subject": "a1b2-c3", "auth_issuer": "" })).await.unwrap();
+    let r =
+        app.update_user(&csrf, bob, &json!({ "role": "viewer", "auth_subject": "a1b2-c3", "auth_issuer": "" })).await;
     assert_eq!(r.status(), 200);
     let row: (String, Option<String>) =
         sqlx::query_as("SELECT role, auth_subject FROM users WHERE id = ?").bind(bob).fetch_one(&app.db).await.unwrap();
@@ -42,11 +40,10 @@ async fn an_administrator_changes_role_disables_links_and_deletes_accounts() {
     let bobs = client();
     let r = bobs.post(app.url("/api/v1/session")).json(&json!({"username":"bob","password":"bobs password"})).send();
     assert_eq!(r.await.unwrap().status(), 200);
-    assert_eq!(patch(json!({ "disabled": true })).await.unwrap().status(), 200);
+    assert_eq!(app.update_user(&csrf, bob, &json!({ "disabled": true })).await.status(), 200);
     assert_eq!(bobs.get(app.url("/api/v1/session")).send().await.unwrap().status(), 401);
 
-    let del = app.client.delete(app.url(&format!("/api/v1/users/{bob}"))).header("x-csrf-token", &csrf).send();
-    assert_eq!(del.await.unwrap().status(), 200);
+    assert_eq!(app.delete_user(&csrf, bob).await.status(), 200);
     assert!(shoebox::db::users::by_id(&app.db, bob).await.unwrap().is_none());
 }
 
@@ -56,19 +53,11 @@ async fn the_last_administrator_cannot_be_demoted_disabled_or_deleted() {
     let csrf = app.sign_in_admin().await;
     let admin_id: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
-    let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{admin_id}")))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({ "role": "user" }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.update_user(&csrf, admin_id, &json!({ "role": "user" })).await;
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("last active administrator"));
-    let r = app.client.delete(app.url(&format!("/api/v1/users/{admin_id}"))).header("x-csrf-token", &csrf).send();
-    assert_eq!(r.await.unwrap().status(), 400);
+    assert_eq!(app.delete_user(&csrf, admin_id).await.status(), 400);
     let role: String =
         sqlx::query_scalar("SELECT role FROM users WHERE id = ?").bind(admin_id).fetch_one(&app.db).await.unwrap();
     assert_eq!(role, "admin");
@@ -103,14 +92,12 @@ async fn the_api_refuses_to_demote_or_disable_the_last_enabled_admin_while_a_dis
     let bob = app.add_user("bob", "bobs password", "admin").await;
     let csrf = app.sign_in_admin().await;
     // Two enabled administrators: bob may be demoted.
-    let r = app.client.patch(app.url(&format!("/api/v1/users/{bob}"))).header("x-csrf-token", &csrf);
-    let r = r.json(&json!({ "role": "user" })).send().await.unwrap();
+    let r = app.update_user(&csrf, bob, &json!({ "role": "user" })).await;
     assert_eq!(r.status(), 200);
     // Now admin is the last enabled administrator.
     let admin_id: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
-    let r = app.client.patch(app.url(&format!("/api/v1/users/{carol}"))).header("x-csrf-token", &csrf);
-    let r = r.json(&json!({ "role": "user" })).send().await.unwrap();
+    let r = app.update_user(&csrf, carol, &json!({ "role": "user" })).await;
     assert_eq!(r.status(), 200, "carol is disabled: demoting her leaves admin enabled");
     let html = app.get("/admin/users").await.text().await.unwrap();
     let token = hidden_field(&html, "csrf_token").unwrap();
@@ -153,5 +140,5 @@ async fn an_account_whose_stored_role_shoebox_does_not_know_cannot_sign_in_and_i
     let body: Value = r.json().await.unwrap();
     let error = body["error"].as_str().unwrap();
     assert!(error.contains("\"superuser\"") && error.contains("shoebox users mod bob --role"), "{error}");
-    assert_eq!(app.get("/api/v1/session").await.status(), 401, "not signed in, not even as a viewer");
+    assert_eq!(app.session().await.status(), 401, "not signed in, not even as a viewer");
 }

@@ -5,18 +5,16 @@ use std::io::Read;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::gallery_api::{Person, party, photo};
-use crate::helpers::client;
-use crate::library::{run_index, write_original};
+use crate::helpers::{Person, ResponseExt, client, party, photo, run_index, write_original};
 
 async fn create(p: &Person, title: &str) -> i64 {
-    let r = p.send(Method::POST, "/api/v1/albums", Some(json!({ "title": title }))).await;
+    let r = p.create_album(json!({ "title": title })).await;
     assert_eq!(r.status(), 201);
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
 async fn album_photos(p: &Person, album: i64, query: &str) -> Vec<i64> {
-    let v = p.get(&format!("/api/v1/albums/{album}/photos?{query}")).await;
+    let v = p.album_photos(album, query).await.ok_json().await;
     v["photos"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
 }
 
@@ -63,7 +61,7 @@ async fn every_album_action_is_the_owners_alone_another_user_and_the_admin_get_4
     }
     // Nobody can put someone else's photo into their own album either.
     let bobs = create(&p.bob, "Bob's").await;
-    let r = p.bob.send(Method::POST, &format!("/api/v1/albums/{bobs}/photos"), Some(json!({ "ids": ids }))).await;
+    let r = p.bob.add_to_album(bobs, &ids).await;
     assert_eq!(r.status(), 404);
     for who in [&p.bob, &p.admin] {
         let v = who.get("/api/v1/albums").await;
@@ -86,7 +84,7 @@ async fn an_album_shows_its_photos_newest_first_and_its_cover_must_be_a_member()
         .await;
     let [a, b, c] = [ids[0], ids[1], ids[2]];
     let album = create(&p.alice, "Family").await;
-    let v = p.alice.json(Method::POST, &format!("/api/v1/albums/{album}/photos"), Some(json!({ "ids": [a, c] }))).await;
+    let v = p.alice.add_to_album(album, &[a, c]).await.ok_json().await;
     assert_eq!(v["added"], 2);
     assert_eq!(v["album"]["photo_count"], 2);
     let v = p
@@ -100,53 +98,50 @@ async fn an_album_shows_its_photos_newest_first_and_its_cover_must_be_a_member()
     assert_eq!(v["changed"], 1, "a is already in it");
     assert_eq!(album_photos(&p.alice, album, "").await, vec![c, b, a]);
     assert_eq!(album_photos(&p.alice, album, "year=2022").await, vec![b], "filters work in albums");
-    let v = p.alice.get(&format!("/api/v1/albums/{album}/photos?limit=2")).await;
+    let v = p.alice.album_photos(album, "limit=2").await.ok_json().await;
     let next = v["next"].as_str().unwrap().to_string();
     assert_eq!(album_photos(&p.alice, album, &format!("limit=2&after={next}")).await, vec![a]);
 
     assert_eq!(
-        p.alice.get(&format!("/api/v1/photos?album={album}")).await["photos"].as_array().unwrap().len(),
+        p.alice.photos(&format!("album={album}")).await.ok_json().await["photos"].as_array().unwrap().len(),
         3,
         "album= on the photo list is the same list"
     );
     let v = p.alice.get(&format!("/api/v1/photos/{b}/neighbours?album={album}")).await;
     assert_eq!((v["prev"].as_i64(), v["next"].as_i64()), (Some(c), Some(a)));
-    let r = p.bob.send(Method::GET, &format!("/api/v1/photos?album={album}"), None).await;
+    let r = p.bob.photos(&format!("album={album}")).await;
     assert_eq!(r.status(), 404, "another user's album");
 
-    let v = p.alice.get(&format!("/api/v1/albums/{album}")).await;
-    let c_hash = p.alice.get(&format!("/api/v1/photos/{c}")).await["hash"].clone();
+    let v = p.alice.album(album).await.ok_json().await;
+    let c_hash = p.alice.photo(c).await.ok_json().await["hash"].clone();
     assert_eq!((&v["cover_photo_id"], &v["cover_hash"]), (&Value::Null, &c_hash), "newest photo by default");
     assert!(v["cover"]["tile_500"].as_str().unwrap().starts_with("/api/v1/t/"));
 
     let outsider = p.alice.upload(&[("d.jpg", photo("2020:01:01 10:00:00", 4))]).await[0];
-    let r = p
-        .alice
-        .send(Method::PUT, &format!("/api/v1/albums/{album}/cover"), Some(json!({ "photo_id": outsider })))
-        .await;
+    let r = p.alice.set_cover(album, outsider).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("add it to the album before making it the cover"));
-    let v = p.alice.json(Method::PUT, &format!("/api/v1/albums/{album}/cover"), Some(json!({ "photo_id": a }))).await;
+    let v = p.alice.set_cover(album, a).await.ok_json().await;
     assert_eq!(v["cover_photo_id"], a);
-    let v = p.alice.json(Method::PATCH, &format!("/api/v1/albums/{album}"), Some(json!({ "description": "Us" }))).await;
+    let v = p.alice.update_album(album, json!({ "description": "Us" })).await.ok_json().await;
     assert_eq!((&v["cover_photo_id"], &v["title"], &v["description"]), (&json!(a), &json!("Family"), &json!("Us")));
 
     // Archived photos stay in albums, trashed ones leave them while in the trash.
     p.alice.json(Method::POST, &format!("/api/v1/photos/{b}/archive"), None).await;
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{c}"), None).await;
+    p.alice.trash(c).await.ok_json().await;
     assert_eq!(album_photos(&p.alice, album, "").await, vec![b, a]);
-    p.alice.json(Method::POST, &format!("/api/v1/photos/{c}/restore"), None).await;
+    p.alice.restore(c).await.ok_json().await;
     assert_eq!(album_photos(&p.alice, album, "").await, vec![c, b, a]);
 
     // Taking the cover out of the album goes back to the newest photo.
-    let v = p.alice.json(Method::DELETE, &format!("/api/v1/albums/{album}/photos"), Some(json!({ "ids": [a] }))).await;
+    let v = p.alice.remove_from_album(album, &[a]).await.ok_json().await;
     assert_eq!((v["removed"].as_i64(), &v["album"]["cover_photo_id"]), (Some(1), &Value::Null));
 
     for (body, says) in [
         (json!({ "title": "" }), "an album needs a title"),
         (json!({ "title": "x".repeat(201) }), "use at most 200 characters"),
     ] {
-        let r = p.alice.send(Method::POST, "/api/v1/albums", Some(body)).await;
+        let r = p.alice.create_album(body).await;
         assert_eq!(r.status(), 400);
         assert!(r.text().await.unwrap().contains(says));
     }
@@ -160,23 +155,23 @@ async fn deleting_an_album_keeps_its_photos_and_deleting_photos_or_users_cascade
     let keep = create(&p.alice, "Keep").await;
     let gone = create(&p.alice, "Gone").await;
     for album in [keep, gone] {
-        p.alice.json(Method::POST, &format!("/api/v1/albums/{album}/photos"), Some(json!({ "ids": ids }))).await;
+        p.alice.add_to_album(album, &ids).await.ok_json().await;
     }
-    p.alice.json(Method::PUT, &format!("/api/v1/albums/{keep}/cover"), Some(json!({ "photo_id": ids[0] }))).await;
-    assert_eq!(p.alice.send(Method::DELETE, &format!("/api/v1/albums/{gone}"), None).await.status(), 204);
-    assert_eq!(p.alice.send(Method::GET, &format!("/api/v1/albums/{gone}"), None).await.status(), 404);
+    p.alice.set_cover(keep, ids[0]).await.ok_json().await;
+    assert_eq!(p.alice.delete_album(gone).await.status(), 204);
+    assert_eq!(p.alice.album(gone).await.status(), 404);
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM album_photos WHERE album_id = ?")
         .bind(gone)
         .fetch_one(&p.app.db)
         .await
         .unwrap();
     assert_eq!(rows, 0);
-    let v = p.alice.get("/api/v1/photos").await;
+    let v = p.alice.photos("").await.ok_json().await;
     assert_eq!(v["photos"].as_array().unwrap().len(), 2, "the photos stay in the library");
 
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{}", ids[0]), None).await;
-    p.alice.json(Method::DELETE, "/api/v1/trash", None).await;
-    let v = p.alice.get(&format!("/api/v1/albums/{keep}")).await;
+    p.alice.trash(ids[0]).await.ok_json().await;
+    p.alice.empty_trash().await.ok_json().await;
+    let v = p.alice.album(keep).await.ok_json().await;
     assert_eq!((&v["photo_count"], &v["cover_photo_id"]), (&json!(1), &Value::Null), "{v}");
 
     let alice: i64 =
@@ -210,13 +205,11 @@ async fn an_album_zip_holds_exactly_its_files_with_their_bytes_under_unique_name
     write_original(&p.app, "alice/b/same.jpg", &two);
     write_original(&p.app, "alice/c/other.jpg", &three);
     run_index(&p.app, &p.admin.csrf).await;
-    let v = p.alice.get("/api/v1/photos").await;
+    let v = p.alice.photos("").await.ok_json().await;
     let ids: Vec<i64> = v["photos"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
     assert_eq!(ids.len(), 3);
     let album = create(&p.alice, "Été 2023 \"best\"").await;
-    p.alice
-        .json(Method::POST, &format!("/api/v1/albums/{album}/photos"), Some(json!({ "ids": [ids[0], ids[1]] })))
-        .await;
+    p.alice.add_to_album(album, &[ids[0], ids[1]]).await.ok_json().await;
 
     let r = p.alice.send(Method::GET, &format!("/api/v1/albums/{album}/zip"), None).await;
     assert_eq!(r.status(), 200);

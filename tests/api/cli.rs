@@ -286,7 +286,7 @@ async fn the_request_log_never_holds_a_media_token() {
     let dir = tempfile::tempdir().unwrap();
     let originals = dir.path().join("originals");
     std::fs::create_dir_all(&originals).unwrap();
-    std::fs::write(originals.join("lake.jpg"), crate::gallery::dated_jpeg("2023:07:14 18:30:05", 1)).unwrap();
+    std::fs::write(originals.join("lake.jpg"), crate::helpers::dated_jpeg("2023:07:14 18:30:05", 1)).unwrap();
     let port = free_port();
     let mut cmd = shoebox(dir.path());
     cmd.env("SHOEBOX_HTTP_PORT", port.to_string()).env("SHOEBOX_ADMIN_PASSWORD", "the admin password");
@@ -336,7 +336,7 @@ async fn a_2_gib_video_among_the_originals_is_skipped_from_its_first_bytes_withi
     let dir = tempfile::tempdir().unwrap();
     let originals = dir.path().join("originals");
     sparse_video(&originals.join("clip.mp4"), 2 << 30);
-    std::fs::write(originals.join("photo.jpg"), crate::library::camera_jpeg(40)).unwrap();
+    std::fs::write(originals.join("photo.jpg"), crate::helpers::camera_jpeg(40)).unwrap();
     // Reading the video whole would need 2 GiB of address space; the limit makes that fail.
     let mut limited = Command::new("prlimit");
     limited.args([&format!("--as={}", 1u64 << 30), "--", BIN, "index", "--json"]);
@@ -365,7 +365,7 @@ async fn a_2_gib_video_among_the_originals_is_skipped_from_its_first_bytes_withi
 fn index_on_the_command_line_refuses_to_run_while_another_process_holds_the_index_lock() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("originals")).unwrap();
-    std::fs::write(dir.path().join("originals/photo.jpg"), crate::library::camera_jpeg(45)).unwrap();
+    std::fs::write(dir.path().join("originals/photo.jpg"), crate::helpers::camera_jpeg(45)).unwrap();
     let index = || {
         shoebox(dir.path())
             .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)

@@ -2,84 +2,8 @@
 //! sessions; who may see what; the page weight budget.
 
 use serde_json::Value;
-use shoebox::library::synth::{self, Spec};
 
 use crate::helpers::*;
-use crate::library::write_original;
-use crate::upload::upload;
-
-/// A camera picture taken at `taken` (`2023:07:14 18:30:05`), in Zürich.
-pub fn dated_jpeg(taken: &str, seed: u64) -> Vec<u8> {
-    synth::jpeg(&Spec {
-        width: 640,
-        height: 480,
-        taken: Some(taken.into()),
-        offset: Some("+02:00".into()),
-        gps: Some((47.3769, 8.5417, 408.0)),
-        seed,
-        ..Default::default()
-    })
-}
-
-/// Uploads pictures and returns their photo ids in the order given.
-pub async fn upload_photos(app: &TestApp, csrf: &str, files: &[(&str, Vec<u8>)]) -> Vec<i64> {
-    let r = upload(app, csrf, files).await;
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
-    v["files"].as_array().unwrap().iter().map(|f| f["photo_id"].as_i64().expect("stored")).collect()
-}
-
-/// `n` photo rows for `owner` straight in the database (a big library without the pictures),
-/// one a day back from 2024-12-31. Returns their ids, newest first.
-pub async fn many_photos(app: &TestApp, owner: i64, n: i64) -> Vec<i64> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let taken = 1_735_603_200 - i * 86_400;
-        let local = chrono::DateTime::from_timestamp(taken, 0).unwrap().format("%Y-%m-%dT%H:%M:%S").to_string();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO photos (owner_id, hash, format, width, height, taken_at, taken_local, taken_source, \
-             placeholder, created_at, updated_at) VALUES (?, ?, 'jpeg', 640, 480, ?, ?, 'exif_original', ?, 0, 0) \
-             RETURNING id",
-        )
-        .bind(owner)
-        .bind(format!("{:064x}", i + owner * 1_000_000))
-        .bind(taken)
-        .bind(local)
-        .bind(vec![0x93u8, 0x18, 0x0a, 0x35, 0x86, 0x37, 0x89, 0x87, 0x78, 0x88, 0x77, 0x87, 0x88, 0x70, 0x78, 0x08])
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-        ids.push(id);
-    }
-    ids
-}
-
-/// `n` skipped files straight in the database, each with a long reason the way a decoder error
-/// reads, in path order `import/…/IMG_0000.HEIC`, `IMG_0001.HEIC`, …
-pub async fn many_skipped_files(app: &TestApp, n: usize) -> Vec<String> {
-    // The index at startup would mark these files missing: none is on disk.
-    crate::library::wait_for_index(app).await;
-    let mut paths = Vec::new();
-    for i in 0..n {
-        let path = format!("admin/2019/imported from the old laptop on a rainy afternoon/IMG_{i:04}.HEIC");
-        let reason = format!(
-            "not a picture Shoebox can read: the decoder stopped at byte {i} of the file with \"unsupported \
-             compression in the HEIF container (hvc1); convert it to JPEG, PNG or WebP and copy it again\"; \
-             the file stays where it is and is tried again when it changes. {}",
-            "Details: ".repeat(12)
-        );
-        sqlx::query(
-            "INSERT INTO files (path, size, mtime_ns, status, reason, indexed_at) VALUES (?, 1, 0, 'skipped', ?, 0)",
-        )
-        .bind(&path)
-        .bind(reason)
-        .execute(&app.db)
-        .await
-        .unwrap();
-        paths.push(path);
-    }
-    paths
-}
 
 /// The skipped paths a Library page lists, in order.
 fn skipped_rows(html: &str) -> Vec<String> {
@@ -242,7 +166,7 @@ async fn the_library_page_is_for_administrators_and_lists_counts_and_skipped_fil
     let csrf = app.sign_in_admin().await;
     write_original(&app, "admin/notes.jpg", b"this is not a picture");
     write_original(&app, "admin/ok.jpg", &dated_jpeg("2023:07:01 08:00:00", 1));
-    crate::library::run_index(&app, &csrf).await;
+    run_index(&app, &csrf).await;
     let r = app.get("/admin/library").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
@@ -318,13 +242,13 @@ async fn sign_out_everywhere_ends_every_session_of_that_user_and_no_one_elses() 
 
     let r = laptop.client.post(laptop.url("/account/sessions")).send().await.unwrap();
     assert_eq!(r.status(), 403, "no CSRF token: nothing ends");
-    assert_eq!(phone.get("/api/v1/session").await.status(), 200);
+    assert_eq!(phone.session().await.status(), 200);
 
     let r = laptop.client.post(laptop.url("/account/sessions")).form(&[("csrf_token", csrf)]).send().await.unwrap();
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/login?signed_out=1".to_string()));
-    assert_eq!(laptop.get("/api/v1/session").await.status(), 401);
-    assert_eq!(phone.get("/api/v1/session").await.status(), 401, "the other browser is signed out too");
-    assert_eq!(other.get("/api/v1/session").await.status(), 200, "other people stay signed in");
+    assert_eq!(laptop.session().await.status(), 401);
+    assert_eq!(phone.session().await.status(), 401, "the other browser is signed out too");
+    assert_eq!(other.session().await.status(), 200, "other people stay signed in");
     let left: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM user_sessions u JOIN users x ON x.id = u.user_id WHERE x.username = 'bob'",
     )
@@ -373,26 +297,10 @@ async fn every_gallery_page_stays_under_100_kb_of_html_css_and_javascript_withou
     let csrf = app.sign_in_admin().await;
     many_photos(&app, user_id(&app, "admin").await, 200).await;
     let ids = upload_photos(&app, &csrf, &[("a.jpg", dated_jpeg("2025:01:01 08:00:00", 1))]).await;
-    let album: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/albums"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({ "title": "Holidays", "description": "" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let album = serde_json::json!({ "title": "Holidays", "description": "" });
+    let album: serde_json::Value = app.create_album(&csrf, &album).await.json().await.unwrap();
     let album = album["id"].as_i64().expect("album id");
-    let added = app
-        .client
-        .post(app.url(&format!("/api/v1/albums/{album}/photos")))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({ "ids": [ids[0]] }))
-        .send()
-        .await
-        .unwrap();
+    let added = app.add_to_album(&csrf, album, &[ids[0]]).await;
     assert!(added.status().is_success(), "adding to the album: {}", added.status());
     many_skipped_files(&app, 500).await;
     for path in [

@@ -7,84 +7,17 @@ use shoebox::library::ThumbCache;
 use shoebox::library::catalog::{self, Disk, Filter, Scope};
 use shoebox::library::synth::{self, Spec};
 
-use crate::helpers::{TestApp, client, spawn_app, spawn_app_with};
-use crate::library::{run_index, write_original};
-use crate::upload::upload;
-
-pub const PASSWORD: &str = "correct horse battery";
-
-/// A signed-in person: their own view of the server and their CSRF token.
-pub struct Person {
-    pub app: TestApp,
-    pub csrf: String,
-}
-
-impl Person {
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-        let mut r = self.app.client.request(method, self.app.url(path)).header("X-CSRF-Token", &self.csrf);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        r.send().await.unwrap()
-    }
-
-    pub async fn json(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let r = self.send(method.clone(), path, body).await;
-        assert_eq!(r.status(), 200, "{method} {path}");
-        r.json().await.unwrap()
-    }
-
-    pub async fn get(&self, path: &str) -> Value {
-        self.json(Method::GET, path, None).await
-    }
-
-    /// Uploads pictures and returns their photo ids.
-    pub async fn upload(&self, files: &[(&str, Vec<u8>)]) -> Vec<i64> {
-        let r = upload(&self.app, &self.csrf, files).await;
-        assert_eq!(r.status(), 200);
-        let v: Value = r.json().await.unwrap();
-        v["files"].as_array().unwrap().iter().map(|f| f["photo_id"].as_i64().unwrap_or_else(|| panic!("{v}"))).collect()
-    }
-}
-
-pub async fn person(app: &TestApp, username: &str) -> Person {
-    let other = app.with_client(client());
-    let r = other.sign_in(username, PASSWORD).await;
-    assert_eq!(r.status(), 200, "sign-in of {username}");
-    let v: Value = r.json().await.unwrap();
-    Person { csrf: v["csrf_token"].as_str().unwrap().to_string(), app: other }
-}
-
-/// Alice (a user, owns the photos), Bob (another user) and the administrator, signed in.
-pub struct Party {
-    pub app: TestApp,
-    pub alice: Person,
-    pub bob: Person,
-    pub admin: Person,
-}
-
-pub async fn party() -> Party {
-    let app = spawn_app().await;
-    app.add_user("alice", PASSWORD, "user").await;
-    app.add_user("bob", PASSWORD, "user").await;
-    let alice = person(&app, "alice").await;
-    let bob = person(&app, "bob").await;
-    let csrf = app.sign_in_admin().await;
-    let admin = Person { app: app.with_client(app.client.clone()), csrf };
-    Party { app, alice, bob, admin }
-}
-
-/// A JPEG taken at `taken` (`2023:07:14 18:30:05`), distinct per seed.
-pub fn photo(taken: &str, seed: u64) -> Vec<u8> {
-    synth::jpeg(&Spec { width: 320, height: 240, taken: Some(taken.into()), seed, ..Default::default() })
-}
+use crate::helpers::{
+    PASSWORD, Person, ResponseExt, TestApp, client, party, person, photo, run_index, spawn_app, spawn_app_with,
+    write_original,
+};
 
 fn ids_of(v: &Value) -> Vec<i64> {
     v["photos"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
 }
 
 async fn list(p: &Person, query: &str) -> Vec<i64> {
-    ids_of(&p.get(&format!("/api/v1/photos?{query}")).await)
+    ids_of(&p.photos(query).await.ok_json().await)
 }
 
 /// Every action on one photo: (method, path, body).
@@ -128,18 +61,18 @@ async fn every_photo_action_is_the_owners_alone_another_user_and_the_admin_get_4
         let r = p.alice.send(method.clone(), &path, body.clone()).await;
         assert_eq!(r.status(), StatusCode::OK, "alice: {method} {path}: {}", r.text().await.unwrap());
     }
-    let v = p.alice.get(&format!("/api/v1/photos/{id}")).await;
+    let v = p.alice.photo(id).await.ok_json().await;
     assert_eq!((v["title"].as_str(), v["description"].as_str()), (Some("Lake"), Some("Evening")));
     assert_eq!(
         (v["favorite"].as_bool(), &v["archived_at"], &v["trashed_at"]),
         (Some(true), &Value::Null, &Value::Null)
     );
     for who in [&p.bob, &p.admin] {
-        assert_eq!(who.send(Method::GET, &format!("/api/v1/photos/{id}"), None).await.status(), 404);
+        assert_eq!(who.photo(id).await.status(), 404);
         assert!(list(who, "").await.is_empty(), "nobody else sees alice's photos");
-        assert_eq!(who.send(Method::DELETE, "/api/v1/trash", None).await.status(), 200);
+        assert_eq!(who.empty_trash().await.status(), 200);
     }
-    assert_eq!(p.alice.get(&format!("/api/v1/photos/{id}")).await["id"], id, "others emptying their trash leave it");
+    assert_eq!(p.alice.photo(id).await.ok_json().await["id"], id, "others emptying their trash leave it");
     let r = anonymous.client.delete(anonymous.url("/api/v1/trash")).send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
@@ -149,21 +82,14 @@ async fn a_batch_with_one_photo_of_someone_else_changes_nothing() {
     let p = party().await;
     let mine = p.alice.upload(&[("a.jpg", photo("2023:01:01 10:00:00", 1))]).await[0];
     let theirs = p.bob.upload(&[("b.jpg", photo("2023:01:01 10:00:00", 2))]).await[0];
-    let r = p
-        .alice
-        .send(Method::POST, "/api/v1/photos/batch", Some(json!({ "action": "trash", "ids": [mine, theirs] })))
-        .await;
+    let r = p.alice.batch("trash", &[mine, theirs]).await;
     assert_eq!(r.status(), 404);
     assert_eq!(list(&p.alice, "").await, vec![mine], "all or nothing");
     assert_eq!(list(&p.bob, "").await, vec![theirs]);
-    let r =
-        p.alice.send(Method::POST, "/api/v1/photos/batch", Some(json!({ "action": "explode", "ids": [mine] }))).await;
+    let r = p.alice.batch("explode", &[mine]).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("use favorite, unfavorite, archive"));
-    let r = p
-        .alice
-        .send(Method::POST, "/api/v1/photos/batch", Some(json!({ "action": "add_to_album", "ids": [mine] })))
-        .await;
+    let r = p.alice.batch("add_to_album", &[mine]).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("needs album_id"));
 }
@@ -182,26 +108,25 @@ async fn scopes_move_photos_between_timeline_archive_favourites_and_trash() {
         .await;
     let [a, b, c, d] = [ids[0], ids[1], ids[2], ids[3]];
     assert_eq!(list(&p.alice, "").await, vec![d, c, b, a], "newest first by date taken");
-    let batch = |action: &str, ids: Vec<i64>| json!({ "action": action, "ids": ids });
-    let v = p.alice.json(Method::POST, "/api/v1/photos/batch", Some(batch("favorite", vec![a, b, b]))).await;
+    let v = p.alice.batch("favorite", &[a, b, b]).await.ok_json().await;
     assert_eq!(v["changed"], 2);
-    p.alice.json(Method::POST, "/api/v1/photos/batch", Some(batch("archive", vec![b, c]))).await;
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{d}"), None).await;
+    p.alice.batch("archive", &[b, c]).await.ok_json().await;
+    p.alice.trash(d).await.ok_json().await;
 
     assert_eq!(list(&p.alice, "").await, vec![a]);
     assert_eq!(list(&p.alice, "scope=timeline").await, vec![a]);
     assert_eq!(list(&p.alice, "scope=archive").await, vec![c, b]);
     assert_eq!(list(&p.alice, "scope=favorites").await, vec![b, a], "archived favourites stay favourites");
     assert_eq!(list(&p.alice, "scope=trash").await, vec![d]);
-    assert_eq!(ids_of(&p.alice.get("/api/v1/trash").await), vec![d]);
-    assert_eq!(p.alice.get("/api/v1/trash").await["trash_days"], 30);
+    assert_eq!(ids_of(&p.alice.trash_contents().await.ok_json().await), vec![d]);
+    assert_eq!(p.alice.trash_contents().await.ok_json().await["trash_days"], 30);
 
-    p.alice.json(Method::PATCH, &format!("/api/v1/photos/{c}"), Some(json!({ "archived": false }))).await;
-    p.alice.json(Method::POST, "/api/v1/photos/batch", Some(batch("restore", vec![d]))).await;
-    p.alice.json(Method::POST, "/api/v1/photos/batch", Some(batch("trash", vec![a]))).await;
+    p.alice.patch_photo(c, json!({ "archived": false })).await.ok_json().await;
+    p.alice.batch("restore", &[d]).await.ok_json().await;
+    p.alice.batch("trash", &[a]).await.ok_json().await;
     assert_eq!(list(&p.alice, "").await, vec![d, c]);
     assert_eq!(list(&p.alice, "scope=favorites").await, vec![b], "a trashed favourite leaves favourites");
-    p.alice.json(Method::POST, &format!("/api/v1/photos/{a}/restore"), None).await;
+    p.alice.restore(a).await.ok_json().await;
     assert_eq!(list(&p.alice, "").await, vec![d, c, a]);
 
     let v = p.alice.get(&format!("/api/v1/photos/{c}/neighbours")).await;
@@ -236,7 +161,7 @@ async fn filters_find_photos_by_text_date_year_month_camera_favourite_and_locati
         ])
         .await;
     let [beach_day, city, snow, beach_night, garden] = [ids[0], ids[1], ids[2], ids[3], ids[4]];
-    p.alice.json(Method::PATCH, &format!("/api/v1/photos/{city}"), Some(json!({ "title": "Christmas market" }))).await;
+    p.alice.patch_photo(city, json!({ "title": "Christmas market" })).await.ok_json().await;
     p.alice.json(Method::POST, &format!("/api/v1/photos/{snow}/favorite"), None).await;
 
     assert_eq!(list(&p.alice, "q=BEACH").await, vec![beach_night, beach_day], "file names, any case");
@@ -278,7 +203,7 @@ async fn filters_find_photos_by_text_date_year_month_camera_favourite_and_locati
     let mut after = String::new();
     let mut pages = 0;
     loop {
-        let v = p.alice.get(&format!("/api/v1/photos?limit=2&after={after}")).await;
+        let v = p.alice.photos(&format!("limit=2&after={after}")).await.ok_json().await;
         seen.extend(ids_of(&v));
         pages += 1;
         match v["next"].as_str() {
@@ -288,7 +213,7 @@ async fn filters_find_photos_by_text_date_year_month_camera_favourite_and_locati
     }
     assert_eq!(seen, vec![garden, beach_night, snow, city, beach_day]);
     assert_eq!(pages, 3);
-    let v = p.alice.get("/api/v1/photos?q=beach&limit=1").await;
+    let v = p.alice.photos("q=beach&limit=1").await.ok_json().await;
     let next = v["next"].as_str().unwrap().to_string();
     assert_eq!(
         list(&p.alice, &format!("q=beach&limit=1&after={next}")).await,
@@ -310,12 +235,12 @@ async fn bad_list_parameters_get_a_message_that_says_what_to_use() {
         ("after=abc", "pass the `next` of the page before"),
         ("limit=0", "use a number from 1 to 500"),
     ] {
-        let r = p.alice.send(Method::GET, &format!("/api/v1/photos?{query}"), None).await;
+        let r = p.alice.photos(query).await;
         assert_eq!(r.status(), 400, "{query}");
         let v: Value = r.json().await.unwrap();
         assert!(v["error"].as_str().unwrap().contains(says), "{query}: {v}");
     }
-    let r = p.alice.send(Method::PATCH, "/api/v1/photos/1", Some(json!({ "titel": "typo" }))).await;
+    let r = p.alice.patch_photo(1, json!({ "titel": "typo" })).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("see docs/api.md"));
 }
@@ -358,22 +283,19 @@ async fn emptying_the_trash_deletes_uploaded_originals_but_never_files_indexed_i
     let in_place = list(&p.alice, "q=in-place").await[0];
     assert!(exists(&p.app, "alice/2023/03/up.jpg"));
 
-    let v = p
-        .alice
-        .json(Method::POST, "/api/v1/photos/batch", Some(json!({ "action": "trash", "ids": [uploaded, in_place] })))
-        .await;
+    let v = p.alice.batch("trash", &[uploaded, in_place]).await.ok_json().await;
     assert_eq!(v["changed"], 2);
     assert!(exists(&p.app, "alice/2023/03/up.jpg"), "the trash keeps the file until it is emptied");
-    let v = p.alice.json(Method::DELETE, "/api/v1/trash", None).await;
+    let v = p.alice.empty_trash().await.ok_json().await;
     assert_eq!(v, json!({ "photos": 2, "files_deleted": 1, "files_kept": 1 }));
     assert!(!exists(&p.app, "alice/2023/03/up.jpg"), "the uploaded original is deleted");
     assert!(exists(&p.app, "alice/trips/in-place.jpg"), "a file indexed in place is never deleted");
     assert!(list(&p.alice, "").await.is_empty() && list(&p.alice, "scope=trash").await.is_empty());
-    assert_eq!(p.alice.send(Method::GET, &format!("/api/v1/photos/{in_place}"), None).await.status(), 404);
+    assert_eq!(p.alice.photo(in_place).await.status(), 404);
 
     // The next index, even a full rescan, does not bring the deleted photo back; it says why.
     run_index(&p.app, &p.admin.csrf).await;
-    let r = p.admin.send(Method::POST, "/api/v1/index", Some(json!({ "rescan": true }))).await;
+    let r = p.admin.rescan().await;
     assert_eq!(r.status(), 202);
     run_index(&p.app, &p.admin.csrf).await;
     assert!(list(&p.alice, "").await.is_empty());
@@ -403,7 +325,7 @@ async fn the_purge_deletes_what_has_been_in_the_trash_for_trash_days_and_nothing
     let day = 86_400;
     let now = shoebox::db::now();
     for (id, days_ago) in [(ids[0], 31), (ids[1], 29), (kept, 40)] {
-        p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+        p.alice.trash(id).await.ok_json().await;
         sqlx::query("UPDATE photos SET trashed_at = ? WHERE id = ?")
             .bind(now - days_ago * day)
             .bind(id)
@@ -432,14 +354,14 @@ async fn titles_and_descriptions_edited_in_shoebox_survive_a_rescan_and_bad_ones
     write_original(&p.app, "alice/x.jpg", &photo("2023:06:06 10:00:00", 1));
     run_index(&p.app, &p.admin.csrf).await;
     let id = list(&p.alice, "").await[0];
-    let v = p.alice.json(Method::PATCH, &format!("/api/v1/photos/{id}"), Some(json!({ "title": "  Mine  " }))).await;
+    let v = p.alice.patch_photo(id, json!({ "title": "  Mine  " })).await.ok_json().await;
     assert_eq!(v["title"], "Mine");
-    let r = p.admin.send(Method::POST, "/api/v1/index", Some(json!({ "rescan": true }))).await;
+    let r = p.admin.rescan().await;
     assert_eq!(r.status(), 202);
     run_index(&p.app, &p.admin.csrf).await;
-    assert_eq!(p.alice.get(&format!("/api/v1/photos/{id}")).await["title"], "Mine");
+    assert_eq!(p.alice.photo(id).await.ok_json().await["title"], "Mine");
     let long = "x".repeat(201);
-    let r = p.alice.send(Method::PATCH, &format!("/api/v1/photos/{id}"), Some(json!({ "title": long }))).await;
+    let r = p.alice.patch_photo(id, json!({ "title": long })).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("use at most 200 characters"));
 }
@@ -448,7 +370,7 @@ async fn titles_and_descriptions_edited_in_shoebox_survive_a_rescan_and_bad_ones
 async fn the_existing_photo_list_answer_keeps_its_shape() {
     let p = party().await;
     let id = p.alice.upload(&[("a.jpg", photo("2023:07:07 10:00:00", 1))]).await[0];
-    let v = p.alice.get("/api/v1/photos").await;
+    let v = p.alice.photos("").await.ok_json().await;
     let photo = &v["photos"][0];
     assert_eq!(photo["id"], id);
     for key in ["hash", "taken_at", "taken_local", "width", "height", "thumbnails", "original", "placeholder"] {
@@ -472,7 +394,7 @@ async fn a_granted_folder_lets_another_user_see_its_photos_but_never_change_them
     .execute(&p.app.db)
     .await
     .unwrap();
-    let v = p.bob.get(&format!("/api/v1/photos/{id}")).await;
+    let v = p.bob.photo(id).await.ok_json().await;
     assert_eq!(v["id"], id);
     assert!(v.get("files").is_none(), "where alice keeps it is hers to know");
     for (method, path, body) in actions(id) {
@@ -480,8 +402,8 @@ async fn a_granted_folder_lets_another_user_see_its_photos_but_never_change_them
         assert_eq!(r.status(), 404, "bob: {method} {path}");
     }
     assert!(list(&p.bob, "").await.is_empty(), "a grant does not fill bob's own timeline");
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
-    let r = p.bob.send(Method::GET, &format!("/api/v1/photos/{id}"), None).await;
+    p.alice.trash(id).await.ok_json().await;
+    let r = p.bob.photo(id).await;
     assert_eq!(r.status(), 404, "a photo in its owner's trash is gone for everyone else");
 }
 
@@ -489,7 +411,7 @@ async fn a_granted_folder_lets_another_user_see_its_photos_but_never_change_them
 async fn uploading_a_picture_that_is_in_the_trash_takes_it_out_again() {
     let p = party().await;
     let id = p.alice.upload(&[("a.jpg", photo("2023:02:02 10:00:00", 1))]).await[0];
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    p.alice.trash(id).await.ok_json().await;
     assert!(list(&p.alice, "").await.is_empty());
     assert_eq!(p.alice.upload(&[("again.jpg", photo("2023:02:02 10:00:00", 1))]).await, vec![id]);
     assert_eq!(list(&p.alice, "").await, vec![id]);
@@ -504,7 +426,7 @@ async fn the_server_purges_expired_trash_by_itself_and_trash_days_0_keeps_it() {
         .upload(&[("old.jpg", photo("2023:05:05 10:00:00", 1)), ("new.jpg", photo("2023:05:06 10:00:00", 2))])
         .await;
     for id in &ids {
-        alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+        alice.trash(*id).await.ok_json().await;
     }
     let long_ago = shoebox::db::now() - 400 * 86_400;
     sqlx::query("UPDATE photos SET trashed_at = ? WHERE id = ?")
@@ -513,19 +435,19 @@ async fn the_server_purges_expired_trash_by_itself_and_trash_days_0_keeps_it() {
         .execute(&app.db)
         .await
         .unwrap();
-    assert_eq!(alice.get("/api/v1/trash").await["trash_days"], 0);
+    assert_eq!(alice.trash_contents().await.ok_json().await["trash_days"], 0);
 
     // TRASH_DAYS=0: a restart (the purge runs at start, then hourly) keeps everything.
     let app = app.restart().await;
     let alice = person(&app, "alice").await;
-    assert_eq!(ids_of(&alice.get("/api/v1/trash").await), vec![ids[1], ids[0]]);
+    assert_eq!(ids_of(&alice.trash_contents().await.ok_json().await), vec![ids[1], ids[0]]);
 
     // With TRASH_DAYS=30 the start purges the old one, and only that one.
     let app = app.restart_with(&[("TRASH_DAYS", "30")]).await;
     let alice = person(&app, "alice").await;
     let mut left = Vec::new();
     for _ in 0..1200 {
-        left = ids_of(&alice.get("/api/v1/trash").await);
+        left = ids_of(&alice.trash_contents().await.ok_json().await);
         if left.len() == 1 {
             break;
         }
@@ -555,7 +477,7 @@ fn cache_files_of(app: &TestApp, hash: &str) -> Vec<String> {
 
 /// Asks for the photo's on-request sizes, so they are in the cache too; returns its hash.
 async fn fetch_large_sizes(p: &Person, id: i64) -> String {
-    let v = p.get(&format!("/api/v1/photos/{id}")).await;
+    let v = p.photo(id).await.ok_json().await;
     for size in ["fit_2560", "fit_4096"] {
         let r = p.app.get(v["thumbnails"][size].as_str().unwrap()).await;
         assert_eq!(r.status(), 200, "{size}");
@@ -573,9 +495,9 @@ async fn emptying_the_trash_removes_every_cache_file_of_the_photo_the_placeholde
         assert!(cached.contains(&format!("{hash}_{name}")), "{name} not cached: {cached:?}");
     }
 
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    p.alice.trash(id).await.ok_json().await;
     assert_eq!(cache_files_of(&p.app, &hash), cached, "the trash keeps the thumbnails");
-    let v = p.alice.json(Method::DELETE, "/api/v1/trash", None).await;
+    let v = p.alice.empty_trash().await.ok_json().await;
     assert_eq!(v["photos"], 1);
     assert_eq!(cache_files_of(&p.app, &hash), Vec::<String>::new());
 }
@@ -590,14 +512,14 @@ async fn deleting_a_photo_for_good_keeps_the_cache_files_another_users_copy_stil
     let cached = cache_files_of(&p.app, &hash);
     assert!(cached.contains(&format!("{hash}_fit_2560.jpg")), "{cached:?}");
 
-    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{alices}"), None).await;
-    assert_eq!(p.alice.json(Method::DELETE, "/api/v1/trash", None).await["photos"], 1);
+    p.alice.trash(alices).await.ok_json().await;
+    assert_eq!(p.alice.empty_trash().await.ok_json().await["photos"], 1);
     assert_eq!(cache_files_of(&p.app, &hash), cached, "bob's photo still shows them");
-    let v = p.bob.get(&format!("/api/v1/photos/{bobs}")).await;
+    let v = p.bob.photo(bobs).await.ok_json().await;
     assert_eq!(p.bob.app.get(v["thumbnails"]["fit_2560"].as_str().unwrap()).await.status(), 200);
 
     // Once the last copy goes, so do they.
-    p.bob.json(Method::DELETE, &format!("/api/v1/photos/{bobs}"), None).await;
-    assert_eq!(p.bob.json(Method::DELETE, "/api/v1/trash", None).await["photos"], 1);
+    p.bob.trash(bobs).await.ok_json().await;
+    assert_eq!(p.bob.empty_trash().await.ok_json().await["photos"], 1);
     assert_eq!(cache_files_of(&p.app, &hash), Vec::<String>::new());
 }

@@ -9,8 +9,8 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use serde_json::{Value, json};
 
-use crate::browser::Browser;
-use crate::gallery::dated_jpeg;
+use crate::helpers::real_provider;
+use crate::helpers::{Browser, dated_jpeg, many_photos, upload_photos};
 
 /// Drops files on the page the way a person does: a `DataTransfer` with `File`s made in the page
 /// from the bytes given, in `dragenter` and `drop` events.
@@ -72,7 +72,7 @@ async fn tile_ids(b: &Browser) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_person_signs_in_with_the_provider_drops_three_photos_browses_them_and_signs_out_in_a_real_browser() {
-    let (_provider, app) = crate::oidc_e2e::start(&[]).await;
+    let (_provider, app) = real_provider::start(&[]).await;
     let b = Browser::start().await;
     b.client.goto(&app.url("/")).await.unwrap();
     b.expect_path("/login").await;
@@ -265,7 +265,7 @@ async fn the_gallery_follows_the_systems_dark_mode_in_a_real_browser() {
     const { assert!(shoebox::http::pages::photo_list::PAGE < 134, "two pages") };
     let admin: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
-    let older = crate::gallery::many_photos(&app, admin, 130).await;
+    let older = many_photos(&app, admin, 130).await;
     b.client.goto(&app.url("/")).await.unwrap();
     assert_eq!(tile_ids(&b).await.len() as i64, shoebox::http::pages::photo_list::PAGE);
     eval(&b, "document.getElementById('next-page').scrollIntoView()").await;
@@ -361,27 +361,10 @@ async fn photos_dropped_on_an_album_page_stay_out_of_the_album_and_the_page_link
 {
     let app = crate::helpers::spawn_app().await;
     let csrf = app.sign_in_admin().await;
-    let first = crate::gallery::upload_photos(&app, &csrf, &[("old.jpg", dated_jpeg("2022:03:01 10:00:00", 30))]).await;
-    let album: Value = app
-        .client
-        .post(app.url("/api/v1/albums"))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({ "title": "Spring" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = upload_photos(&app, &csrf, &[("old.jpg", dated_jpeg("2022:03:01 10:00:00", 30))]).await;
+    let album: Value = app.create_album(&csrf, &json!({ "title": "Spring" })).await.json().await.unwrap();
     let album = album["id"].as_i64().unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/albums/{album}/photos")))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({ "ids": first }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.add_to_album(&csrf, album, &first).await;
     assert_eq!(r.status(), 200);
 
     let b = Browser::start().await;

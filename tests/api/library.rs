@@ -7,63 +7,10 @@ use serde_json::Value;
 use shoebox::library::catalog;
 use shoebox::library::synth::{self, Spec};
 
-use crate::helpers::{TestApp, spawn_app};
-
-pub fn write_original(app: &TestApp, rel: &str, bytes: &[u8]) {
-    let path = app.originals_path().join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
-pub fn camera_jpeg(seed: u64) -> Vec<u8> {
-    synth::jpeg(&Spec {
-        width: 800,
-        height: 600,
-        taken: Some("2023:07:14 18:30:05".into()),
-        offset: Some("+02:00".into()),
-        gps: Some((47.3769, -8.5417, 408.0)),
-        seed,
-        ..Default::default()
-    })
-}
-
-/// Runs an index through the API (waiting out one already running, e.g. the one at startup)
-/// and returns its summary.
-pub async fn run_index(app: &TestApp, csrf: &str) -> Value {
-    for _ in 0..600 {
-        let r = app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", csrf).send().await.unwrap();
-        match r.status().as_u16() {
-            202 => return wait_for_index(app).await,
-            409 => tokio::time::sleep(Duration::from_millis(50)).await,
-            s => panic!("POST /api/v1/index answered {s}"),
-        }
-    }
-    panic!("an index kept running");
-}
-
-/// Waits until the index running (the one at startup, say) has finished; needs an administrator.
-pub async fn wait_for_index(app: &TestApp) -> Value {
-    for _ in 0..1200 {
-        let v: Value = app.get("/api/v1/index").await.json().await.unwrap();
-        if v["running"] == false && v["last"]["event"] == "finished" {
-            return v["last"]["summary"].clone();
-        }
-        assert_ne!(v["last"]["event"], "failed", "index failed: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the index did not finish");
-}
-
-pub async fn photos(app: &TestApp) -> Vec<Value> {
-    let r = app.get("/api/v1/photos").await;
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
-    v["photos"].as_array().unwrap().clone()
-}
-
-pub async fn file_rows(app: &TestApp) -> Vec<(String, String, String)> {
-    sqlx::query_as("SELECT path, status, reason FROM files ORDER BY path").fetch_all(&app.db).await.unwrap()
-}
+use crate::helpers::{
+    camera_jpeg, client, file_rows, jpeg_bomb, location, many_skipped_files, photos, run_index, spawn_app,
+    spawn_app_with, write_original,
+};
 
 #[tokio::test]
 async fn indexing_reads_the_exif_date_with_its_offset_camera_and_gps() {
@@ -125,7 +72,7 @@ async fn iptc_title_and_caption_are_read_and_xmp_takes_precedence_over_them() {
 
     let mut by_file = std::collections::BTreeMap::new();
     for p in photos(&app).await {
-        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        let detail: Value = app.photo(&p["id"]).await.json().await.unwrap();
         let file = detail["files"][0]["path"].as_str().unwrap().to_string();
         by_file.insert(file, (detail["title"].clone(), detail["description"].clone()));
     }
@@ -160,16 +107,6 @@ async fn a_corrupt_file_and_a_non_image_are_skipped_with_their_reasons_and_the_r
     assert_eq!(photos(&app).await.len(), 1);
 }
 
-/// A small JPEG whose frame header claims 60000×60000 pixels.
-pub fn jpeg_bomb() -> Vec<u8> {
-    let mut bytes = synth::jpeg(&Spec { width: 64, height: 48, ..Default::default() });
-    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline frame header");
-    // FFC0, length (2), precision (1), height (2), width (2).
-    bytes[sof + 5..sof + 7].copy_from_slice(&60000u16.to_be_bytes());
-    bytes[sof + 7..sof + 9].copy_from_slice(&60000u16.to_be_bytes());
-    bytes
-}
-
 #[tokio::test]
 async fn a_decompression_bomb_is_refused_from_its_header_before_decoding() {
     let app = spawn_app().await;
@@ -186,7 +123,7 @@ async fn a_decompression_bomb_is_refused_from_its_header_before_decoding() {
 
 #[tokio::test]
 async fn an_image_file_larger_than_upload_limit_is_skipped_unread_with_that_reason() {
-    let app = crate::helpers::spawn_app_with(&[("UPLOAD_LIMIT", "1MB")]).await;
+    let app = spawn_app_with(&[("UPLOAD_LIMIT", "1MB")]).await;
     let csrf = app.sign_in_admin().await;
     write_original(&app, "small.jpg", &camera_jpeg(41));
     // A JPEG start and 5 MB in all (sparse): read whole, it would be skipped as corrupt instead.
@@ -262,7 +199,7 @@ async fn identical_files_are_one_photo_with_several_files_and_unchanged_files_ar
     assert_eq!((summary["new_photos"].as_u64(), summary["existing_photos"].as_u64()), (Some(1), Some(1)), "{summary}");
     let list = photos(&app).await;
     assert_eq!(list.len(), 1);
-    let detail: Value = app.get(&format!("/api/v1/photos/{}", list[0]["id"])).await.json().await.unwrap();
+    let detail: Value = app.photo(&list[0]["id"]).await.json().await.unwrap();
     assert_eq!(detail["files"].as_array().unwrap().len(), 2, "{detail}");
 
     let again = run_index(&app, &csrf).await;
@@ -280,22 +217,16 @@ async fn files_in_a_users_folder_belong_to_that_user_and_others_to_the_administr
     let admin_list = photos(&app).await;
     assert_eq!(admin_list.len(), 1);
 
-    let bob = app.with_client(crate::helpers::client());
+    let bob = app.with_client(client());
     let r = bob.sign_in("bob", "bob password 1").await;
     assert_eq!(r.status(), 200);
-    let v: Value = bob.get("/api/v1/photos").await.json().await.unwrap();
+    let v: Value = bob.photos("").await.json().await.unwrap();
     let bobs = v["photos"].as_array().unwrap();
     assert_eq!(bobs.len(), 1);
     assert_ne!(bobs[0]["id"], admin_list[0]["id"]);
     // Bob cannot start an index.
-    let csrf_bob: Value = bob.get("/api/v1/session").await.json().await.unwrap();
-    let r = bob
-        .client
-        .post(app.url("/api/v1/index"))
-        .header("X-CSRF-Token", csrf_bob["csrf_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let csrf_bob: Value = bob.session().await.json().await.unwrap();
+    let r = bob.start_index(csrf_bob["csrf_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 403);
 }
 
@@ -310,23 +241,22 @@ async fn after_a_user_is_deleted_the_next_index_gives_their_files_to_the_adminis
     assert!(photos(&app).await.is_empty(), "both are bob's");
 
     // Bob deletes one of them from Shoebox for good; its file stays, skipped for him.
-    let bob = app.with_client(crate::helpers::client());
+    let bob = app.with_client(client());
     let r = bob.sign_in("bob", "bob password 1").await;
     let bob_csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let v: Value = bob.get("/api/v1/photos?q=unwanted").await.json().await.unwrap();
+    let v: Value = bob.photos("q=unwanted").await.json().await.unwrap();
     let unwanted = v["photos"][0]["id"].as_i64().unwrap();
     for path in [format!("/api/v1/photos/{unwanted}"), "/api/v1/trash".to_string()] {
         let r = bob.client.delete(app.url(&path)).header("X-CSRF-Token", &bob_csrf).send().await.unwrap();
         assert_eq!(r.status(), 200, "DELETE {path}");
     }
 
-    let r = app.client.delete(app.url(&format!("/api/v1/users/{bob_id}"))).header("X-CSRF-Token", &csrf).send().await;
-    assert_eq!(r.unwrap().status(), 200);
+    assert_eq!(app.delete_user(&csrf, bob_id).await.status(), 200);
     let summary = run_index(&app, &csrf).await;
     assert_eq!(summary["new_photos"], 2, "{summary}");
     let mut paths: Vec<String> = Vec::new();
     for p in photos(&app).await {
-        let detail: Value = app.get(&format!("/api/v1/photos/{}", p["id"])).await.json().await.unwrap();
+        let detail: Value = app.photo(&p["id"]).await.json().await.unwrap();
         paths.extend(detail["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()));
     }
     paths.sort();
@@ -344,16 +274,15 @@ async fn while_another_process_indexes_the_server_answers_409_and_starts_once_it
     // What `shoebox index` on the command line holds while it runs.
     let lock = std::fs::File::create(app.storage.path().join("index.lock")).unwrap();
     lock.try_lock().unwrap();
-    let start = || app.client.post(app.url("/api/v1/index")).header("X-CSRF-Token", &csrf).send();
-    let r = start().await.unwrap();
+    let r = app.start_index(&csrf).await;
     assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
     assert!(body.to_string().contains("shoebox index"), "{body}");
     let page = app.client.post(app.url("/admin/library/index")).form(&[("csrf_token", csrf.as_str())]).send().await;
-    assert_eq!(crate::helpers::location(&page.unwrap()), "/admin/library?busy=1");
+    assert_eq!(location(&page.unwrap()), "/admin/library?busy=1");
 
     drop(lock);
-    assert_eq!(start().await.unwrap().status(), 202);
+    assert_eq!(app.start_index(&csrf).await.status(), 202);
 }
 
 #[tokio::test]
@@ -391,7 +320,7 @@ async fn photo_pages_follow_each_other_newest_first() {
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
-        let v: Value = app.get(&format!("/api/v1/photos?limit=2&after={after}")).await.json().await.unwrap();
+        let v: Value = app.photos(&format!("limit=2&after={after}")).await.json().await.unwrap();
         for p in v["photos"].as_array().unwrap() {
             seen.push(p["taken_local"].as_str().unwrap()[..10].to_string());
         }
@@ -407,7 +336,7 @@ async fn photo_pages_follow_each_other_newest_first() {
 async fn the_skipped_files_with_reasons_are_listed_to_administrators_a_page_at_a_time_through_the_api() {
     let app = spawn_app().await;
     app.sign_in_admin().await;
-    let paths = crate::gallery::many_skipped_files(&app, 150).await;
+    let paths = many_skipped_files(&app, 150).await;
     let r = app.get("/api/v1/index/skipped").await;
     assert_eq!(r.status(), 200);
     let first: Value = r.json().await.unwrap();
@@ -427,10 +356,10 @@ async fn the_skipped_files_with_reasons_are_listed_to_administrators_a_page_at_a
     assert_eq!(app.get("/api/v1/index/skipped?limit=0").await.status(), 400);
 
     app.add_user("bob", "bobs password 1", "user").await;
-    let bob = app.with_client(crate::helpers::client());
+    let bob = app.with_client(client());
     assert_eq!(bob.sign_in("bob", "bobs password 1").await.status(), 200);
     let r = bob.get("/api/v1/index/skipped").await;
     assert_eq!(r.status(), 403, "as GET /api/v1/index: administrators only");
-    assert_eq!(bob.get("/api/v1/index").await.status(), 403);
-    assert_eq!(app.with_client(crate::helpers::client()).get("/api/v1/index/skipped").await.status(), 401);
+    assert_eq!(bob.index_status().await.status(), 403);
+    assert_eq!(app.with_client(client()).get("/api/v1/index/skipped").await.status(), 401);
 }

@@ -1,6 +1,5 @@
 //! Black-box tests through the HTTP surface and the command line; one binary for all of them.
 
-mod fake_provider;
 mod helpers;
 
 mod admin;

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use crate::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
+use crate::helpers::fake_provider::{self, CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
 use crate::helpers::*;
 
 async fn app_for(fake: &FakeProvider, extra: &[(&str, &str)]) -> TestApp {
@@ -41,7 +41,7 @@ async fn sso(app: &TestApp) -> reqwest::Response {
 }
 
 async fn session_user(app: &TestApp) -> Option<Value> {
-    let r = app.get("/api/v1/session").await;
+    let r = app.session().await;
     if r.status() != 200 {
         return None;
     }
@@ -755,9 +755,8 @@ async fn with_an_end_session_endpoint_sign_out_continues_at_the_provider() {
     fake.with(|b| b.end_session_endpoint = true);
     let app = app_for(&fake, &[("OIDC_LOGOUT", "true")]).await;
     assert_eq!(sso(&app).await.status(), 303);
-    let csrf =
-        app.get("/api/v1/session").await.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let r = app.client.delete(app.url("/api/v1/session")).header("x-csrf-token", &csrf).send().await.unwrap();
+    let csrf = app.session().await.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let r = app.sign_out(&csrf).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let url = url::Url::parse(body["continue_at"].as_str().expect("continue_at")).unwrap();
@@ -868,7 +867,7 @@ async fn invalid_logout_tokens_are_refused_and_end_nothing() {
             c.insert("iat".into(), json!(iat - 3600));
         }),
         fake.sign_with_typ("at+jwt", &logout_token_claims(&fake, |_| {})),
-        crate::fake_provider::sign(&Signing::Hs256WithClientSecret, &json!({"iss": fake.issuer, "aud": CLIENT_ID})),
+        fake_provider::sign(&Signing::Hs256WithClientSecret, &json!({"iss": fake.issuer, "aud": CLIENT_ID})),
     ];
     for token in bad_tokens {
         let r = client()

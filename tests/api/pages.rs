@@ -70,12 +70,7 @@ async fn an_error_page_keeps_the_signed_in_menu_and_stays_without_it_for_anonymo
     assert!(!html.contains("action=\"/logout\"") && !html.contains("href=\"/albums\""), "{html}");
 
     let csrf = app.sign_in_admin().await;
-    let ids = crate::gallery::upload_photos(
-        &app,
-        &csrf,
-        &[("mine.jpg", crate::gallery::dated_jpeg("2023:01:01 10:00:00", 1))],
-    )
-    .await;
+    let ids = upload_photos(&app, &csrf, &[("mine.jpg", dated_jpeg("2023:01:01 10:00:00", 1))]).await;
     for path in ["/photos/999999".to_string(), "/no/such/page".to_string()] {
         let r = app.get(&path).await;
         assert_eq!(r.status(), 404, "{path}");

@@ -15,7 +15,7 @@ async fn a_state_changing_request_without_the_csrf_token_is_refused() {
     let form = app.client.post(app.url("/logout")).form(&[("csrf_token", "guess")]).send().await.unwrap();
     assert_eq!(form.status(), 403);
     assert!(form.text().await.unwrap().contains("security token"), "a page that says what to do");
-    assert_eq!(app.get("/api/v1/session").await.status(), 200, "still signed in");
+    assert_eq!(app.session().await.status(), 200, "still signed in");
 }
 
 #[tokio::test]
@@ -30,7 +30,7 @@ async fn the_login_form_without_its_token_is_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.session().await.status(), 401);
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ async fn a_session_survives_a_server_restart() {
     let app = spawn_app().await;
     app.sign_in_admin().await;
     let app = app.restart().await;
-    let r = app.get("/api/v1/session").await;
+    let r = app.session().await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["user"]["username"], "admin");
@@ -57,7 +57,7 @@ async fn signing_out_ends_the_session_on_the_server() {
     };
     assert_eq!(sessions().await, 1);
 
-    let out = app.client.delete(app.url("/api/v1/session")).header("x-csrf-token", &csrf).send().await.unwrap();
+    let out = app.sign_out(&csrf).await;
     assert_eq!(out.status(), 200);
     assert_eq!(sessions().await, 0, "the session row is gone");
     // Someone who copied the cookie before sign-out gets nothing with it.
@@ -76,14 +76,14 @@ async fn the_sign_out_button_ends_the_session_and_returns_to_the_login_page() {
     let r = app.client.post(app.url("/logout")).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/login?signed_out=1");
-    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.session().await.status(), 401);
     assert!(app.get("/login?signed_out=1").await.text().await.unwrap().contains("You have signed out."));
 }
 
 #[tokio::test]
 async fn reading_the_session_anonymously_is_401() {
     let app = spawn_app().await;
-    let r = app.get("/api/v1/session").await;
+    let r = app.session().await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "sign in first");
@@ -92,7 +92,7 @@ async fn reading_the_session_anonymously_is_401() {
 #[tokio::test]
 async fn public_mode_needs_no_sign_in_and_acts_as_the_administrator() {
     let app = spawn_app_with(&[("AUTH_MODE", "public")]).await;
-    let r = app.get("/api/v1/session").await;
+    let r = app.session().await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["user"]["role"], "admin");
@@ -117,9 +117,9 @@ async fn a_session_ends_after_session_maxage_even_when_used_all_the_time() {
     let app = spawn_app_with(&[("SESSION_MAXAGE", "1h"), ("SESSION_TIMEOUT", "1h")]).await;
     app.sign_in_admin().await;
     age_sessions(&app, 59 * 60).await;
-    assert_eq!(app.get("/api/v1/session").await.status(), 200, "59 minutes old: still valid");
+    assert_eq!(app.session().await.status(), 200, "59 minutes old: still valid");
     age_sessions(&app, 2 * 60).await;
-    assert_eq!(app.get("/api/v1/session").await.status(), 401, "61 minutes old: over SESSION_MAXAGE");
+    assert_eq!(app.session().await.status(), 401, "61 minutes old: over SESSION_MAXAGE");
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap();
     assert_eq!(left, 0, "the expired session is deleted on the server");
 }
@@ -148,7 +148,7 @@ async fn session_timeout_counts_from_the_last_request_not_from_sign_in() {
     // Used every 50 minutes, three times over: each request moves the end an hour ahead.
     for round in 0..3 {
         idle_sessions(&app, 50 * 60).await;
-        let r = app.get("/api/v1/session").await;
+        let r = app.session().await;
         assert_eq!(r.status(), 200, "used within the hour: still signed in (round {round})");
         let cookie = session_cookie(&r).expect("a fresh cookie for the moved expiry");
         assert!(cookie.contains("Max-Age=3600"), "{cookie}");
@@ -157,15 +157,15 @@ async fn session_timeout_counts_from_the_last_request_not_from_sign_in() {
     }
     // Left alone for an hour and a minute: over.
     idle_sessions(&app, 61 * 60).await;
-    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.session().await.status(), 401);
 }
 
 #[tokio::test]
 async fn requests_within_a_minute_do_not_rewrite_the_session() {
     let app = spawn_app().await;
     app.sign_in_admin().await;
-    app.get("/api/v1/session").await;
-    let r = app.get("/api/v1/session").await;
+    app.session().await;
+    let r = app.session().await;
     assert_eq!(r.status(), 200);
     assert!(session_cookie(&r).is_none(), "no store write and no new cookie for every request");
 }
@@ -184,7 +184,7 @@ async fn signing_out_everywhere_through_the_api_ends_the_other_clients_session_a
     admin.sign_in_admin().await;
 
     // The account page's list: both of bob's sessions, this one marked, no session ids.
-    let r = laptop.get("/api/v1/sessions").await;
+    let r = laptop.sessions().await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let sessions = body["sessions"].as_array().unwrap();
@@ -195,20 +195,19 @@ async fn signing_out_everywhere_through_the_api_ends_the_other_clients_session_a
         assert!(s["signed_in_at"].as_i64().unwrap() > 0 && s["expires_at"].as_i64() > s["signed_in_at"].as_i64());
         assert!(s.get("session_id").is_none(), "the id is the cookie value: {s}");
     }
-    assert_eq!(app.with_client(client()).get("/api/v1/sessions").await.status(), 401);
+    assert_eq!(app.with_client(client()).sessions().await.status(), 401);
 
     let r = laptop.client.delete(laptop.url("/api/v1/sessions")).send().await.unwrap();
     assert_eq!(r.status(), 403, "no CSRF token: nothing ends");
-    assert_eq!(phone.get("/api/v1/session").await.status(), 200);
+    assert_eq!(phone.session().await.status(), 200);
     let anonymous = app.with_client(client());
-    let r = anonymous.client.delete(anonymous.url("/api/v1/sessions")).header("x-csrf-token", &csrf).send().await;
-    assert_eq!(r.unwrap().status(), 401);
+    assert_eq!(anonymous.end_sessions(&csrf).await.status(), 401);
 
-    let r = laptop.client.delete(laptop.url("/api/v1/sessions")).header("x-csrf-token", &csrf).send().await.unwrap();
+    let r = laptop.end_sessions(&csrf).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body, serde_json::json!({ "signed_out": true, "sessions_ended": 2 }));
-    assert_eq!(phone.get("/api/v1/session").await.status(), 401, "the other client is signed out");
-    assert_eq!(laptop.get("/api/v1/session").await.status(), 401);
-    assert_eq!(admin.get("/api/v1/session").await.status(), 200, "other people stay signed in");
+    assert_eq!(phone.session().await.status(), 401, "the other client is signed out");
+    assert_eq!(laptop.session().await.status(), 401);
+    assert_eq!(admin.session().await.status(), 200, "other people stay signed in");
 }

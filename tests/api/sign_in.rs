@@ -14,7 +14,7 @@ async fn signing_in_with_the_right_password_returns_the_user_and_a_csrf_token() 
     assert!(body["user"].get("password_hash").is_none(), "the hash never leaves the server");
     assert!(body["csrf_token"].as_str().unwrap().len() >= 32);
 
-    let me: Value = app.get("/api/v1/session").await.json().await.unwrap();
+    let me: Value = app.session().await.json().await.unwrap();
     assert_eq!(me["user"]["username"], "admin");
     assert_eq!(me["csrf_token"], body["csrf_token"]);
 
@@ -43,7 +43,7 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     let b: Value = unknown_user.json().await.unwrap();
     assert_eq!(a, b);
     assert_eq!(a["error"], "Wrong username or password.");
-    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.session().await.status(), 401);
     let audit = app.audit_outcomes().await;
     assert_eq!(audit.len(), 2);
     assert!(audit.iter().all(|(_, outcome, _)| outcome == "failure"));
@@ -58,7 +58,7 @@ async fn a_disabled_user_cannot_sign_in() {
     assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("disabled"));
-    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.session().await.status(), 401);
     assert_eq!(app.audit_outcomes().await, vec![("bob".into(), "refused".into(), "account disabled".into())]);
 }
 
@@ -68,7 +68,7 @@ async fn a_disabled_user_is_signed_out_at_the_next_request() {
     let id = app.add_user("bob", "bobs password", "user").await;
     assert_eq!(app.sign_in("bob", "bobs password").await.status(), 200);
     shoebox::db::users::set_disabled(&app.db, id, true).await.unwrap();
-    assert_eq!(app.get("/api/v1/session").await.status(), 401);
+    assert_eq!(app.session().await.status(), 401);
 }
 
 #[tokio::test]
@@ -104,13 +104,8 @@ async fn the_login_form_ignores_an_off_site_next() {
         assert_eq!(r.status(), 303);
         assert_eq!(location(&r), "/", "next={next}");
         // Sign out again so the next round posts the form anonymously.
-        let csrf: Value = app.get("/api/v1/session").await.json().await.unwrap();
-        app.client
-            .delete(app.url("/api/v1/session"))
-            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let csrf: Value = app.session().await.json().await.unwrap();
+        app.sign_out(csrf["csrf_token"].as_str().unwrap()).await;
     }
 }
 

@@ -3,8 +3,7 @@
 use serde_json::Value;
 use shoebox::library::synth::{self, BLUE, GREEN, RED, Spec, WHITE};
 
-use crate::helpers::{TestApp, client, spawn_app};
-use crate::library::{camera_jpeg, photos, run_index, write_original};
+use crate::helpers::{TestApp, camera_jpeg, client, photos, run_index, spawn_app, write_original};
 
 pub fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     let mut d = jpeg_decoder::Decoder::new(bytes);

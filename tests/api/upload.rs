@@ -6,16 +6,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 use shoebox::library::synth::{self, Spec};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::library::{camera_jpeg, jpeg_bomb, photos};
-
-pub async fn upload(app: &TestApp, csrf: &str, files: &[(&str, Vec<u8>)]) -> reqwest::Response {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
-    }
-    app.client.post(app.url("/api/v1/upload")).header("X-CSRF-Token", csrf).multipart(form).send().await.unwrap()
-}
+use crate::helpers::{TestApp, camera_jpeg, jpeg_bomb, photos, spawn_app, spawn_app_with};
 
 fn originals_files(app: &TestApp) -> Vec<String> {
     fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
@@ -37,7 +28,7 @@ fn originals_files(app: &TestApp) -> Vec<String> {
 async fn an_upload_becomes_a_photo_in_the_users_dated_folder_and_a_duplicate_returns_the_existing_one() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
-    let r = upload(&app, &csrf, &[("Lake.JPG", camera_jpeg(21))]).await;
+    let r = app.upload(&csrf, &[("Lake.JPG", camera_jpeg(21))]).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let first = &v["files"][0];
@@ -47,7 +38,7 @@ async fn an_upload_becomes_a_photo_in_the_users_dated_folder_and_a_duplicate_ret
     assert_eq!(photos(&app).await[0]["id"], id);
     assert_eq!(originals_files(&app), vec!["admin/2023/07/Lake.JPG"]);
 
-    let r = upload(&app, &csrf, &[("again.jpg", camera_jpeg(21))]).await;
+    let r = app.upload(&csrf, &[("again.jpg", camera_jpeg(21))]).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["files"][0]["result"], "existing");
@@ -59,12 +50,9 @@ async fn an_upload_becomes_a_photo_in_the_users_dated_folder_and_a_duplicate_ret
 async fn a_name_clash_gets_a_suffix_and_nothing_is_overwritten_and_the_content_decides_the_extension() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
-    let r = upload(
-        &app,
-        &csrf,
-        &[("x.jpg", camera_jpeg(22)), ("x.jpg", camera_jpeg(23)), ("../../etc/x.txt", camera_jpeg(24))],
-    )
-    .await;
+    let r = app
+        .upload(&csrf, &[("x.jpg", camera_jpeg(22)), ("x.jpg", camera_jpeg(23)), ("../../etc/x.txt", camera_jpeg(24))])
+        .await;
     let v: Value = r.json().await.unwrap();
     let paths: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(&paths[..2], &["admin/2023/07/x.jpg", "admin/2023/07/x (2).jpg"]);
@@ -77,7 +65,7 @@ async fn a_name_clash_gets_a_suffix_and_nothing_is_overwritten_and_the_content_d
 async fn refused_uploads_say_why_with_415_413_and_422() {
     let app = spawn_app_with(&[("UPLOAD_LIMIT", "200KB")]).await;
     let csrf = app.sign_in_admin().await;
-    let r = upload(&app, &csrf, &[("notes.jpg", b"not a picture at all".to_vec())]).await;
+    let r = app.upload(&csrf, &[("notes.jpg", b"not a picture at all".to_vec())]).await;
     assert_eq!(r.status(), 415);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["files"][0]["result"], "refused");
@@ -85,19 +73,19 @@ async fn refused_uploads_say_why_with_415_413_and_422() {
 
     let big = synth::jpeg(&Spec { width: 2000, height: 1500, quality: 100, ..Default::default() });
     assert!(big.len() > 200 * 1024);
-    let r = upload(&app, &csrf, &[("big.jpg", big)]).await;
+    let r = app.upload(&csrf, &[("big.jpg", big)]).await;
     assert_eq!(r.status(), 413);
 
     let good = camera_jpeg(25);
-    let r = upload(&app, &csrf, &[("cut.jpg", good[..good.len() / 2].to_vec())]).await;
+    let r = app.upload(&csrf, &[("cut.jpg", good[..good.len() / 2].to_vec())]).await;
     assert_eq!(r.status(), 422);
-    let r = upload(&app, &csrf, &[("bomb.jpg", jpeg_bomb())]).await;
+    let r = app.upload(&csrf, &[("bomb.jpg", jpeg_bomb())]).await;
     assert_eq!(r.status(), 413);
     let v: Value = r.json().await.unwrap();
     assert!(v["files"][0]["reason"].as_str().unwrap().contains("MAX_PIXELS"), "{v}");
 
     // One bad file does not spoil the others.
-    let r = upload(&app, &csrf, &[("fine.jpg", good.clone()), ("notes.txt", b"hello".to_vec())]).await;
+    let r = app.upload(&csrf, &[("fine.jpg", good.clone()), ("notes.txt", b"hello".to_vec())]).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["files"][0]["result"].as_str(), v["files"][1]["result"].as_str()), (Some("new"), Some("refused")));
@@ -180,7 +168,7 @@ async fn a_refused_file_is_answered_with_its_name_status_and_reason_and_leaves_n
     let app = spawn_app_with(&[("UPLOAD_LIMIT", "200KB")]).await;
     let csrf = app.sign_in_admin().await;
     let big = synth::jpeg(&Spec { width: 2000, height: 1500, quality: 100, ..Default::default() });
-    let r = upload(&app, &csrf, &[("notes.jpg", b"not a picture at all".to_vec()), ("big.jpg", big)]).await;
+    let r = app.upload(&csrf, &[("notes.jpg", b"not a picture at all".to_vec()), ("big.jpg", big)]).await;
     assert_eq!(r.status(), 415, "the first refusal's status");
     let v: Value = r.json().await.unwrap();
     assert_eq!(

@@ -19,8 +19,8 @@ pub const CLIENT_ID: &str = "photoprism";
 pub const CLIENT_SECRET: &str = "insecure_secret";
 
 const KEYS: [(&str, &str, &str); 2] = [
-    ("key-1", include_str!("fixtures/rsa1.pem"), include_str!("fixtures/rsa1.jwk.json")),
-    ("key-2", include_str!("fixtures/rsa2.pem"), include_str!("fixtures/rsa2.jwk.json")),
+    ("key-1", include_str!("../fixtures/rsa1.pem"), include_str!("../fixtures/rsa1.jwk.json")),
+    ("key-2", include_str!("../fixtures/rsa2.pem"), include_str!("../fixtures/rsa2.jwk.json")),
 ];
 
 /// How the provider signs ID tokens (and signed userinfo).

@@ -143,6 +143,86 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET /api/v1/session`: who is signed in (401 for nobody).
+    pub async fn session(&self) -> Response {
+        self.get("/api/v1/session").await
+    }
+
+    /// `DELETE /api/v1/session`: signs out.
+    pub async fn sign_out(&self, csrf: &str) -> Response {
+        self.client.delete(self.url("/api/v1/session")).header("x-csrf-token", csrf).send().await.unwrap()
+    }
+
+    /// `GET /api/v1/sessions`: the signed-in user's sessions.
+    pub async fn sessions(&self) -> Response {
+        self.get("/api/v1/sessions").await
+    }
+
+    /// `DELETE /api/v1/sessions`: signs the user out everywhere.
+    pub async fn end_sessions(&self, csrf: &str) -> Response {
+        self.client.delete(self.url("/api/v1/sessions")).header("x-csrf-token", csrf).send().await.unwrap()
+    }
+
+    /// `GET /api/v1/users`.
+    pub async fn users(&self) -> Response {
+        self.get("/api/v1/users").await
+    }
+
+    /// `PATCH /api/v1/users/{id}` with `changes`.
+    pub async fn update_user(&self, csrf: &str, id: i64, changes: &Value) -> Response {
+        let url = self.url(&format!("/api/v1/users/{id}"));
+        self.client.patch(url).header("x-csrf-token", csrf).json(changes).send().await.unwrap()
+    }
+
+    /// `DELETE /api/v1/users/{id}`.
+    pub async fn delete_user(&self, csrf: &str, id: i64) -> Response {
+        let url = self.url(&format!("/api/v1/users/{id}"));
+        self.client.delete(url).header("x-csrf-token", csrf).send().await.unwrap()
+    }
+
+    /// `GET /api/v1/photos?{query}`: a page of photos.
+    pub async fn photos(&self, query: &str) -> Response {
+        match query {
+            "" => self.get("/api/v1/photos").await,
+            q => self.get(&format!("/api/v1/photos?{q}")).await,
+        }
+    }
+
+    /// `GET /api/v1/photos/{id}`: one photo with its files.
+    pub async fn photo(&self, id: impl std::fmt::Display) -> Response {
+        self.get(&format!("/api/v1/photos/{id}")).await
+    }
+
+    /// `POST /api/v1/index`: starts an index (202, or 409 while one runs).
+    pub async fn start_index(&self, csrf: &str) -> Response {
+        self.client.post(self.url("/api/v1/index")).header("x-csrf-token", csrf).send().await.unwrap()
+    }
+
+    /// `GET /api/v1/index`: whether an index runs and how the last one ended.
+    pub async fn index_status(&self) -> Response {
+        self.get("/api/v1/index").await
+    }
+
+    /// `POST /api/v1/upload` with these files (name, bytes) as one multipart form.
+    pub async fn upload(&self, csrf: &str, files: &[(&str, Vec<u8>)]) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+        }
+        self.client.post(self.url("/api/v1/upload")).header("x-csrf-token", csrf).multipart(form).send().await.unwrap()
+    }
+
+    /// `POST /api/v1/albums` with `{title, description}` (201 and the album).
+    pub async fn create_album(&self, csrf: &str, album: &Value) -> Response {
+        self.client.post(self.url("/api/v1/albums")).header("x-csrf-token", csrf).json(album).send().await.unwrap()
+    }
+
+    /// `POST /api/v1/albums/{album}/photos`: adds these photos to the album.
+    pub async fn add_to_album(&self, csrf: &str, album: i64, ids: &[i64]) -> Response {
+        let url = self.url(&format!("/api/v1/albums/{album}/photos"));
+        self.client.post(url).header("x-csrf-token", csrf).json(&json!({ "ids": ids })).send().await.unwrap()
+    }
+
     /// Signs in as the administrator and returns the CSRF token.
     pub async fn sign_in_admin(&self) -> String {
         let r = self.sign_in("admin", ADMIN_PASSWORD).await;
@@ -228,4 +308,18 @@ pub fn session_cookie(r: &Response) -> Option<String> {
 
 pub fn location(r: &Response) -> String {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+/// Reading a JSON answer that must be 200 OK.
+pub trait ResponseExt {
+    /// Asserts the status is 200 and returns the body as JSON.
+    fn ok_json(self) -> impl std::future::Future<Output = Value> + Send;
+}
+
+impl ResponseExt for Response {
+    async fn ok_json(self) -> Value {
+        let what = self.url().path().to_string();
+        assert_eq!(self.status(), 200, "{what}");
+        self.json().await.unwrap()
+    }
 }
