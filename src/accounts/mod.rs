@@ -142,9 +142,33 @@ pub async fn change(db: &SqlitePool, actor: Actor, id: i64, change: AccountChang
         None => {}
     }
     admins::ensure_enabled_admin_remains(&mut tx, &before).await?;
+    let disabled_now = change.disabled == Some(true) && !before.disabled;
+    let role_changed = change.role.is_some_and(|r| r.as_str() != before.role);
+    if disabled_now || role_changed {
+        // What the sessions were allowed to do changed: they end, media URLs with them, and
+        // enabling the account again does not bring them back.
+        revoke_sessions(&mut tx, id).await?;
+    }
     let after = db::users::by_id(&mut *tx, id).await?.ok_or(AccountError::NotFound)?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Ends every session of the account and voids its media URLs, inside the caller's transaction.
+/// Returns how many sessions ended.
+async fn revoke_sessions(tx: &mut sqlx::SqliteConnection, id: i64) -> Result<u64> {
+    db::users::renew_generation(&mut *tx, id).await?;
+    Ok(db::user_sessions::end_all(tx, id).await?)
+}
+
+/// "Sign out everywhere" for one account (its own choice or an administrator's): every session
+/// ends and every media URL handed out stops working. Returns how many sessions ended.
+pub async fn end_sessions(db: &SqlitePool, id: i64) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    db::users::by_id(&mut *tx, id).await?.ok_or(AccountError::NotFound)?;
+    let ended = revoke_sessions(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// Sets the role inside a transaction that also does other work (the single sign-on role sync):
@@ -153,6 +177,7 @@ pub async fn set_role_within(tx: &mut sqlx::SqliteConnection, before: &UserRow, 
     let mut savepoint = tx.begin().await?;
     db::users::set_role(&mut *savepoint, before.id, role).await?;
     admins::ensure_enabled_admin_remains(&mut savepoint, before).await?;
+    revoke_sessions(&mut savepoint, before.id).await?;
     savepoint.commit().await?;
     Ok(())
 }
@@ -164,6 +189,7 @@ pub async fn delete(db: &SqlitePool, actor: Actor, id: i64) -> Result<UserRow> {
     if matches!(actor, Actor::Admin(me) if me == id) {
         return Err(AccountError::DeleteSelf);
     }
+    revoke_sessions(&mut tx, id).await?;
     db::users::delete(&mut *tx, id).await?;
     admins::ensure_enabled_admin_remains(&mut tx, &before).await?;
     tx.commit().await?;
@@ -174,7 +200,11 @@ pub async fn delete(db: &SqlitePool, actor: Actor, id: i64) -> Result<UserRow> {
 pub async fn set_password(db: &SqlitePool, id: i64, new_password: String) -> Result<()> {
     credentials::validate_password(&new_password).map_err(AccountError::Invalid)?;
     let hash = password::hash(new_password).await?;
-    db::users::set_password(db, id, &hash).await?;
+    let mut tx = db.begin().await?;
+    db::users::set_password(&mut *tx, id, &hash).await?;
+    // Whoever knew the old password is signed out.
+    revoke_sessions(&mut tx, id).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -41,6 +41,9 @@ pub struct AuthSession {
     /// When the provider says the person authenticated (`auth_time`), Unix seconds.
     #[serde(default)]
     pub auth_time: Option<i64>,
+    /// The account's session generation at sign-in; a session of another generation was revoked.
+    #[serde(default)]
+    pub generation: i64,
 }
 
 /// A signed-in user. Extracting it from an anonymous request redirects pages to
@@ -98,8 +101,15 @@ pub async fn resolve(session: &Session, state: &AppState) -> Result<Option<Curre
         return Ok(None);
     }
     let row = db::users::by_id(&state.db, auth.user_id).await?;
+    // Revocation is a fact checked here, not only a deleted row: an ended session that a request
+    // still in flight saved again is out of the session index, and sessions of an older
+    // generation were ended all at once.
+    let indexed = match session.id() {
+        Some(id) => db::user_sessions::is_live(&state.db, &id.to_string(), auth.user_id).await?,
+        None => false,
+    };
     match row {
-        Some(row) if !row.disabled => {
+        Some(row) if !row.disabled && indexed && row.session_generation == auth.generation => {
             record_activity(session, state).await?;
             let csrf_token = csrf_token(session).await?;
             let user = row.to_user()?;

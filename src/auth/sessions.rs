@@ -37,9 +37,10 @@ pub async fn of(state: &AppState, current: &CurrentUser) -> AppResult<Vec<Sessio
         .collect())
 }
 
-/// Every session of this user ends, this one too. Returns how many ended.
+/// Every session of this user ends, this one too, and the media URLs handed out stop working.
+/// Returns how many sessions ended.
 pub async fn sign_out_everywhere(state: &AppState, addr: ClientAddr, current: &CurrentUser) -> AppResult<u64> {
-    let ended = db::user_sessions::end_all(&state.db, current.user.id).await?;
+    let ended = crate::accounts::end_sessions(&state.db, current.user.id).await?;
     sign_in::sign_out(state, &current.session, addr).await?;
     tracing::info!(user = %current.user.username, sessions = ended, "signed out everywhere");
     Ok(ended)

@@ -181,6 +181,7 @@ pub async fn finish(
         id_token: provider.as_ref().map(|p| p.id_token.clone()),
         oidc_sid: provider.as_ref().and_then(|p| p.sid.clone()),
         auth_time: provider.as_ref().and_then(|p| p.auth_time),
+        generation: account.session_generation,
     };
     let csrf = establish(state, session, &auth).await.map_err(Failure::internal)?;
     if let (Some(p), Some(id)) = (&provider, session.id()) {

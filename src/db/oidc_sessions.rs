@@ -55,6 +55,8 @@ pub async fn end(db: &SqlitePool, issuer: &str, subject: Option<&str>, sid: Opti
     for (session_id, _) in &rows {
         sqlx::query("DELETE FROM tower_sessions WHERE id = ?").bind(session_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM oidc_sessions WHERE session_id = ?").bind(session_id).execute(&mut *tx).await?;
+        // Out of the index too: a request still running on it cannot bring it back.
+        sqlx::query("DELETE FROM user_sessions WHERE session_id = ?").bind(session_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     let mut users: Vec<i64> = rows.into_iter().map(|(_, u)| u).collect();

@@ -2,7 +2,7 @@
 //! session list and "sign out everywhere" (the session store cannot be searched by content).
 
 use serde::Serialize;
-use sqlx::{FromRow, SqlitePool};
+use sqlx::{FromRow, SqliteConnection, SqlitePool};
 
 use super::now;
 
@@ -47,20 +47,31 @@ pub async fn live(db: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<LiveSession
     .await
 }
 
-/// Deletes every session of the user from the store. Returns how many there were.
-pub async fn end_all(db: &SqlitePool, user_id: i64) -> sqlx::Result<u64> {
-    let mut tx = db.begin().await?;
+/// Whether `session_id` is a signed-in session of `user_id` that was not ended. Ending a session
+/// removes it from this index in the same step, so a request still running on an ended session
+/// (which saves the session again when it finishes) cannot bring it back to life.
+pub async fn is_live(db: &SqlitePool, session_id: &str, user_id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM user_sessions WHERE session_id = ? AND user_id = ?")
+        .bind(session_id)
+        .bind(user_id)
+        .fetch_one(db)
+        .await
+        .map(|n| n > 0)
+}
+
+/// Deletes every session of the user from the store, inside the caller's transaction. Returns
+/// how many there were.
+pub async fn end_all(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<u64> {
     let ended =
         sqlx::query("DELETE FROM tower_sessions WHERE id IN (SELECT session_id FROM user_sessions WHERE user_id = ?)")
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
-    sqlx::query("DELETE FROM user_sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM user_sessions WHERE user_id = ?").bind(user_id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM oidc_sessions WHERE user_id = ? AND session_id NOT IN (SELECT id FROM tower_sessions)")
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
     Ok(ended)
 }

@@ -22,6 +22,7 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    pub session_generation: i64,
 }
 
 /// What the API shows of a user: never the password hash.
@@ -39,6 +40,9 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// Sessions and media tokens issued under another generation are void.
+    #[serde(skip)]
+    pub session_generation: i64,
 }
 
 impl UserRow {
@@ -61,6 +65,7 @@ impl UserRow {
             disabled: self.disabled,
             created_at: self.created_at,
             last_sign_in_at: self.last_sign_in_at,
+            session_generation: self.session_generation,
         })
     }
 }
@@ -77,7 +82,7 @@ impl User {
 }
 
 const COLUMNS: &str = "id, username, display_name, email, email_verified, role, password_hash, auth_provider, \
-     auth_issuer, auth_subject, disabled, created_at, updated_at, last_sign_in_at";
+     auth_issuer, auth_subject, disabled, created_at, updated_at, last_sign_in_at, session_generation";
 
 pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(db).await
@@ -128,8 +133,12 @@ pub struct NewUser {
 pub async fn insert(db: impl SqliteExecutor<'_>, u: &NewUser) -> sqlx::Result<i64> {
     let t = now();
     let row: (i64,) = sqlx::query_as(
-        "INSERT INTO users (username, display_name, email, email_verified, role, password_hash, auth_provider, \
-         auth_issuer, auth_subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        // The id is above every id ever used (see migration 0030): never a deleted account's.
+        "INSERT INTO users (id, username, display_name, email, email_verified, role, password_hash, auth_provider, \
+         auth_issuer, auth_subject, created_at, updated_at, session_generation) VALUES ( \
+         (SELECT MAX(n) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS n FROM users \
+                                  UNION ALL SELECT COALESCE(MAX(id), 0) FROM retired_user_ids)), \
+         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&u.username)
     .bind(&u.display_name)
@@ -142,6 +151,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, u: &NewUser) -> sqlx::Result<i6
     .bind(&u.auth_subject)
     .bind(t)
     .bind(t)
+    .bind(new_generation())
     .fetch_one(db)
     .await?;
     Ok(row.0)
@@ -225,6 +235,22 @@ pub async fn set_auth_provider(db: impl SqliteExecutor<'_>, id: i64, provider: &
 
 pub async fn touch_sign_in(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET last_sign_in_at = ? WHERE id = ?").bind(now()).bind(id).execute(db).await.map(|_| ())
+}
+
+/// A random, positive session generation (never 0, which accounts from before it have).
+pub fn new_generation() -> i64 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(1..i64::MAX)
+}
+
+/// Voids every session and media token of the account: they carry the old generation.
+pub async fn renew_generation(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET session_generation = ? WHERE id = ?")
+        .bind(new_generation())
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
 }
 
 pub async fn delete(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {

@@ -5,6 +5,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::db::users::User;
 use crate::library::thumbs::SIZES;
 use crate::library::{TokenKey, Viewer};
 
@@ -14,8 +15,9 @@ pub struct MediaUrls {
 }
 
 impl MediaUrls {
-    pub fn for_user(key: &TokenKey, user_id: i64) -> MediaUrls {
-        MediaUrls { token: key.issue(Viewer::User(user_id), crate::db::now()) }
+    pub fn for_user(key: &TokenKey, user: &User) -> MediaUrls {
+        let viewer = Viewer::User { id: user.id, generation: user.session_generation };
+        MediaUrls { token: key.issue(viewer, crate::db::now()) }
     }
 
     /// One thumbnail size (`tile_224`, `fit_1280`, … from `library::thumbs::SIZES`).

@@ -23,10 +23,11 @@ impl std::fmt::Debug for TokenKey {
     }
 }
 
-/// Who a token lets see: a user (later also a share link).
+/// Who a token lets see: a user under their current session generation (so revoking the
+/// account's sessions voids its media URLs too); later also a share link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
-    User(i64),
+    User { id: i64, generation: i64 },
 }
 
 impl TokenKey {
@@ -70,8 +71,8 @@ impl TokenKey {
     }
 
     pub fn issue_until(&self, viewer: Viewer, expires: i64) -> String {
-        let Viewer::User(id) = viewer;
-        let subject = format!("u{id}");
+        let Viewer::User { id, generation } = viewer;
+        let subject = format!("u{id}.{generation}");
         format!("{subject}-{expires}-{}", self.mac(&subject, expires))
     }
 
@@ -85,8 +86,8 @@ impl TokenKey {
         if !bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) || expires <= now {
             return None;
         }
-        let id: i64 = subject.strip_prefix('u')?.parse().ok()?;
-        Some((Viewer::User(id), expires))
+        let (id, generation) = subject.strip_prefix('u')?.split_once('.')?;
+        Some((Viewer::User { id: id.parse().ok()?, generation: generation.parse().ok()? }, expires))
     }
 }
 
@@ -97,10 +98,12 @@ mod tests {
     #[test]
     fn tokens_verify_until_they_expire() {
         let k = TokenKey([7; 32]);
-        let t = k.issue_until(Viewer::User(3), 1000);
-        assert_eq!(k.verify(&t, 999), Some((Viewer::User(3), 1000)));
+        let alice = Viewer::User { id: 3, generation: 77 };
+        let t = k.issue_until(alice, 1000);
+        assert_eq!(k.verify(&t, 999), Some((alice, 1000)));
         assert_eq!(k.verify(&t, 1000), None);
-        assert_eq!(k.verify(&t.replace("u3", "u4"), 10), None);
+        assert_eq!(k.verify(&t.replace("u3.", "u4."), 10), None);
+        assert_eq!(k.verify(&t.replace(".77-", ".78-"), 10), None, "another generation");
         assert_eq!(TokenKey([8; 32]).verify(&t, 10), None);
     }
 }

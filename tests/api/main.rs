@@ -16,6 +16,7 @@ mod library;
 mod oidc;
 mod oidc_e2e;
 mod pages;
+mod revocation;
 mod security;
 mod sessions;
 mod sign_in;

@@ -191,10 +191,14 @@ async fn an_expired_or_forged_token_is_404_and_the_key_survives_a_restart() {
     let p = &photos(&app).await[0];
     let url = p["thumbnails"]["tile_100"].as_str().unwrap().to_string();
     let hash = p["hash"].as_str().unwrap();
-    let admin_id: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    let (admin_id, generation): (i64, i64) =
+        sqlx::query_as("SELECT id, session_generation FROM users WHERE username = 'admin'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     let key = shoebox::library::TokenKey::load_or_create(app.storage.path()).unwrap();
-    let expired = key.issue_until(shoebox::library::Viewer::User(admin_id), shoebox::db::now() - 1);
+    let admin = shoebox::library::Viewer::User { id: admin_id, generation };
+    let expired = key.issue_until(admin, shoebox::db::now() - 1);
     assert_eq!(app.get(&format!("/api/v1/t/{hash}/{expired}/tile_100")).await.status(), 404);
     let forged = url.replace("/tile_100", "").rsplit('/').next().unwrap().to_string();
     let last = if forged.ends_with('0') { '1' } else { '0' };

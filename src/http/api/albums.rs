@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
+use crate::db::users::User;
 use crate::error::AppResult;
 use crate::http::download::zip_response;
 use crate::http::extract::{ListQuery, json_body};
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/albums/{id}/zip", get(zip))
 }
 
-fn album_json(state: &AppState, viewer: i64, a: &Album) -> Value {
+fn album_json(state: &AppState, viewer: &User, a: &Album) -> Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
     let urls = MediaUrls::for_user(state.library.token_key(), viewer);
     v["cover"] = a.cover_hash.as_deref().map(|h| urls.thumbnails(h)).unwrap_or(Value::Null);
@@ -36,7 +37,7 @@ fn album_json(state: &AppState, viewer: i64, a: &Album) -> Value {
 
 async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
     let albums = catalog::albums(&state.db, current.user.id).await?;
-    let albums: Vec<Value> = albums.iter().map(|a| album_json(&state, current.user.id, a)).collect();
+    let albums: Vec<Value> = albums.iter().map(|a| album_json(&state, &current.user, a)).collect();
     Ok(Json(json!({ "albums": albums })))
 }
 
@@ -55,12 +56,12 @@ async fn create(
 ) -> AppResult<Response> {
     let b = json_body(b)?;
     let album = catalog::create_album(&state.db, current.user.id, &b.title, &b.description).await?;
-    Ok((StatusCode::CREATED, Json(album_json(&state, current.user.id, &album))).into_response())
+    Ok((StatusCode::CREATED, Json(album_json(&state, &current.user, &album))).into_response())
 }
 
 async fn one(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Json<Value>> {
     let album = catalog::album(&state.db, current.user.id, id).await?;
-    Ok(Json(album_json(&state, current.user.id, &album)))
+    Ok(Json(album_json(&state, &current.user, &album)))
 }
 
 /// Absent stays None; `null` becomes Some(None).
@@ -86,7 +87,7 @@ async fn update(
     let b = json_body(b)?;
     let change = AlbumUpdate { title: b.title, description: b.description, cover: b.cover_photo_id };
     let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
-    Ok(Json(album_json(&state, current.user.id, &album)))
+    Ok(Json(album_json(&state, &current.user, &album)))
 }
 
 async fn remove(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<StatusCode> {
@@ -102,7 +103,7 @@ async fn photos(
 ) -> AppResult<Json<Value>> {
     let page =
         catalog::list(&state.db, current.user.id, Scope::Album(id), &q.filter()?, q.after()?, q.limit()?).await?;
-    Ok(Json(super::page_json(&MediaUrls::for_user(state.library.token_key(), current.user.id), &page)))
+    Ok(Json(super::page_json(&MediaUrls::for_user(state.library.token_key(), &current.user), &page)))
 }
 
 #[derive(Deserialize)]
@@ -120,7 +121,7 @@ async fn add_photos(
     let b = json_body(b)?;
     let added = catalog::add_to_album(&state.db, current.user.id, id, &b.ids).await?;
     let album = catalog::album(&state.db, current.user.id, id).await?;
-    Ok(Json(json!({ "added": added, "album": album_json(&state, current.user.id, &album) })))
+    Ok(Json(json!({ "added": added, "album": album_json(&state, &current.user, &album) })))
 }
 
 async fn remove_photos(
@@ -132,7 +133,7 @@ async fn remove_photos(
     let b = json_body(b)?;
     let removed = catalog::remove_from_album(&state.db, current.user.id, id, &b.ids).await?;
     let album = catalog::album(&state.db, current.user.id, id).await?;
-    Ok(Json(json!({ "removed": removed, "album": album_json(&state, current.user.id, &album) })))
+    Ok(Json(json!({ "removed": removed, "album": album_json(&state, &current.user, &album) })))
 }
 
 #[derive(Deserialize)]
@@ -151,7 +152,7 @@ async fn set_cover(
     let b = json_body(b)?;
     let change = AlbumUpdate { cover: Some(b.photo_id), ..Default::default() };
     let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
-    Ok(Json(album_json(&state, current.user.id, &album)))
+    Ok(Json(album_json(&state, &current.user, &album)))
 }
 
 async fn zip(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {

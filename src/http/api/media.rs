@@ -42,9 +42,11 @@ async fn thumbnail(
         return Err(AppError::NotFound);
     }
     let now = crate::db::now();
-    let (Viewer::User(viewer), expires) = state.library.token_key().verify(&token, now).ok_or(AppError::NotFound)?;
+    let (Viewer::User { id: viewer, generation }, expires) =
+        state.library.token_key().verify(&token, now).ok_or(AppError::NotFound)?;
+    // The account must still be the one the token was issued to, unrevoked and enabled.
     match crate::db::users::by_id(&state.db, viewer).await? {
-        Some(u) if !u.disabled => {}
+        Some(u) if !u.disabled && u.session_generation == generation => {}
         _ => return Err(AppError::NotFound),
     }
     let (rel, _) = store::visible_file(&state.db, viewer, &hash).await?.ok_or(AppError::NotFound)?;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
+use crate::db::users::User;
 use crate::error::{AppError, AppResult};
 use crate::http::download::zip_response;
 use crate::http::extract::{ListQuery, json_body};
@@ -34,7 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/months", get(months))
 }
 
-fn photo_json(state: &AppState, viewer: i64, p: &PhotoRow) -> Value {
+fn photo_json(state: &AppState, viewer: &User, p: &PhotoRow) -> Value {
     super::photo_json(&MediaUrls::for_user(state.library.token_key(), viewer), p)
 }
 
@@ -46,7 +47,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Value>> {
     let page = catalog::list(&state.db, current.user.id, q.scope()?, &q.filter()?, q.after()?, q.limit()?).await?;
-    Ok(Json(super::page_json(&MediaUrls::for_user(state.library.token_key(), current.user.id), &page)))
+    Ok(Json(super::page_json(&MediaUrls::for_user(state.library.token_key(), &current.user), &page)))
 }
 
 async fn trash_list(
@@ -55,7 +56,7 @@ async fn trash_list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Value>> {
     let page = catalog::list(&state.db, current.user.id, Scope::Trash, &q.filter()?, q.after()?, q.limit()?).await?;
-    let mut v = super::page_json(&MediaUrls::for_user(state.library.token_key(), current.user.id), &page);
+    let mut v = super::page_json(&MediaUrls::for_user(state.library.token_key(), &current.user), &page);
     v["trash_days"] = json!(state.library.trash_days());
     Ok(Json(v))
 }
@@ -63,7 +64,7 @@ async fn trash_list(
 /// A photo the user may see: their own (the trash included) or one in a folder granted to them.
 async fn one(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Json<Value>> {
     let photo = store::photo_for(&state.db, current.user.id, id).await?.ok_or(AppError::NotFound)?;
-    let mut v = photo_json(&state, current.user.id, &photo);
+    let mut v = photo_json(&state, &current.user, &photo);
     // Other users see only that the photo exists, not where its owner keeps it.
     if photo.owner_id == current.user.id {
         v["files"] = json!(store::files_of(&state.db, photo.id).await?);
@@ -101,18 +102,18 @@ async fn update(
     let b = json_body(b)?;
     let change = PhotoUpdate { title: b.title, description: b.description, favorite: b.favorite, archived: b.archived };
     let photo = catalog::update_photo(&state.db, current.user.id, id, &change).await?;
-    Ok(Json(photo_json(&state, current.user.id, &photo)))
+    Ok(Json(photo_json(&state, &current.user, &photo)))
 }
 
-async fn reply(state: &AppState, viewer: i64, id: i64) -> AppResult<Json<Value>> {
-    let photo = catalog::own_photo(&state.db, viewer, id).await?;
+async fn reply(state: &AppState, viewer: &User, id: i64) -> AppResult<Json<Value>> {
+    let photo = catalog::own_photo(&state.db, viewer.id, id).await?;
     Ok(Json(photo_json(state, viewer, &photo)))
 }
 
 /// DELETE moves to the trash; the trash is emptied by `DELETE /api/v1/trash` or after TRASH_DAYS.
 async fn trash_one(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Json<Value>> {
     catalog::trash(&state.db, current.user.id, &[id]).await?;
-    reply(&state, current.user.id, id).await
+    reply(&state, &current.user, id).await
 }
 
 async fn restore_one(
@@ -121,7 +122,7 @@ async fn restore_one(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     catalog::restore(&state.db, current.user.id, &[id]).await?;
-    reply(&state, current.user.id, id).await
+    reply(&state, &current.user, id).await
 }
 
 async fn favorite_one(
@@ -130,7 +131,7 @@ async fn favorite_one(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     catalog::set_favorite(&state.db, current.user.id, &[id], true).await?;
-    reply(&state, current.user.id, id).await
+    reply(&state, &current.user, id).await
 }
 
 async fn unfavorite_one(
@@ -139,7 +140,7 @@ async fn unfavorite_one(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     catalog::set_favorite(&state.db, current.user.id, &[id], false).await?;
-    reply(&state, current.user.id, id).await
+    reply(&state, &current.user, id).await
 }
 
 async fn archive_one(
@@ -148,7 +149,7 @@ async fn archive_one(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     catalog::set_archived(&state.db, current.user.id, &[id], true).await?;
-    reply(&state, current.user.id, id).await
+    reply(&state, &current.user, id).await
 }
 
 async fn unarchive_one(
@@ -157,7 +158,7 @@ async fn unarchive_one(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     catalog::set_archived(&state.db, current.user.id, &[id], false).await?;
-    reply(&state, current.user.id, id).await
+    reply(&state, &current.user, id).await
 }
 
 #[derive(Deserialize)]

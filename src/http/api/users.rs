@@ -2,7 +2,7 @@
 //! `accounts`; the page is `pages::admin_users`.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,7 +14,10 @@ use crate::http::extract::Admin;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/users", get(list)).route("/api/v1/users/{id}", get(show).patch(update).delete(remove))
+    Router::new()
+        .route("/api/v1/users", get(list))
+        .route("/api/v1/users/{id}", get(show).patch(update).delete(remove))
+        .route("/api/v1/users/{id}/sessions", delete(end_sessions))
 }
 
 /// One change to an account. Every field is optional; absent fields stay as they are.
@@ -44,7 +47,7 @@ async fn apply(state: &AppState, me: &User, id: i64, change: UserChange) -> AppR
     Ok(row.to_user()?)
 }
 
-async fn delete(state: &AppState, me: &User, id: i64) -> AppResult<String> {
+async fn delete_account(state: &AppState, me: &User, id: i64) -> AppResult<String> {
     Ok(accounts::delete(&state.db, Actor::Admin(me.id), id).await?.username)
 }
 
@@ -70,7 +73,14 @@ async fn update(
 }
 
 async fn remove(State(state): State<AppState>, Admin(me): Admin, Path(id): Path<i64>) -> AppResult<Json<Value>> {
-    let name = delete(&state, &me.user, id).await?;
+    let name = delete_account(&state, &me.user, id).await?;
     tracing::info!(admin = %me.user.username, user = %name, "account deleted");
     Ok(Json(json!({ "deleted": id })))
+}
+
+/// "Sign this user out everywhere": every session ends and every media URL handed out stops working.
+async fn end_sessions(State(state): State<AppState>, Admin(me): Admin, Path(id): Path<i64>) -> AppResult<Json<Value>> {
+    let ended = accounts::end_sessions(&state.db, id).await?;
+    tracing::info!(admin = %me.user.username, user = id, sessions = ended, "signed the account out everywhere");
+    Ok(Json(json!({ "user": id, "sessions_ended": ended })))
 }

@@ -121,6 +121,10 @@ async fn submit(
                 }
             })
         }
+        "sign_out" => accounts::end_sessions(&state.db, id)
+            .await
+            .map_err(AppError::from)
+            .map(|ended| format!("Ended {ended} session(s); the account's photo links stopped working too.")),
         "delete" => accounts::delete(&state.db, Actor::Admin(me.user.id), id)
             .await
             .map_err(AppError::from)

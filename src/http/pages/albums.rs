@@ -59,7 +59,7 @@ struct AlbumsPage {
 
 async fn albums(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
     let uid = current.user.id;
-    let urls = MediaUrls::for_user(state.library.token_key(), uid);
+    let urls = MediaUrls::for_user(state.library.token_key(), &current.user);
     let albums = catalog::albums(&state.db, uid)
         .await?
         .into_iter()

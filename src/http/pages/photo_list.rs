@@ -8,6 +8,7 @@ use axum::response::Html;
 
 use super::{Layout, render};
 use crate::auth::CurrentUser;
+use crate::db::users::User;
 use crate::error::{AppError, AppResult};
 use crate::http::media_urls::MediaUrls;
 use crate::library::catalog::{self, Cursor, Filter, Scope};
@@ -74,7 +75,7 @@ pub struct Month {
 }
 
 /// Tiles grouped under month headings, in the order given; thumbnail URLs carry a media token.
-pub fn months(state: &AppState, viewer: i64, rows: &[PhotoRow], link_suffix: &str) -> Vec<Month> {
+pub fn months(state: &AppState, viewer: &User, rows: &[PhotoRow], link_suffix: &str) -> Vec<Month> {
     let urls = MediaUrls::for_user(state.library.token_key(), viewer);
     let mut out: Vec<Month> = Vec::new();
     for p in rows {
@@ -257,7 +258,7 @@ pub(super) async fn list_page(
     let filters = filters_only(raw);
     let next = page.next.map(|c| with_query(&kind.base, &filters, Some(("after", &c.to_string()))));
     let in_scope = with_query("", &filters, Some(("in", &kind.name)));
-    let months = months(state, uid, &page.photos, &in_scope);
+    let months = months(state, &current.user, &page.photos, &in_scope);
     let filtered = filter != Filter::default();
     let search = if kind.scope == Scope::Timeline {
         let cameras = catalog::cameras(&state.db, uid).await?;

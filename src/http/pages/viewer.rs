@@ -201,7 +201,7 @@ async fn viewer(
             older_row = Some(catalog::own_photo(&state.db, uid, o).await?);
         }
     }
-    let urls = MediaUrls::for_user(state.library.token_key(), uid);
+    let urls = MediaUrls::for_user(state.library.token_key(), &current.user);
     let (src, srcset) = fit_urls(&urls, &p);
     let filters = filters_only(raw.as_deref());
     let link_q = with_query("", &filters, Some(("in", &k.name)));
