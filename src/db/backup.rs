@@ -16,8 +16,8 @@ pub struct Backup {
 
 /// Writes a consistent copy of the database at `database` to `dest` with `VACUUM INTO`, which
 /// reads one snapshot while the server keeps serving (WAL readers do not block writers).
-/// Refuses to overwrite anything; the copy is checked with `PRAGMA integrity_check` and made
-/// readable by its owner only, since it holds password hashes and sessions.
+/// Refuses to overwrite anything; the copy is readable by its owner only (it holds password
+/// hashes), holds no live sessions, and is checked with `PRAGMA integrity_check`.
 pub async fn write(database: &Path, dest: &Path) -> anyhow::Result<Backup> {
     if !database.is_file() {
         bail!(
@@ -45,6 +45,9 @@ pub async fn write(database: &Path, dest: &Path) -> anyhow::Result<Backup> {
         .connect()
         .await
         .with_context(|| format!("cannot open the database {}", database.display()))?;
+    // Created empty and owner-only first: VACUUM INTO fills an empty file and keeps its mode.
+    super::private::create_private_file(dest)
+        .with_context(|| format!("cannot create the backup {}", dest.display()))?;
     let result = sqlx::query("VACUUM INTO ?1").bind(dest_text).execute(&mut source).await;
     drop(source);
     if let Err(e) = result {
@@ -55,10 +58,14 @@ pub async fn write(database: &Path, dest: &Path) -> anyhow::Result<Backup> {
 
     let mut copy = SqliteConnectOptions::from_str("sqlite://")?
         .filename(dest)
-        .read_only(true)
         .connect()
         .await
         .with_context(|| format!("cannot open the backup {} to check it", dest.display()))?;
+    // A backup is not a way back into live sessions: whoever restores it signs in again.
+    for table in ["oidc_sessions", "user_sessions", "tower_sessions"] {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut copy).await?;
+    }
+    sqlx::query("VACUUM").execute(&mut copy).await?;
     let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut copy).await?;
     drop(copy);
     if check != "ok" {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backup;
 pub mod oidc_sessions;
+pub mod private;
 pub mod user_sessions;
 pub mod users;
 
@@ -21,7 +22,9 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the storage folder {}: check STORAGE_PATH", dir.display()))?;
+        private::restrict_folder(dir);
     }
+    private::restrict_database(path)?;
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
@@ -29,11 +32,14 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    SqlitePoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
         .await
-        .with_context(|| format!("cannot open the database {}", path.display()))
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    // SQLite gives the -wal and -shm files the database's own mode; earlier versions left them 0644.
+    private::restrict_database(path)?;
+    Ok(pool)
 }
 
 /// Applies pending migrations; running it again is a no-op.

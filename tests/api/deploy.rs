@@ -58,6 +58,37 @@ async fn a_backup_taken_while_the_server_runs_restores_its_accounts() {
     assert_eq!(names, ["admin", "alice"], "the snapshot predates bob");
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn the_storage_folder_and_database_are_private_and_a_backup_holds_no_live_sessions() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let storage = app.storage.path();
+    assert_eq!(mode(storage), 0o700, "STORAGE_PATH holds the database and the cache");
+    for name in ["shoebox.db", "shoebox.db-wal", "shoebox.db-shm"] {
+        let file = storage.join(name);
+        assert!(file.exists(), "{name}");
+        assert_eq!(mode(&file), 0o600, "{name} holds password hashes and session ids");
+    }
+    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap();
+    assert!(live > 0, "the administrator is signed in");
+
+    let backups = tempfile::tempdir().unwrap();
+    let dest = backups.path().join("backup.db");
+    let out = shoebox(storage, &["backup", dest.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mode(&dest), 0o600);
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", dest.display())).await.unwrap();
+    for table in ["tower_sessions", "user_sessions", "oidc_sessions"] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&copy).await.unwrap();
+        assert_eq!(rows, 0, "{table}: a backup is no way back into a live session");
+    }
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&copy).await.unwrap();
+    assert_eq!(users, 1, "the accounts are all there");
+}
+
 #[tokio::test]
 async fn a_backup_never_overwrites_an_existing_file() {
     let app = spawn_app().await;
