@@ -5,6 +5,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use exif::{Exif, In, Tag, Value};
 
+use super::catalog::{MAX_DESCRIPTION, MAX_TITLE, clean_text};
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metadata {
     pub taken: Option<Taken>,
@@ -279,6 +281,9 @@ pub fn extract(
             }
         }
     }
+    // The same rules as an edit through the API: a file may carry megabytes of text.
+    m.title = clean_text(&m.title, MAX_TITLE);
+    m.description = clean_text(&m.description, MAX_DESCRIPTION);
     if m.taken.is_none() {
         m.taken = date_in_name(file_name).map(|local| Taken { local, offset: None, source: DateSource::FileName });
     }

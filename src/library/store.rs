@@ -340,7 +340,14 @@ pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
      p.favorite, p.archived_at, p.trashed_at";
 
-/// A photo `viewer` may see, by id.
+/// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
+/// photo, not its content: owning the same bytes shows nobody another owner's photo.
+const GRANTED_PHOTO: &str = "SELECT EXISTS (SELECT 1 FROM files f WHERE f.photo_id = ?1 AND f.status = 'indexed' \
+     AND EXISTS (SELECT 1 FROM folder_grants g WHERE g.user_id = ?2 \
+     AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/'))";
+
+/// A photo `viewer` may see, by id: their own (the trash included), or one with a file in a folder
+/// granted to them (not when its owner put it in the trash).
 pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Option<PhotoRow>> {
     let row: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.id = ?"))
         .bind(id)
@@ -349,7 +356,10 @@ pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Op
     match row {
         Some(p) if p.owner_id == viewer => Ok(Some(p)),
         Some(p) if p.trashed_at.is_some() => Ok(None),
-        Some(p) => Ok(visible_file(db, viewer, &p.hash).await?.map(|_| p)),
+        Some(p) => {
+            let granted: bool = sqlx::query_scalar(GRANTED_PHOTO).bind(p.id).bind(viewer).fetch_one(db).await?;
+            Ok(granted.then_some(p))
+        }
         None => Ok(None),
     }
 }

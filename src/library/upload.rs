@@ -64,6 +64,19 @@ fn staging_file(originals: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new().prefix("upload-").tempfile_in(dir)
 }
 
+/// File systems allow 255 bytes per name (not characters): the stem keeps room for ` (9999)` and
+/// the longest extension kept (`.jpeg`).
+const MAX_STEM_BYTES: usize = 200;
+
+/// The longest start of `s` of at most `max` bytes that ends on a character boundary.
+fn cut_to_bytes(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].trim_end()
+}
+
 /// The last path segment of a client-supplied name, made safe, with an extension that fits the
 /// content.
 pub fn safe_name(given: &str, format: Format) -> String {
@@ -75,7 +88,7 @@ pub fn safe_name(given: &str, format: Format) -> String {
         Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_string()),
         _ => (cleaned.clone(), String::new()),
     };
-    let stem = if stem.is_empty() { "upload".to_string() } else { stem.chars().take(120).collect() };
+    let stem = if stem.is_empty() { "upload".to_string() } else { cut_to_bytes(&stem, MAX_STEM_BYTES).to_string() };
     let lower = ext.to_ascii_lowercase();
     let fits = match format {
         Format::Jpeg => ["jpg", "jpeg", "jpe"].contains(&lower.as_str()),

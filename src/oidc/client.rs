@@ -6,12 +6,13 @@ use std::sync::Mutex;
 
 use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreTokenType};
 use openidconnect::{
-    AsyncHttpClient, AuthorizationCode, ClientId, CsrfToken, HttpClientError, HttpRequest, HttpResponse,
-    IdTokenVerifier, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, RequestTokenError, Scope,
+    AccessToken, AccessTokenHash, AsyncHttpClient, AuthorizationCode, ClientId, CsrfToken, HttpClientError,
+    HttpRequest, HttpResponse, IdTokenVerifier, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, RequestTokenError, Scope,
 };
 use subtle::ConstantTimeEq;
 
+use super::jwt::KeyedFailure;
 use super::types::{ProviderIdToken, ProviderIdTokenClaims, TokenResponse};
 use super::{Oidc, Provider, ProviderError, describe, jwt, keys};
 use crate::config::OidcPrompt;
@@ -89,8 +90,8 @@ impl Oidc {
         let status = http.status.lock().expect("status lock").map(|s| s.to_string()).unwrap_or_default();
         let token = result.map_err(|e| match e {
             RequestTokenError::ServerResponse(err) => {
-                let code = err.error().to_string();
-                let desc = err.error_description().map(String::as_str).unwrap_or("");
+                let code = super::provider_text(err.error().as_ref());
+                let desc = super::provider_text(err.error_description().map(String::as_str).unwrap_or(""));
                 let hint = if code == "invalid_client" {
                     " (check OIDC_CLIENT and OIDC_SECRET, and that the client uses client_secret_basic)"
                 } else {
@@ -108,13 +109,15 @@ impl Oidc {
         Ok(token)
     }
 
-    /// Verifies an ID token completely: the crate checks signature, iss, aud, exp and the nonce;
-    /// Shoebox adds `iat` in the future, `azp` and an empty `sub`.
+    /// Verifies an ID token completely: the crate checks signature, iss, aud (this client and no
+    /// other audience, OpenID Connect Core 3.1.3.7), exp and the nonce; Shoebox adds `at_hash`
+    /// against the access token when the token has one, `iat` in the future, `azp` and an empty `sub`.
     pub async fn verify_id_token(
         &self,
         provider: &Provider,
         token: &str,
         nonce: &str,
+        access_token: &AccessToken,
     ) -> Result<ProviderIdTokenClaims, String> {
         let algs = jwt::allowed_algorithms(provider.metadata.id_token_signing_alg_values_supported());
         let header = jwt::checked_header(token, &algs)?;
@@ -131,8 +134,8 @@ impl Oidc {
                     keys.clone(),
                 )
                 .set_allowed_algs(algs.clone())
-                // As before the crate: other audiences next to this client are not a reason to refuse.
-                .set_other_audience_verifier_fn(|_| true)
+                // No `set_other_audience_verifier_fn`: the crate then trusts no audience but this
+                // client, and a token also meant for another one is refused (Core 3.1.3.7).
                 // `exp` may be up to the allowed clock difference in the past.
                 .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(jwt::CLOCK_SKEW));
                 let expected = |sent: Option<&Nonce>| match sent {
@@ -140,10 +143,25 @@ impl Oidc {
                     Some(_) => Err("nonce mismatch: the token was not issued for this sign-in".to_string()),
                     None => Err("no nonce claim".to_string()),
                 };
-                id_token
+                let claims = id_token
                     .claims(&verifier, expected)
                     .cloned()
-                    .map_err(|e| jwt::describe_id_token_refusal(&e, token, now))
+                    .map_err(|e| jwt::describe_id_token_refusal(&e, token, now))?;
+                if let Some(sent) = claims.access_token_hash() {
+                    // Core 3.2.2.9: the left half of the access token's hash with the ID token's
+                    // algorithm (and, for EdDSA, its key's curve).
+                    let unchecked = |e: String| KeyedFailure::Refused(format!("at_hash cannot be checked: {e}"));
+                    let alg = id_token.signing_alg().map_err(|e| unchecked(e.to_string()))?;
+                    let key = id_token.signing_key(&verifier).map_err(|e| unchecked(e.to_string()))?;
+                    let actual =
+                        AccessTokenHash::from_token(access_token, alg, key).map_err(|e| unchecked(e.to_string()))?;
+                    if actual != *sent {
+                        return Err(KeyedFailure::Refused(
+                            "at_hash does not match the access token: the two were not issued together".into(),
+                        ));
+                    }
+                }
+                Ok(claims)
             })
             .await?;
         jwt::check_id_token_extras(

@@ -122,6 +122,20 @@ fn describe(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// The most of a provider's free text (`error`, `error_description`) kept for the log and audit.
+const PROVIDER_TEXT_CHARS: usize = 300;
+
+/// Text the provider (or whoever forged its answer) chose, made fit for one log line or audit
+/// reason: control characters become spaces, so it cannot start a forged line, and it is cut.
+pub fn provider_text(text: &str) -> String {
+    let mut out: String =
+        text.chars().take(PROVIDER_TEXT_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().nth(PROVIDER_TEXT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Now in seconds since 1970, for the token time checks (this module keeps out of `crate::db`).
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)

@@ -523,3 +523,28 @@ async fn deleting_a_photo_for_good_keeps_the_cache_files_another_users_copy_stil
     assert_eq!(p.bob.empty_trash().await.ok_json().await["photos"], 1);
     assert_eq!(cache_files_of(&p.app, &hash), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn owning_a_file_with_the_same_bytes_does_not_show_another_users_photo() {
+    let p = party().await;
+    let bytes = photo("2023:03:03 10:00:00", 7);
+    let id = p.alice.upload(&[("x.jpg", bytes.clone())]).await[0];
+    let title = json!({ "title": "Alice's private title", "description": "Only hers" });
+    p.alice.json(Method::PATCH, &format!("/api/v1/photos/{id}"), Some(title)).await;
+    let bobs = p.bob.upload(&[("y.jpg", bytes)]).await[0];
+    assert_ne!(bobs, id, "bob's copy is his own photo");
+
+    let r = p.bob.send(Method::GET, &format!("/api/v1/photos/{id}"), None).await;
+    assert_eq!(r.status(), 404);
+    assert!(!r.text().await.unwrap().contains("Alice's private title"));
+    let r = p.bob.app.get(&format!("/photos/{id}")).await;
+    assert_eq!(r.status(), 404);
+    assert!(!r.text().await.unwrap().contains("Alice's private title"));
+
+    // Each still sees their own, the trash included.
+    assert_eq!(p.bob.get(&format!("/api/v1/photos/{bobs}")).await["title"], "");
+    assert_eq!(p.bob.app.get(&format!("/photos/{bobs}")).await.status(), 200);
+    p.alice.json(Method::DELETE, &format!("/api/v1/photos/{id}"), None).await;
+    assert_eq!(p.alice.get(&format!("/api/v1/photos/{id}")).await["title"], "Alice's private title");
+    assert_eq!(p.alice.app.get(&format!("/photos/{id}")).await.status(), 200);
+}

@@ -363,3 +363,36 @@ async fn the_skipped_files_with_reasons_are_listed_to_administrators_a_page_at_a
     assert_eq!(bob.index_status().await.status(), 403);
     assert_eq!(app.with_client(client()).get("/api/v1/index/skipped").await.status(), 401);
 }
+
+#[tokio::test]
+async fn a_huge_title_and_description_with_control_characters_in_a_file_are_cut_and_cleaned_when_indexed() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let title = format!("\u{7}Lake\u{1b}[31m at dusk\r{}", "x".repeat(100_000));
+    let description = format!("{}\u{0}", "d\u{8}".repeat(50_000));
+    // One APP1 segment holds 64 KB at most; a reader that finds the packet after the image takes it too.
+    let mut bytes = synth::jpeg(&Spec { width: 64, height: 48, seed: 51, ..Default::default() });
+    bytes.extend_from_slice(&synth::xmp(Some(&title), Some(&description)));
+    write_original(&app, "huge.jpg", &bytes);
+    run_index(&app, &csrf).await;
+
+    let (stored_title, stored_description): (String, String) =
+        sqlx::query_as("SELECT title, description FROM photos").fetch_one(&app.db).await.unwrap();
+    let expected_title: String = format!("Lake[31m at dusk{}", "x".repeat(100_000)).chars().take(200).collect();
+    let start = |s: &str| s.chars().take(40).collect::<String>();
+    assert!(
+        stored_title == expected_title,
+        "title of {} characters: {:?}…",
+        stored_title.chars().count(),
+        start(&stored_title)
+    );
+    assert!(
+        stored_description == "d".repeat(4000),
+        "description of {} characters: {:?}…",
+        stored_description.chars().count(),
+        start(&stored_description)
+    );
+    let id = photos(&app).await[0]["id"].clone();
+    let detail: Value = app.get(&format!("/api/v1/photos/{id}")).await.json().await.unwrap();
+    assert_eq!(detail["title"], expected_title.as_str());
+}

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use crate::helpers::fake_provider::{self, CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
+use crate::helpers::fake_provider::{self, AtHash, CLIENT_ID, CLIENT_SECRET, FakeProvider, IssParam, Signing};
 use crate::helpers::*;
 
 async fn app_for(fake: &FakeProvider, extra: &[(&str, &str)]) -> TestApp {
@@ -232,6 +232,31 @@ async fn an_id_token_for_another_audience_is_refused() {
         c.insert("aud".into(), json!(["someone-else"]));
     });
     assert_refused(&app, 401, NOT_VERIFIED, "aud").await;
+}
+
+#[tokio::test]
+async fn an_id_token_also_meant_for_another_audience_is_refused() {
+    let (fake, app) = setup(&[]).await;
+    tweak_id_token(&fake, |c| {
+        c.insert("aud".into(), json!([CLIENT_ID, "other"]));
+    });
+    assert_refused(&app, 401, NOT_VERIFIED, "`other` is not a trusted audience").await;
+}
+
+#[tokio::test]
+async fn an_id_token_whose_at_hash_does_not_match_the_access_token_is_refused() {
+    let (fake, app) = setup(&[]).await;
+    fake.with(|b| b.at_hash = AtHash::Wrong);
+    assert_refused(&app, 401, NOT_VERIFIED, "at_hash").await;
+}
+
+#[tokio::test]
+async fn an_id_token_whose_at_hash_matches_the_access_token_signs_in() {
+    let (fake, app) = setup(&[]).await;
+    fake.with(|b| b.at_hash = AtHash::Correct);
+    let r = sso(&app).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(session_user(&app).await.expect("signed in")["username"], "alice");
 }
 
 #[tokio::test]
@@ -470,6 +495,36 @@ async fn a_token_response_with_expires_in_as_text_or_a_fraction_or_scope_as_a_li
 }
 
 // --- the callback ---
+
+#[tokio::test]
+async fn an_unknown_provider_error_and_its_description_reach_neither_the_page_nor_the_audit_verbatim() {
+    let (fake, app) = setup(&[]).await;
+    let r = app.get("/api/v1/oidc/login").await;
+    let at_provider = url::Url::parse(&location(&r)).unwrap();
+    let state = at_provider.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let mut back = url::Url::parse(&app.url("/api/v1/oidc/redirect")).unwrap();
+    back.query_pairs_mut()
+        .append_pair("error", "<b>gotcha</b>\r\nsurprise")
+        .append_pair(
+            "error_description",
+            &format!("oops\n2030-01-01T00:00:00Z INFO shoebox: admin signed in{}", "x".repeat(5000)),
+        )
+        .append_pair("state", &state)
+        .append_pair("iss", &fake.issuer);
+    let r = app.get(&format!("{}?{}", back.path(), back.query().unwrap())).await;
+    assert_eq!(r.status(), 401);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("authelia refused the sign-in."), "a fixed sentence: {html}");
+    for provider_text in ["gotcha", "surprise", "oops", "admin signed in"] {
+        assert!(!html.contains(provider_text), "the page shows {provider_text:?}: {html}");
+    }
+    assert!(session_user(&app).await.is_none());
+    let audit = app.audit_outcomes().await;
+    let reason = &audit.last().expect("audited").2;
+    assert!(reason.contains("gotcha") && reason.contains("admin signed in"), "still says what came: {reason}");
+    assert!(!reason.chars().any(char::is_control), "no control characters: {reason:?}");
+    assert!(reason.chars().count() <= 1200, "capped: {} characters", reason.chars().count());
+}
 
 #[tokio::test]
 async fn a_callback_with_another_iss_is_refused() {

@@ -192,3 +192,51 @@ async fn a_refused_file_is_answered_with_its_name_status_and_reason_and_leaves_n
     assert_eq!(staged, 0);
     assert!(originals_files(&app).is_empty());
 }
+
+#[tokio::test]
+async fn a_long_non_ascii_name_is_shortened_to_fit_the_file_system_and_the_other_files_are_still_stored() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let long = format!("{}.jpg", "é".repeat(200));
+    let wide = format!("{}.jpg", "写".repeat(200));
+    let r = app
+        .upload(
+            &csrf,
+            &[(long.as_str(), camera_jpeg(31)), (wide.as_str(), camera_jpeg(32)), ("normal.jpg", camera_jpeg(33))],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{v}");
+    for (f, letter) in files[..2].iter().zip(["é", "写"]) {
+        assert_eq!(f["result"], "new", "{v}");
+        let path = f["path"].as_str().unwrap();
+        let name = path.rsplit('/').next().unwrap();
+        assert!(name.len() <= 255, "{} bytes: {name}", name.len());
+        assert!(name.starts_with(&letter.repeat(50)) && name.ends_with(".jpg"), "{name}");
+        assert!(app.originals_path().join(path).is_file(), "{path} stored");
+    }
+    assert_eq!(files[2]["path"], "admin/2023/07/normal.jpg", "{v}");
+    assert_eq!(originals_files(&app).len(), 3);
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_stored_is_refused_on_its_own_and_the_other_files_are_still_stored() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    // Where the 2021 photo would go is a file, not a folder: placing it fails on the server side.
+    std::fs::create_dir_all(app.originals_path().join("admin")).unwrap();
+    std::fs::write(app.originals_path().join("admin/2021"), b"in the way").unwrap();
+    let blocked = synth::jpeg(&Spec { taken: Some("2021:01:02 10:00:00".into()), seed: 34, ..Default::default() });
+    let r = app.upload(&csrf, &[("blocked.jpg", blocked), ("fine.jpg", camera_jpeg(35))]).await;
+    assert_eq!(r.status(), 200, "one file was stored");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["files"][0]["name"], "blocked.jpg");
+    assert_eq!(v["files"][0]["result"], "refused", "{v}");
+    assert_eq!(v["files"][0]["status"], 500, "{v}");
+    assert!(v["files"][0]["reason"].as_str().unwrap().contains("could not be stored"), "{v}");
+    assert_eq!(v["files"][1]["result"], "new", "{v}");
+    assert_eq!(originals_files(&app), vec!["admin/2021", "admin/2023/07/fine.jpg"]);
+    assert_eq!(photos(&app).await.len(), 1);
+}

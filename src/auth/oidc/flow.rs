@@ -129,7 +129,8 @@ fn provider_error_message(provider: &str, code: &str, scopes: &[String]) -> Stri
         "temporarily_unavailable" | "server_error" => {
             format!("{provider} had a problem and could not sign you in. Try again in a minute.")
         }
-        _ => format!("{provider} refused the sign-in ({code}). Try again; the server log has the details."),
+        // Any other code is the provider's free text: it goes to the log, never to the page.
+        _ => format!("{provider} refused the sign-in. Try again; the server log has the details."),
     }
 }
 
@@ -151,11 +152,11 @@ async fn complete_verified(
     };
 
     if let Some(code) = q.error.as_deref() {
-        let desc = q.error_description.as_deref().unwrap_or("");
+        let desc = crate::oidc::provider_text(q.error_description.as_deref().unwrap_or(""));
         let mut f = fail(
             StatusCode::UNAUTHORIZED,
             provider_error_message(&provider, code, &oidc.settings.scopes),
-            format!("provider answered {code}: {desc}"),
+            format!("provider answered {}: {desc}", crate::oidc::provider_text(code)),
         );
         if code == "access_denied" {
             f.outcome = audit::Outcome::Refused;
@@ -193,7 +194,11 @@ async fn complete_verified(
             return Err(fail(
                 StatusCode::BAD_REQUEST,
                 not_from_provider,
-                format!("callback iss {iss:?} is not the issuer {:?} (RFC 9207)", discovered.issuer()),
+                format!(
+                    "callback iss {:?} is not the issuer {:?} (RFC 9207)",
+                    crate::oidc::provider_text(iss),
+                    discovered.issuer()
+                ),
             ));
         }
         None if discovered.promises_iss_parameter() => {
@@ -227,7 +232,7 @@ async fn complete_verified(
         return Err(fail(StatusCode::BAD_GATEWAY, not_verified(), "token response without id_token".into()));
     };
     let verified = oidc
-        .verify_id_token(&discovered, id_token, &pending.nonce)
+        .verify_id_token(&discovered, id_token, &pending.nonce, token.access_token())
         .await
         .map_err(|e| fail(StatusCode::UNAUTHORIZED, not_verified(), format!("id token: {e}")))?;
     let subject = verified.subject().as_str().to_string();

@@ -148,10 +148,21 @@ async fn upload(State(state): State<AppState>, current: CurrentUser, mut multipa
         };
         let Some(name) = field.file_name().map(str::to_string) else { continue };
         let (user_id, username) = (current.user.id, &current.user.username);
-        let outcome = state.library.receive_upload(user_id, username, &name, field).await.map_err(|e| match e {
-            UploadError::Interrupted(detail) => malformed(detail),
-            UploadError::Other(e) => AppError::Internal(e),
-        })?;
+        let outcome = match state.library.receive_upload(user_id, username, &name, field).await {
+            Ok(outcome) => outcome,
+            // The body itself is broken: nothing after this point can be read.
+            Err(UploadError::Interrupted(detail)) => return Err(malformed(detail)),
+            // One file failed on the server's side; the request goes on with the next one.
+            Err(UploadError::Other(e)) => {
+                tracing::error!(user = %username, file = %name.escape_debug(), "upload not stored: {e:#}");
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                first_refusal.get_or_insert(status);
+                let reason =
+                    "this file could not be stored because of a problem on the server; the server log says why";
+                results.push(json!({ "name": name, "result": "refused", "status": status.as_u16(), "reason": reason }));
+                continue;
+            }
+        };
         results.push(match outcome {
             UploadResult::New { photo_id, hash, path } => {
                 tracing::info!(photo_id, user = %username, "upload stored");

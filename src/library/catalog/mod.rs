@@ -176,12 +176,25 @@ async fn check_owned(conn: &mut sqlx::SqliteConnection, viewer: i64, ids: &[i64]
     if owned as usize == ids.len() { Ok(()) } else { Err(CatalogError::NotFound) }
 }
 
+/// Control characters other than a newline or a tab have no place in a title or description.
+fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// Text read from a file (XMP, IPTC, EXIF), held to the rules of [`check_text`] without refusing
+/// it: control characters are removed and it is cut to `max` characters.
+pub fn clean_text(value: &str, max: usize) -> String {
+    let kept: String = value.chars().filter(|c| !is_refused_control(*c)).collect();
+    let cut: String = kept.trim().chars().take(max).collect();
+    cut.trim_end().to_string()
+}
+
 fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(CatalogError::Invalid(format!("{field} is too long: use at most {max} characters")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value.chars().any(is_refused_control) {
         return Err(CatalogError::Invalid(format!("{field} contains control characters: remove them")));
     }
     Ok(value.to_string())

@@ -44,6 +44,19 @@ pub enum IssParam {
     Missing,
 }
 
+/// The `at_hash` claim of ID tokens (RS256, so the left half of the access token's SHA-256).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtHash {
+    Absent,
+    Correct,
+    /// The hash of another access token.
+    Wrong,
+}
+
+fn at_hash_of(access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
+}
+
 type Tweak = Arc<dyn Fn(&mut Map<String, Value>) + Send + Sync>;
 
 /// The provider's behaviour and what it saw; change it between steps of a test.
@@ -63,6 +76,7 @@ pub struct Behaviour {
     pub id_token_claims: Map<String, Value>,
     pub userinfo_claims: Map<String, Value>,
     pub id_token_tweak: Option<Tweak>,
+    pub at_hash: AtHash,
     pub userinfo_tweak: Option<Tweak>,
     /// Changes the token endpoint's JSON answer.
     pub token_response_tweak: Option<Tweak>,
@@ -121,6 +135,7 @@ impl FakeProvider {
                 "groups": ["family"],
             })),
             id_token_tweak: None,
+            at_hash: AtHash::Absent,
             userinfo_tweak: None,
             token_response_tweak: None,
             userinfo_as_jwt: false,
@@ -353,13 +368,22 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, Form(form): Form<Has
     if let Some(n) = grant.nonce {
         claims.insert("nonce".into(), json!(n));
     }
+    let access_token = format!("authelia_at_{}", random());
+    match b.at_hash {
+        AtHash::Absent => {}
+        AtHash::Correct => {
+            claims.insert("at_hash".into(), json!(at_hash_of(&access_token)));
+        }
+        AtHash::Wrong => {
+            claims.insert("at_hash".into(), json!(at_hash_of("another access token")));
+        }
+    }
     claims.extend(b.id_token_claims.clone());
     if let Some(tweak) = b.id_token_tweak.clone() {
         tweak(&mut claims);
     }
     let id_token = sign(&b.signing, &Value::Object(claims));
     b.last_id_token = Some(id_token.clone());
-    let access_token = format!("authelia_at_{}", random());
     let mut info = b.userinfo_claims.clone();
     info.insert("sub".into(), json!(b.sub));
     let sub = b.sub.clone();
