@@ -1,4 +1,7 @@
-//! Sign-in throttling: too many failures from one address or for one username → 429 for a while.
+//! Sign-in throttling. Too many failures from one address, or for one username from one
+//! address, and that address must wait (429) before its password is even checked. A looser limit
+//! per username over all addresses slows a guessing botnet without letting it lock the real
+//! person out: past it, a wrong password is refused as throttled, a correct one still signs in.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -6,34 +9,54 @@ use std::time::{Duration, Instant};
 
 pub struct LoginThrottle {
     window: Duration,
+    /// Failures from one address, whatever the username.
     per_addr: usize,
+    /// Failures for one username from one address.
+    per_user_and_addr: usize,
+    /// Failures for one username from all addresses; never refuses a correct password.
     per_user: usize,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl Default for LoginThrottle {
     fn default() -> Self {
-        LoginThrottle::new(Duration::from_secs(15 * 60), 20, 10)
+        LoginThrottle::new(Duration::from_secs(15 * 60), 20, 10, 50)
     }
 }
 
 impl LoginThrottle {
-    pub fn new(window: Duration, per_addr: usize, per_user: usize) -> Self {
-        LoginThrottle { window, per_addr, per_user, failures: Mutex::new(HashMap::new()) }
+    pub fn new(window: Duration, per_addr: usize, per_user_and_addr: usize, per_user: usize) -> Self {
+        LoginThrottle { window, per_addr, per_user_and_addr, per_user, failures: Mutex::new(HashMap::new()) }
     }
 
-    fn keys(addr: &str, username: &str) -> [(String, usize); 2] {
-        [(format!("addr:{addr}"), 0), (format!("user:{}", username.to_lowercase()), 1)]
+    fn user_key(username: &str) -> String {
+        format!("user:{}", username.to_lowercase())
     }
 
-    /// `Err(seconds)` when this address or username must wait before trying again.
+    fn pair_key(addr: &str, username: &str) -> String {
+        format!("pair:{}@{addr}", username.to_lowercase())
+    }
+
+    /// `Err(seconds)` when this address, or this username from this address, must wait before a
+    /// password is checked at all.
     pub fn check(&self, addr: &str, username: &str) -> Result<(), u64> {
+        let keys = [(format!("addr:{addr}"), self.per_addr), (Self::pair_key(addr, username), self.per_user_and_addr)];
+        self.wait(&keys)
+    }
+
+    /// `Err(seconds)` when the username has failed too often from all addresses together: then a
+    /// wrong password is answered as throttled. Asked only after a wrong password.
+    pub fn check_user(&self, username: &str) -> Result<(), u64> {
+        self.wait(&[(Self::user_key(username), self.per_user)])
+    }
+
+    fn wait(&self, keys: &[(String, usize)]) -> Result<(), u64> {
         let now = Instant::now();
         let mut map = self.failures.lock().expect("throttle lock");
         let mut wait = Duration::ZERO;
-        for (key, kind) in Self::keys(addr, username) {
-            let limit = if kind == 0 { self.per_addr } else { self.per_user };
-            if let Some(q) = map.get_mut(&key) {
+        for (key, limit) in keys {
+            let limit = *limit;
+            if let Some(q) = map.get_mut(key) {
                 while q.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
                     q.pop_front();
                 }
@@ -54,14 +77,17 @@ impl LoginThrottle {
             let window = self.window;
             map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
         }
-        for (key, _) in Self::keys(addr, username) {
+        for key in [format!("addr:{addr}"), Self::pair_key(addr, username), Self::user_key(username)] {
             map.entry(key).or_default().push_back(now);
         }
     }
 
-    /// A successful sign-in forgives the username's failures (not the address's).
-    pub fn clear_user(&self, username: &str) {
-        self.failures.lock().expect("throttle lock").remove(&format!("user:{}", username.to_lowercase()));
+    /// A successful sign-in forgives the username's failures from this address and overall
+    /// (not the address's own).
+    pub fn clear_user(&self, addr: &str, username: &str) {
+        let mut map = self.failures.lock().expect("throttle lock");
+        map.remove(&Self::user_key(username));
+        map.remove(&Self::pair_key(addr, username));
     }
 }
 
@@ -71,7 +97,7 @@ mod tests {
 
     #[test]
     fn blocks_after_the_limit_and_names_a_wait() {
-        let t = LoginThrottle::new(Duration::from_secs(60), 5, 3);
+        let t = LoginThrottle::new(Duration::from_secs(60), 5, 3, 4);
         for _ in 0..3 {
             assert!(t.check("1.2.3.4", "bob").is_ok());
             t.record_failure("1.2.3.4", "bob");
@@ -79,7 +105,12 @@ mod tests {
         let wait = t.check("1.2.3.4", "bob").unwrap_err();
         assert!((1..=60).contains(&wait));
         assert!(t.check("1.2.3.4", "carol").is_ok());
-        t.clear_user("bob");
+        assert!(t.check("5.6.7.8", "bob").is_ok(), "another address may still try bob");
+        assert!(t.check_user("bob").is_ok());
+        t.record_failure("5.6.7.8", "bob");
+        assert!(t.check_user("bob").is_err(), "four failures over all addresses");
+        t.clear_user("1.2.3.4", "bob");
         assert!(t.check("1.2.3.4", "bob").is_ok());
+        assert!(t.check_user("bob").is_ok());
     }
 }

@@ -245,6 +245,19 @@ pub async fn with_password(
     let stored = row.as_ref().and_then(|r| r.password_hash.clone());
     let ok = password::verify(password_given.to_string(), stored).await;
     let Some(row) = row.filter(|_| ok) else {
+        // Past the looser limit over all addresses a wrong password is answered as throttled;
+        // a correct one (above) is never refused by it.
+        if let Err(wait) = state.throttle.check_user(username) {
+            state.throttle.record_failure(&addr_text, username);
+            let mut f = Failure::refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed sign-in attempts. Try again in {} minute(s).", wait.div_ceil(60)),
+                "too many failed attempts for this username",
+            )
+            .of(username, None);
+            f.retry_after = Some(wait);
+            return Err(failed(state, Method::Password, addr, f).await);
+        }
         state.throttle.record_failure(&addr_text, username);
         let reason = if username.is_empty() { "no username given" } else { "unknown username or wrong password" };
         let f = Failure::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS, reason).of(username, None);
@@ -259,7 +272,7 @@ pub async fn with_password(
         .of(&row.username, Some(row.id));
         return Err(failed(state, Method::Password, addr, f).await);
     }
-    state.throttle.clear_user(username);
+    state.throttle.clear_user(&addr_text, username);
     finish(state, session, addr, &row, Method::Password, None).await
 }
 

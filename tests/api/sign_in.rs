@@ -151,3 +151,38 @@ async fn repeated_failures_from_one_address_are_throttled_across_usernames() {
     }
     assert_eq!(app.sign_in("admin", ADMIN_PASSWORD).await.status(), 429);
 }
+
+async fn sign_in_from(app: &TestApp, addr: &str, username: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/session"))
+        .header("x-forwarded-for", addr)
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn wrong_passwords_for_admin_from_one_address_never_lock_the_real_admin_out_from_another() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        assert_eq!(sign_in_from(&app, "203.0.113.66", "admin", "a guess").await.status(), 401);
+    }
+    assert_eq!(sign_in_from(&app, "203.0.113.66", "admin", ADMIN_PASSWORD).await.status(), 429, "the guesser waits");
+    let home = app.with_client(client());
+    assert_eq!(sign_in_from(&home, "198.51.100.7", "admin", ADMIN_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn guesses_spread_over_many_addresses_are_throttled_but_the_right_password_still_signs_in() {
+    let app = spawn_app().await;
+    for i in 0..50 {
+        let addr = format!("203.0.113.{i}");
+        assert_eq!(sign_in_from(&app, &addr, "admin", "a guess").await.status(), 401, "guess {i}");
+    }
+    let r = sign_in_from(&app, "203.0.113.200", "admin", "one more guess").await;
+    assert_eq!(r.status(), 429, "past the username's limit a wrong password waits");
+    assert!(r.headers().contains_key("retry-after"));
+    let home = app.with_client(client());
+    assert_eq!(sign_in_from(&home, "198.51.100.7", "admin", ADMIN_PASSWORD).await.status(), 200);
+}
