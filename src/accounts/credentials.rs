@@ -27,3 +27,10 @@ pub fn validate_username(u: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The key two usernames are compared by: Unicode lower case, so "Émile" and "émile" are one
+/// name (the database's own case folding covers ASCII only). Folder names under the originals
+/// are matched to accounts by the same key.
+pub fn username_key(u: &str) -> String {
+    u.to_lowercase()
+}

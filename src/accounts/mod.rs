@@ -52,7 +52,9 @@ pub struct NewAccount {
 /// Creates an account after checking the username and password rules.
 pub async fn create(db: &SqlitePool, new: NewAccount) -> Result<UserRow> {
     credentials::validate_username(&new.username).map_err(AccountError::Invalid)?;
-    if db::users::username_taken(db, &new.username).await? {
+    let key = credentials::username_key(&new.username);
+    let taken = db::users::list(db).await?.iter().any(|u| credentials::username_key(&u.username) == key);
+    if taken {
         return Err(AccountError::UsernameTaken(new.username));
     }
     let hash = match new.password {

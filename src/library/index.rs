@@ -101,7 +101,11 @@ pub fn relative(root: &Path, path: &Path) -> Option<String> {
 
 /// Who owns files under a path: the user named by the first folder, else the administrator.
 pub struct Owners {
-    by_name: HashMap<String, i64>,
+    /// Exact usernames first: two accounts whose names differ only in case (made before names
+    /// were compared by their Unicode-folded key) each keep their own folder.
+    exact: HashMap<String, i64>,
+    /// Folded names that belong to exactly one account.
+    folded: HashMap<String, i64>,
     admin: i64,
 }
 
@@ -114,15 +118,27 @@ impl Owners {
             .or_else(|| rows.iter().find(|(_, _, role)| role == "admin"))
             .map(|(id, _, _)| *id)
             .ok_or_else(|| anyhow::anyhow!("there is no administrator to own the photos: start the server once"))?;
-        let by_name = rows.into_iter().map(|(id, name, _)| (name.to_lowercase(), id)).collect();
-        Ok(Owners { by_name, admin })
+        let exact = rows.iter().map(|(id, name, _)| (name.clone(), *id)).collect();
+        let mut folded: HashMap<String, Option<i64>> = HashMap::new();
+        for (id, name, _) in &rows {
+            folded
+                .entry(crate::accounts::credentials::username_key(name))
+                .and_modify(|v| *v = None)
+                .or_insert(Some(*id));
+        }
+        let folded = folded.into_iter().filter_map(|(k, v)| v.map(|id| (k, id))).collect();
+        Ok(Owners { exact, folded, admin })
     }
 
+    /// The owner of a file: the account the first folder names (exactly, or by its folded key
+    /// when only one account has it), else the administrator.
     pub fn of(&self, rel: &str) -> i64 {
-        match rel.split_once('/') {
-            Some((first, _)) => self.by_name.get(&first.to_lowercase()).copied().unwrap_or(self.admin),
-            None => self.admin,
-        }
+        let Some((first, _)) = rel.split_once('/') else { return self.admin };
+        self.exact
+            .get(first)
+            .or_else(|| self.folded.get(&crate::accounts::credentials::username_key(first)))
+            .copied()
+            .unwrap_or(self.admin)
     }
 }
 

@@ -165,7 +165,8 @@ pub async fn record_photo(
          VALUES (?, ?, ?, ?, ?, 'indexed', '', ?, NULL) \
          ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, \
          photo_id = excluded.photo_id, status = 'indexed', reason = '', indexed_at = excluded.indexed_at, \
-         missing_since = NULL",
+         missing_since = NULL, \
+         uploaded = CASE WHEN (SELECT owner_id FROM photos WHERE id = files.photo_id) = ?8 THEN files.uploaded ELSE 0 END",
     )
     .bind(path)
     .bind(size)
@@ -173,6 +174,9 @@ pub async fn record_photo(
     .bind(&a.hash)
     .bind(recorded.id())
     .bind(now)
+    // A file that changes owner (its uploader's account was deleted) is no longer an upload: it
+    // stays on disk when its new owner deletes the photo, like any file indexed in place.
+    .bind(owner)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE photos SET missing = 0 WHERE id = ? AND missing = 1")

@@ -15,6 +15,7 @@ mod gallery_browser;
 mod library;
 mod oidc;
 mod oidc_e2e;
+mod owners;
 mod pages;
 mod revocation;
 mod security;
