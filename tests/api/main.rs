@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod config;
 mod deploy;
+mod fuzz;
 mod gallery;
 mod gallery_api;
 mod gallery_browser;
