@@ -1,4 +1,5 @@
-//! Who is asking: sessions, the current-user extractor, CSRF, sign-in throttling and passwords.
+//! Who is asking: sessions and the current-user extractor, CSRF, the client address, signing in
+//! and out (password and single sign-on alike), a user's sessions, and the single sign-on flow.
 
 pub mod client;
 pub mod csrf;

@@ -1,5 +1,5 @@
-//! Media URL tokens: an HMAC over (viewer, expiry) so `<img>` tags work without a session lookup
-//! and a proxy may cache. The key lives in `STORAGE_PATH/media.key` and survives restarts, so
+//! Media URL tokens: an HMAC over (viewer and their session generation, expiry) so `<img>` tags
+//! work without a session lookup and a proxy may cache. The key lives in `STORAGE_PATH/media.key` and survives restarts, so
 //! URLs handed out stay valid until they expire.
 
 use std::path::Path;
