@@ -167,7 +167,7 @@ pub fn layout(bytes: &[u8], format: Format, stored: (u32, u32), max_pixels: u64)
             })
         }
         Format::Gif => {
-            let (screen, frame) = gif_sizes(bytes, max_pixels)?;
+            let [screen, frame] = gif_sizes(bytes, max_pixels)?;
             let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
             // The screen as RGBA, and a frame of another size in its own RGBA buffer.
             let buffer = area(screen) * 4 + if frame == screen { 0 } else { area(frame) * 4 };
@@ -223,7 +223,7 @@ fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
 
 /// A GIF's logical screen and largest frame; every frame is checked against `max_pixels`. Data
 /// after a truncation is left to the decoder to complain about.
-fn gif_sizes(bytes: &[u8], max_pixels: u64) -> Result<((u32, u32), (u32, u32)), DecodeError> {
+fn gif_sizes(bytes: &[u8], max_pixels: u64) -> Result<[(u32, u32); 2], DecodeError> {
     let le = |i: usize| bytes.get(i..i + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])));
     let corrupt = || DecodeError::Corrupt { format: "gif", detail: "no logical screen descriptor".into() };
     let (sw, sh) = (le(6).ok_or_else(corrupt)?, le(8).ok_or_else(corrupt)?);
@@ -257,7 +257,7 @@ fn gif_sizes(bytes: &[u8], max_pixels: u64) -> Result<((u32, u32), (u32, u32)), 
             _ => break,
         }
     }
-    Ok(((sw, sh), largest))
+    Ok([(sw, sh), largest])
 }
 
 /// Refuses a picture whose decode would cost more than `max_bytes` (see [`decode_cost`]).
