@@ -62,38 +62,54 @@ pub fn hash(bytes: &[u8]) -> String {
 /// Everything the header tells, before any pixel is decoded.
 struct Header {
     stored: (u32, u32),
+    layout: thumbs::Layout,
     meta: Metadata,
     icc: Option<Vec<u8>>,
 }
 
-fn header(bytes: &[u8], format: Format, name: &str, mtime: Option<DateTime<Utc>>) -> Result<Header, DecodeError> {
+/// Reads the headers and refuses a picture above MAX_PIXELS (every GIF frame included) before
+/// anything else is read from it.
+fn header(
+    bytes: &[u8],
+    format: Format,
+    name: &str,
+    mtime: Option<DateTime<Utc>>,
+    max_pixels: u64,
+) -> Result<Header, DecodeError> {
+    let layout = |stored: (u32, u32)| {
+        thumbs::check_pixels(stored.0, stored.1, max_pixels)?;
+        thumbs::layout(bytes, format, stored, max_pixels)
+    };
     match format {
         Format::Jpeg => {
             let mut d = jpeg_decoder::Decoder::new(bytes);
             d.read_info().map_err(|e| DecodeError::Corrupt { format: "jpeg", detail: e.to_string() })?;
             let info =
                 d.info().ok_or_else(|| DecodeError::Corrupt { format: "jpeg", detail: "no frame header".into() })?;
+            let stored = (u32::from(info.width), u32::from(info.height));
+            let layout = layout(stored)?;
             let exif = d.exif_data().and_then(metadata::parse_exif_raw);
             let xmp = d.xmp_data().map(<[u8]>::to_vec).or_else(|| metadata::find_xmp(bytes).map(<[u8]>::to_vec));
             let iptc = metadata::find_iptc_jpeg(bytes);
             let meta = metadata::extract(exif.as_ref(), iptc.as_ref(), xmp.as_deref(), name, mtime);
-            Ok(Header { stored: (u32::from(info.width), u32::from(info.height)), meta, icc: d.icc_profile() })
+            Ok(Header { stored, layout, meta, icc: d.icc_profile() })
         }
         other => {
             let stored = thumbs::header_size(bytes, other)?;
+            let layout = layout(stored)?;
             let exif = match other {
                 Format::Png | Format::Webp => metadata::parse_exif_container(bytes),
                 _ => None,
             };
             let meta = metadata::extract(exif.as_ref(), None, metadata::find_xmp(bytes), name, mtime);
-            Ok(Header { stored, meta, icc: None })
+            Ok(Header { stored, layout, meta, icc: None })
         }
     }
 }
 
 fn skipped(hash: &str, e: DecodeError) -> Outcome {
     let kind = match e {
-        DecodeError::TooManyPixels { .. } => SkipKind::TooLarge,
+        DecodeError::TooManyPixels { .. } | DecodeError::TooCostly { .. } => SkipKind::TooLarge,
         DecodeError::Corrupt { .. } => SkipKind::Corrupt,
     };
     Outcome::Skipped { hash: Some(hash.to_string()), kind, reason: e.to_string() }
@@ -164,20 +180,23 @@ pub fn analyze_file(
 fn analyze(bytes: Vec<u8>, format: Format, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
     let hash = hash(&bytes);
     let size = bytes.len() as u64;
-    let head = match header(&bytes, format, name, mtime) {
+    let head = match header(&bytes, format, name, mtime, settings.max_pixels) {
         Ok(h) => h,
         Err(e) => return skipped(&hash, e),
     };
-    if let Err(e) = thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels) {
-        return skipped(&hash, e);
-    }
     let orientation = head.meta.orientation;
     let (width, height) = thumbs::displayed(head.stored, orientation);
     let sizes = thumbs::index_sizes();
+    // Refused whether or not the cache has its thumbnails: a larger size asked for later could not
+    // be made.
+    let cost = thumbs::decode_cost(head.layout, head.stored, orientation, &sizes);
+    if let Err(e) = thumbs::check_cost(format, head.layout, head.stored, cost, settings.decode_budget.most_for_one()) {
+        return skipped(&hash, e);
+    }
     let cached = settings.cache.has_all(&hash, &sizes);
     let placeholder = match (cached, settings.cache.read_placeholder(&hash)) {
         (true, Some(p)) => p,
-        _ => match make(bytes, format, head.stored, orientation, &sizes, settings, &hash, head.icc.as_deref()) {
+        _ => match make(bytes, format, &head, cost, &sizes, settings, &hash) {
             Ok(p) => p,
             Err(MakeError::Decode(e)) => return skipped(&hash, e),
             Err(MakeError::Other(e)) => {
@@ -198,24 +217,24 @@ pub enum MakeError {
 }
 
 /// Decodes once and writes `sizes` to the cache; returns the placeholder (also cached).
-#[allow(clippy::too_many_arguments)]
 fn make(
     bytes: Vec<u8>,
     format: Format,
-    stored: (u32, u32),
-    orientation: u8,
+    head: &Header,
+    cost: u64,
     sizes: &[SizeSpec],
     settings: &Settings,
     hash: &str,
-    icc: Option<&[u8]>,
 ) -> Result<Vec<u8>, MakeError> {
+    let (stored, orientation) = (head.stored, head.meta.orientation);
     // Memory is what limits parallel work: nothing is kept longer than needed, and the decode with
     // its thumbnails holds its share of the budget until only encoded JPEGs are left.
-    let permit = settings.decode_budget.acquire(thumbs::decode_cost(format, stored, orientation, sizes));
-    let rgb = thumbs::decode(&bytes, format, stored, orientation, sizes).map_err(MakeError::Decode)?;
+    let permit = settings.decode_budget.acquire(cost);
+    let max_alloc = settings.decode_budget.most_for_one();
+    let rgb = thumbs::decode(&bytes, format, stored, orientation, sizes, max_alloc).map_err(MakeError::Decode)?;
     drop(bytes);
-    let (made, placeholder) =
-        thumbs::render(rgb, orientation, sizes, settings.jpeg_quality, icc).map_err(MakeError::Other)?;
+    let (made, placeholder) = thumbs::render(rgb, orientation, sizes, settings.jpeg_quality, head.icc.as_deref())
+        .map_err(MakeError::Other)?;
     drop(permit);
     for t in made {
         settings
@@ -237,11 +256,13 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
         Ok(read) => read,
         Err(Refusal { reason, .. }) => anyhow::bail!("{}: {reason}", original.display()),
     };
-    let head = header(&bytes, format, "", None)?;
-    thumbs::check_pixels(head.stored.0, head.stored.1, settings.max_pixels)?;
+    let head = header(&bytes, format, "", None, settings.max_pixels)?;
     let orientation = head.meta.orientation;
-    let permit = settings.decode_budget.acquire(thumbs::decode_cost(format, head.stored, orientation, &[spec]));
-    let rgb = thumbs::decode(&bytes, format, head.stored, orientation, &[spec])?;
+    let cost = thumbs::decode_cost(head.layout, head.stored, orientation, &[spec]);
+    let most = settings.decode_budget.most_for_one();
+    thumbs::check_cost(format, head.layout, head.stored, cost, most)?;
+    let permit = settings.decode_budget.acquire(cost);
+    let rgb = thumbs::decode(&bytes, format, head.stored, orientation, &[spec], most)?;
     drop(bytes);
     let (made, _) = thumbs::render(rgb, orientation, &[spec], settings.jpeg_quality, head.icc.as_deref())?;
     drop(permit);

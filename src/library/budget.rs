@@ -1,7 +1,8 @@
 //! A memory budget for decoding, in bytes. Each decode takes its estimated size from the budget
 //! before it starts and gives it back when its thumbnails are made, so two huge pictures are never
 //! decoded at the same time while small ones still run side by side. A picture larger than the
-//! whole budget waits until nothing else is decoding and then runs alone.
+//! whole budget waits until nothing else is decoding and then runs alone; one that would cost
+//! more than [`Budget::most_for_one`] is refused before it starts.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -9,6 +10,10 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 /// [`super::thumbs::decode_cost`]), so with two workers a 24 MP and a 12 MP photo decode together
 /// but two 24 MP photos take turns.
 pub const SHARE_PER_WORKER: u64 = 27 * 1024 * 1024;
+
+/// The most one decode running alone may cost when the budget is smaller: enough for a 24 MP
+/// progressive JPEG or a 20 MP PNG, and with the rest of the server well under 300 MB.
+pub const ALONE: u64 = 192 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct Budget {
@@ -27,6 +32,12 @@ pub struct Permit<'a> {
 impl Budget {
     pub fn new(limit: u64) -> Budget {
         Budget { limit: limit.max(1), used: Mutex::new(0), freed: Condvar::new() }
+    }
+
+    /// The most one decode may cost: the whole budget, or [`ALONE`] if that is more. Decodes are
+    /// refused above it, so no file makes the process grow by more than this.
+    pub fn most_for_one(&self) -> u64 {
+        self.limit.max(ALONE)
     }
 
     fn used(&self) -> MutexGuard<'_, u64> {

@@ -73,8 +73,13 @@ fn needed_source(spec: SizeSpec, w: u32, h: u32) -> (u32, u32) {
 /// Why a picture cannot be decoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("image is {width}×{height} = {mp:.1} megapixels, more than MAX_PIXELS allows ({max_mp:.1})")]
-    TooManyPixels { width: u32, height: u32, mp: f64, max_mp: f64 },
+    #[error("{what} is {width}×{height} = {mp:.1} megapixels, more than MAX_PIXELS allows ({max_mp:.1})")]
+    TooManyPixels { what: &'static str, width: u32, height: u32, mp: f64, max_mp: f64 },
+    /// Within MAX_PIXELS, but decoding would need more memory than one decode may take.
+    #[error(
+        "{what}: {width}×{height} = {mp:.1} megapixels needs {need_mb:.1} MB to decode{why}, more than the {max_mb:.1} MB one decode may use"
+    )]
+    TooCostly { what: &'static str, why: &'static str, width: u32, height: u32, mp: f64, need_mb: f64, max_mb: f64 },
     #[error("corrupt or truncated {format} file: {detail}")]
     Corrupt { format: &'static str, detail: String },
 }
@@ -96,9 +101,14 @@ pub fn header_size(bytes: &[u8], format: Format) -> Result<(u32, u32), DecodeErr
 }
 
 pub fn check_pixels(width: u32, height: u32, max_pixels: u64) -> Result<(), DecodeError> {
+    check_pixels_of("image", width, height, max_pixels)
+}
+
+fn check_pixels_of(what: &'static str, width: u32, height: u32, max_pixels: u64) -> Result<(), DecodeError> {
     let pixels = u64::from(width) * u64::from(height);
     if pixels > max_pixels {
         return Err(DecodeError::TooManyPixels {
+            what,
             width,
             height,
             mp: pixels as f64 / 1e6,
@@ -118,6 +128,170 @@ fn image_format(f: Format) -> image::ImageFormat {
         Format::Webp => image::ImageFormat::WebP,
         Format::Gif => image::ImageFormat::Gif,
     }
+}
+
+/// What decides a picture's true memory cost, read from its headers before any pixel is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Baseline JPEG, decoded at a reduced DCT scale.
+    ScaledJpeg,
+    /// Progressive JPEG: jpeg-decoder keeps every component's DCT coefficients at full resolution
+    /// (2 bytes each) until the last scan, whatever the scale it outputs.
+    ProgressiveJpeg { coefficient_bytes: u64 },
+    /// Decoded at full size into a buffer of `buffer` bytes (lossless JPEG, PNG, WebP, GIF with
+    /// its largest frame); `largest` is the largest size declared (a GIF frame may exceed its
+    /// screen).
+    Full { buffer: u64, largest: (u32, u32) },
+}
+
+/// Reads what decoding `bytes` will allocate, and checks every size it declares (a GIF's frames,
+/// not only its screen) against `max_pixels`. `stored` is the header's size.
+pub fn layout(bytes: &[u8], format: Format, stored: (u32, u32), max_pixels: u64) -> Result<Layout, DecodeError> {
+    let corrupt = |detail: &str| DecodeError::Corrupt { format: format.as_str(), detail: detail.to_string() };
+    match format {
+        Format::Jpeg => {
+            let frame = jpeg_frame(bytes).ok_or_else(|| corrupt("no frame header"))?;
+            let (w, h) = (u64::from(stored.0), u64::from(stored.1));
+            Ok(match frame.marker {
+                0xC2 => {
+                    let hmax = frame.sampling.iter().map(|s| u64::from(s.0)).max().unwrap_or(1).max(1);
+                    let vmax = frame.sampling.iter().map(|s| u64::from(s.1)).max().unwrap_or(1).max(1);
+                    let (mcu_w, mcu_h) = (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax));
+                    let blocks: u64 =
+                        frame.sampling.iter().map(|&(hs, vs)| mcu_w * u64::from(hs) * mcu_h * u64::from(vs)).sum();
+                    Layout::ProgressiveJpeg { coefficient_bytes: blocks * 64 * 2 }
+                }
+                // Lossless: 16-bit planes at full size.
+                0xC3 => Layout::Full { buffer: w * h * frame.sampling.len() as u64 * 2, largest: stored },
+                _ => Layout::ScaledJpeg,
+            })
+        }
+        Format::Gif => {
+            let [screen, frame] = gif_sizes(bytes, max_pixels)?;
+            let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+            // The screen as RGBA, and a frame of another size in its own RGBA buffer.
+            let buffer = area(screen) * 4 + if frame == screen { 0 } else { area(frame) * 4 };
+            Ok(Layout::Full { buffer, largest: if area(frame) > area(screen) { frame } else { screen } })
+        }
+        Format::Png | Format::Webp => {
+            use image::ImageDecoder;
+            let decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(format))
+                .into_decoder()
+                .map_err(|e| corrupt(&e.to_string()))?;
+            let (w, h) = decoder.dimensions();
+            check_pixels(w, h, max_pixels)?;
+            Ok(Layout::Full { buffer: decoder.total_bytes(), largest: (w, h) })
+        }
+    }
+}
+
+/// A JPEG's frame header: its SOF marker and each component's sampling factors.
+struct JpegFrame {
+    marker: u8,
+    sampling: Vec<(u8, u8)>,
+}
+
+fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
+    let mut i = 2;
+    loop {
+        while *bytes.get(i)? != 0xFF {
+            i += 1;
+        }
+        while *bytes.get(i)? == 0xFF {
+            i += 1;
+        }
+        let marker = *bytes.get(i)?;
+        i += 1;
+        if marker == 0x01 || (0xD0..=0xD8).contains(&marker) {
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let seg = bytes.get(i + 2..i + len)?;
+            let n = usize::from(*seg.get(5)?);
+            let sampling = (0..n)
+                .map(|c| seg.get(6 + c * 3 + 1).map(|&f| ((f >> 4).max(1), (f & 0x0F).max(1))))
+                .collect::<Option<Vec<_>>>()?;
+            return Some(JpegFrame { marker, sampling });
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        i += len;
+    }
+}
+
+/// A GIF's logical screen and largest frame; every frame is checked against `max_pixels`. Data
+/// after a truncation is left to the decoder to complain about.
+fn gif_sizes(bytes: &[u8], max_pixels: u64) -> Result<[(u32, u32); 2], DecodeError> {
+    let le = |i: usize| bytes.get(i..i + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])));
+    let corrupt = || DecodeError::Corrupt { format: "gif", detail: "no logical screen descriptor".into() };
+    let (sw, sh) = (le(6).ok_or_else(corrupt)?, le(8).ok_or_else(corrupt)?);
+    check_pixels_of("image", sw, sh, max_pixels)?;
+    let area = |w: u32, h: u32| u64::from(w) * u64::from(h);
+    let mut largest = (sw, sh);
+    let table = |packed: u8| if packed & 0x80 != 0 { 3 << ((packed & 7) + 1) } else { 0 };
+    let mut i = 13 + bytes.get(10).map_or(0, |&p| table(p));
+    // Skips data sub-blocks starting at `i`; returns the index after the terminator.
+    let sub_blocks = |mut i: usize| {
+        while let Some(&n) = bytes.get(i) {
+            i += 1 + usize::from(n);
+            if n == 0 {
+                break;
+            }
+        }
+        i
+    };
+    while let Some(&block) = bytes.get(i) {
+        match block {
+            0x2C => {
+                let (Some(fw), Some(fh), Some(&packed)) = (le(i + 5), le(i + 7), bytes.get(i + 9)) else { break };
+                check_pixels_of("a GIF frame", fw, fh, max_pixels)?;
+                if area(fw, fh) > area(largest.0, largest.1) {
+                    largest = (fw, fh);
+                }
+                // Descriptor, local colour table, LZW code size, then the data.
+                i = sub_blocks(i + 10 + table(packed) + 1);
+            }
+            0x21 => i = sub_blocks(i + 2),
+            _ => break,
+        }
+    }
+    Ok([(sw, sh), largest])
+}
+
+/// Refuses a picture whose decode would cost more than `max_bytes` (see [`decode_cost`]).
+pub fn check_cost(
+    format: Format,
+    layout: Layout,
+    stored: (u32, u32),
+    cost: u64,
+    max_bytes: u64,
+) -> Result<(), DecodeError> {
+    if cost <= max_bytes {
+        return Ok(());
+    }
+    let mb = |n: u64| n as f64 / (1024.0 * 1024.0);
+    let (width, height) = match layout {
+        Layout::Full { largest, .. } => largest,
+        _ => stored,
+    };
+    let (what, why) = match (format, layout) {
+        (_, Layout::ProgressiveJpeg { .. }) => {
+            ("too many pixels for a progressive JPEG", " (its coefficients are kept at full size)")
+        }
+        (Format::Gif, _) => ("GIF too large to decode", " (its largest frame at full size)"),
+        _ => ("image too large to decode", " at full size"),
+    };
+    Err(DecodeError::TooCostly {
+        what,
+        why,
+        width,
+        height,
+        mp: f64::from(width) * f64::from(height) / 1e6,
+        need_mb: mb(cost),
+        max_mb: mb(max_bytes),
+    })
 }
 
 /// RGB pixels in stored orientation.
@@ -145,28 +319,34 @@ fn jpeg_scale(stored: (u32, u32), orientation: u8, sizes: &[SizeSpec]) -> u32 {
     [1, 2, 4, 8].into_iter().find(|&n| scaled(stored.0, n) >= rw && scaled(stored.1, n) >= rh).unwrap_or(8)
 }
 
-/// Estimated peak bytes of decoding a picture for `sizes` and making them: twice the decoded RGB
-/// image (the decoder's planes or RGBA buffer beside its output, then the first resize's
-/// intermediate and result beside the source). A 24 MP JPEG decoded at half scale: 36 MB.
-pub fn decode_cost(format: Format, stored: (u32, u32), orientation: u8, sizes: &[SizeSpec]) -> u64 {
-    let (w, h) = match format {
-        Format::Jpeg => {
-            let num = jpeg_scale(stored, orientation, sizes);
-            (scaled(stored.0, num), scaled(stored.1, num))
-        }
-        _ => stored,
+/// Estimated peak bytes of decoding a picture for `sizes` and making them. A scaled JPEG: twice
+/// the decoded RGB image (the decoder's planes beside its output, then the first resize's
+/// intermediate and result beside the source); a 24 MP JPEG decoded at half scale: 36 MB. A
+/// progressive JPEG adds its full-size coefficients. A picture decoded at full size: the
+/// decoder's buffer, an RGBA conversion beside it, then the RGB image.
+pub fn decode_cost(layout: Layout, stored: (u32, u32), orientation: u8, sizes: &[SizeSpec]) -> u64 {
+    let scaled_rgb = || {
+        let num = jpeg_scale(stored, orientation, sizes);
+        u64::from(scaled(stored.0, num)) * u64::from(scaled(stored.1, num)) * 3
     };
-    u64::from(w) * u64::from(h) * 3 * 2
+    let full = u64::from(stored.0) * u64::from(stored.1);
+    match layout {
+        Layout::ScaledJpeg => scaled_rgb() * 2,
+        Layout::ProgressiveJpeg { coefficient_bytes } => coefficient_bytes + scaled_rgb() * 2,
+        Layout::Full { buffer, .. } => buffer + full * (4 + 3),
+    }
 }
 
 /// Decodes just large enough for `sizes` of a picture whose stored size is `stored` and
-/// orientation `orientation`. The caller has checked MAX_PIXELS against the header.
+/// orientation `orientation`. The caller has checked MAX_PIXELS and the cost against the headers;
+/// `max_alloc` bounds what the `image` decoders allocate whatever the file claims.
 pub fn decode(
     bytes: &[u8],
     format: Format,
     stored: (u32, u32),
     orientation: u8,
     sizes: &[SizeSpec],
+    max_alloc: u64,
 ) -> Result<Rgb, DecodeError> {
     let corrupt = |detail: String| DecodeError::Corrupt { format: format.as_str(), detail };
     match format {
@@ -201,12 +381,14 @@ pub fn decode(
             let mut limits = image::Limits::default();
             limits.max_image_width = Some(stored.0);
             limits.max_image_height = Some(stored.1);
+            limits.max_alloc = Some(max_alloc);
             reader.limits(limits);
             let img = reader.decode().map_err(|e| corrupt(e.to_string()))?;
             let (w, h) = (img.width(), img.height());
+            // `into_*` reuse the decoder's buffer when it already has that layout.
             let pixels = if img.color().has_alpha() {
                 // Transparent areas become white, as on a page.
-                img.to_rgba8()
+                img.into_rgba8()
                     .pixels()
                     .flat_map(|p| {
                         let a = u16::from(p.0[3]);
@@ -214,7 +396,7 @@ pub fn decode(
                     })
                     .collect()
             } else {
-                img.to_rgb8().into_raw()
+                img.into_rgb8().into_raw()
             };
             Ok(Rgb { width: w, height: h, pixels })
         }

@@ -5,6 +5,7 @@ mod helpers;
 mod admin;
 mod albums;
 mod api_docs;
+mod bombs;
 mod browser;
 mod cli;
 mod config;

@@ -143,3 +143,149 @@ pub async fn many_skipped_files(app: &TestApp, n: usize) -> Vec<String> {
     }
     paths
 }
+
+/// A small progressive JPEG (SOF2, three components) whose frame header claims `width`×`height`.
+pub fn progressive_jpeg_bomb(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = progressive_jpeg(16, 16);
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC2]).expect("progressive frame header");
+    // FFC2, length (2), precision (1), height (2), width (2).
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    bytes
+}
+
+/// A real progressive JPEG of `width`×`height` (4:2:0), taken in July 2023.
+pub fn progressive_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..u32::from(width) * u32::from(height))
+        .flat_map(|i| {
+            let (x, y) = (i % u32::from(width), i / u32::from(width));
+            [(x * 255 / u32::from(width)) as u8, (y * 255 / u32::from(height)) as u8, 128]
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+    enc.set_progressive(true);
+    enc.encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb).unwrap();
+    out
+}
+
+/// A GIF with a 1×1 logical screen and one `width`×`height` frame holding a few bytes of data.
+pub fn gif_frame_bomb(width: u16, height: u16) -> Vec<u8> {
+    let mut b = b"GIF89a".to_vec();
+    // Screen 1×1, a global colour table of two entries.
+    b.extend_from_slice(&[1, 0, 1, 0, 0x80, 0, 0]);
+    b.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+    b.push(0x2C);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&width.to_le_bytes());
+    b.extend_from_slice(&height.to_le_bytes());
+    b.push(0);
+    // LZW minimum code size 2, one sub-block: clear code, a pixel, end of information.
+    b.extend_from_slice(&[2, 2, 0x4C, 0x01, 0, 0x3B]);
+    b
+}
+
+/// A PNG whose header claims `width`×`height` 8-bit RGB, with a tiny (cut) zlib stream.
+pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
+    png(width, height, 2, &[0x78, 0x9C, 0x63, 0x60, 0x00, 0x00])
+}
+
+/// A complete 8-bit greyscale PNG of `width`×`height` black pixels: a few hundred kilobytes that
+/// decode to `width`×`height` bytes and then to RGB.
+pub fn black_png(width: u32, height: u32) -> Vec<u8> {
+    let raw = u64::from(width + 1) * u64::from(height);
+    // Deflate with the fixed code: one literal 0, then matches of 258 bytes at distance 1.
+    let mut bits = BitWriter::default();
+    bits.put(1, 1); // last block
+    bits.put(1, 2); // fixed Huffman codes
+    bits.put_code(0b0011_0000, 8); // literal 0
+    let mut left = raw - 1;
+    while left >= 258 {
+        bits.put_code(0b1100_0101, 8); // length 258
+        bits.put_code(0, 5); // distance 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        bits.put_code(0b0011_0000, 8);
+    }
+    bits.put_code(0, 7); // end of block
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend_from_slice(&bits.finish());
+    // Adler-32 of zeros: a stays 1, b adds 1 per byte.
+    let adler = (((raw % 65521) as u32) << 16) | 1;
+    zlib.extend_from_slice(&adler.to_be_bytes());
+    png(width, height, 0, &zlib)
+}
+
+#[derive(Default)]
+struct BitWriter {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl BitWriter {
+    /// `count` bits of `value`, least significant first (deflate's order for non-code fields).
+    fn put(&mut self, value: u64, count: u32) {
+        self.acc |= value << self.n;
+        self.n += count;
+        while self.n >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+    }
+
+    /// A Huffman code, which deflate packs most significant bit first.
+    fn put_code(&mut self, code: u64, count: u32) {
+        let reversed = (0..count).fold(0, |r, i| r | (((code >> i) & 1) << (count - 1 - i)));
+        self.put(reversed, count);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.n > 0 {
+            self.out.push(self.acc as u8);
+        }
+        self.out
+    }
+}
+
+fn png(width: u32, height: u32, color_type: u8, idat: &[u8]) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = out[start..].iter().fold(!0u32, |mut c, &byte| {
+            c ^= u32::from(byte);
+            for _ in 0..8 {
+                c = if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            }
+            c
+        });
+        out.extend_from_slice(&(!crc).to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, color_type, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", idat);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A lossless WebP whose header claims `width`×`height` (at most 16384 each), with no image data.
+pub fn webp_bomb(width: u32, height: u32) -> Vec<u8> {
+    let bits = (width - 1) | ((height - 1) << 14) | (1 << 28);
+    let mut vp8l = vec![0x2F];
+    vp8l.extend_from_slice(&bits.to_le_bytes());
+    vp8l.extend_from_slice(&[0; 11]);
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(4 + 8 + vp8l.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WEBPVP8L");
+    out.extend_from_slice(&(vp8l.len() as u32).to_le_bytes());
+    out.extend_from_slice(&vp8l);
+    out
+}
