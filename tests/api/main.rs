@@ -20,5 +20,6 @@ mod revocation;
 mod security;
 mod sessions;
 mod sign_in;
+mod slow_clients;
 mod thumbnails;
 mod upload;
