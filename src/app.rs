@@ -1,15 +1,25 @@
 //! Building the application: state, router and layers in one place; binding the listener;
-//! running until a shutdown signal.
+//! serving connections within their limits until a shutdown signal.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::http::{HeaderName, Request};
 use axum::{Router, middleware};
+use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tower::{Service, ServiceExt};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -19,7 +29,7 @@ use tracing::Level;
 
 use crate::accounts::throttle::LoginThrottle;
 use crate::accounts::{self, Bootstrap};
-use crate::config::{AuthMode, Config};
+use crate::config::{AuthMode, Config, HttpLimits};
 use crate::db;
 use crate::http;
 use crate::oidc::Oidc;
@@ -87,7 +97,7 @@ impl App {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves; in-flight requests are allowed to finish.
+    /// Serves until `shutdown` resolves; requests in flight then get SHUTDOWN_TIMEOUT to finish.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let store = SqliteStore::new(self.state.db.clone());
         let cleanup = tokio::spawn(async move {
@@ -103,12 +113,127 @@ impl App {
         // Photos in the trash longer than TRASH_DAYS are deleted for good, checked hourly.
         let purge = self.state.library.spawn_trash_purge();
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let limits = self.state.config.http_limits;
+        serve(self.listener, self.router, limits, shutdown).await;
         cleanup.abort();
         purge.abort();
         self.state.db.close().await;
-        result.context("server failed")
+        Ok(())
+    }
+}
+
+/// The accept loop. `axum::serve` has no header or body timeouts, no connection cap and waits
+/// forever at shutdown, so a few slow clients could hold every file descriptor; here each
+/// connection is HTTP/1.1 with HTTP_HEADER_TIMEOUT (which hyper also applies while a keep-alive
+/// connection waits for its next request), request bodies get HTTP_BODY_TIMEOUT, connections
+/// beyond HTTP_MAX_CONNECTIONS are closed as they arrive, and shutdown waits at most
+/// SHUTDOWN_TIMEOUT before dropping what is left.
+async fn serve(listener: TcpListener, router: Router, limits: HttpLimits, shutdown: impl Future<Output = ()>) {
+    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut refused_logged = false;
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: retrying at once would spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        while connections.try_join_next().is_some() {}
+        // Closing at once, rather than leaving it waiting in the backlog, gives the descriptor
+        // back and lets a later connection in as soon as a slot frees up.
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            if !refused_logged {
+                tracing::warn!(limit = limits.max_connections, "HTTP_MAX_CONNECTIONS reached: closing new connections");
+                refused_logged = true;
+            }
+            drop(stream);
+            continue;
+        };
+        refused_logged = false;
+        let _ = stream.set_nodelay(true);
+        let Ok(service) = make_service.call(remote).await;
+        let body_timeout = limits.body_timeout;
+        let service =
+            service.map_request(move |req: Request<Incoming>| req.map(|b| StallLimitedBody::new(b, body_timeout)));
+        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        connections.spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "requests still in flight after SHUTDOWN_TIMEOUT: dropping their connections"
+        );
+    }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+}
+
+/// A request body that fails when nothing arrives for `limit` while it is being read, so an
+/// upload that stalls does not hold its connection and staging file forever.
+struct StallLimitedBody {
+    inner: Incoming,
+    limit: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl StallLimitedBody {
+    fn new(inner: Incoming, limit: Duration) -> Self {
+        StallLimitedBody { inner, limit, stalled: None }
+    }
+}
+
+impl HttpBody for StallLimitedBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.stalled = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let limit = this.limit;
+                let stalled = this.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match stalled.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        Poll::Ready(Some(Err("nothing of the request body arrived within HTTP_BODY_TIMEOUT".into())))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

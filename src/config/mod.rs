@@ -63,6 +63,7 @@ pub struct Config {
     pub site_url: Url,
     pub http_host: IpAddr,
     pub http_port: u16,
+    pub http_limits: HttpLimits,
     pub storage_path: PathBuf,
     pub originals_path: PathBuf,
     pub admin_user: String,
@@ -78,6 +79,31 @@ pub struct Config {
     pub library: LibraryConfig,
     /// Every option with its effective raw value and source, for `shoebox config`.
     pub settings: BTreeMap<&'static str, Setting>,
+}
+
+/// How long and how many connections the server gives its clients.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+    pub shutdown_timeout: Duration,
+}
+
+impl HttpLimits {
+    fn read(r: &Reader<'_>) -> Result<HttpLimits, ConfigError> {
+        let second = Duration::from_secs(1);
+        Ok(HttpLimits {
+            header_timeout: r.duration("HTTP_HEADER_TIMEOUT", second)?,
+            body_timeout: r.duration("HTTP_BODY_TIMEOUT", second)?,
+            max_connections: r.number::<usize>(
+                "HTTP_MAX_CONNECTIONS",
+                1..=1_000_000,
+                "not a connection count: use a number from 1 to 1000000 (e.g. 1024)",
+            )?,
+            shutdown_timeout: r.duration("SHUTDOWN_TIMEOUT", second)?,
+        })
+    }
 }
 
 /// Settings of the photo library engine.
@@ -139,6 +165,7 @@ impl Config {
         }
         let http_host = r.ip("HTTP_HOST")?;
         let http_port = r.port("HTTP_PORT")?;
+        let http_limits = HttpLimits::read(&r)?;
         let storage_path = PathBuf::from(r.string_or_default("STORAGE_PATH"));
         let originals_path =
             r.text("ORIGINALS_PATH").map(PathBuf::from).unwrap_or_else(|| storage_path.join("originals"));
@@ -189,6 +216,7 @@ impl Config {
             site_url,
             http_host,
             http_port,
+            http_limits,
             storage_path,
             originals_path,
             admin_user,

@@ -25,6 +25,27 @@ pub const OPTIONS: &[OptionSpec] = &[
     ),
     opt("HTTP_HOST", Some("0.0.0.0"), "Address to listen on."),
     opt("HTTP_PORT", Some("2342"), "Port to listen on (1-65535)."),
+    opt(
+        "HTTP_HEADER_TIMEOUT",
+        Some("30s"),
+        "A connection that has not sent a request's complete headers within this time is closed; this also ends an idle \
+         keep-alive connection waiting for its next request: seconds, or with s/m/h.",
+    ),
+    opt(
+        "HTTP_BODY_TIMEOUT",
+        Some("60s"),
+        "A request body (an upload) that sends nothing for this long is cut off: seconds, or with s/m/h.",
+    ),
+    opt(
+        "HTTP_MAX_CONNECTIONS",
+        Some("1024"),
+        "Open connections served at once; more are closed as they arrive (keeps slow clients from using up the file descriptors).",
+    ),
+    opt(
+        "SHUTDOWN_TIMEOUT",
+        Some("30s"),
+        "On SIGTERM, requests in flight get this long to finish before their connections are dropped: seconds, or with s/m/h.",
+    ),
     opt("STORAGE_PATH", Some("./storage"), "Folder for the database, sessions and cache."),
     opt("ORIGINALS_PATH", None, "Folder holding the original photos; defaults to `<STORAGE_PATH>/originals`."),
     opt("DATABASE_DRIVER", Some("sqlite"), "Database engine; only `sqlite` is supported."),

@@ -62,8 +62,11 @@ fn walk(root: &Path) -> anyhow::Result<(Vec<Found>, usize)> {
     if !root.exists() {
         return Ok((found, 0));
     }
+    // Links are never followed (ORIGINALS_PATH itself may be one): a link in one user's folder
+    // would otherwise import another user's photos, or any file the server can read, as theirs.
     let walker = walkdir::WalkDir::new(root)
-        .follow_links(true)
+        .follow_links(false)
+        .follow_root_links(true)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with('.')));
     for entry in walker {
@@ -75,6 +78,10 @@ fn walk(root: &Path) -> anyhow::Result<(Vec<Found>, usize)> {
                 continue;
             }
         };
+        if entry.path_is_symlink() {
+            tracing::debug!(path = %entry.path().display(), "not following a symbolic link among the originals");
+            continue;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
