@@ -13,6 +13,7 @@ mod gallery;
 mod gallery_api;
 mod gallery_browser;
 mod library;
+mod load;
 mod oidc;
 mod oidc_e2e;
 mod pages;
