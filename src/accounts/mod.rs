@@ -117,7 +117,7 @@ pub enum Actor {
 
 /// Applies `change` in one transaction, refusing anything that leaves no enabled administrator.
 pub async fn change(db: &SqlitePool, actor: Actor, id: i64, change: AccountChange) -> Result<UserRow> {
-    let mut tx = db.begin().await?;
+    let mut tx = db::write_tx(db).await?;
     let before = db::users::by_id(&mut *tx, id).await?.ok_or(AccountError::NotFound)?;
     if matches!(actor, Actor::Admin(me) if me == id) && change.disabled == Some(true) {
         return Err(AccountError::DisableSelf);
@@ -166,7 +166,7 @@ async fn revoke_sessions(tx: &mut sqlx::SqliteConnection, id: i64) -> Result<u64
 /// "Sign out everywhere" for one account (its own choice or an administrator's): every session
 /// ends and every media URL handed out stops working. Returns how many sessions ended.
 pub async fn end_sessions(db: &SqlitePool, id: i64) -> Result<u64> {
-    let mut tx = db.begin().await?;
+    let mut tx = db::write_tx(db).await?;
     db::users::by_id(&mut *tx, id).await?.ok_or(AccountError::NotFound)?;
     let ended = revoke_sessions(&mut tx, id).await?;
     tx.commit().await?;
@@ -186,7 +186,7 @@ pub async fn set_role_within(tx: &mut sqlx::SqliteConnection, before: &UserRow, 
 
 /// Deletes an account (never the last enabled administrator). Returns it as it was.
 pub async fn delete(db: &SqlitePool, actor: Actor, id: i64) -> Result<UserRow> {
-    let mut tx = db.begin().await?;
+    let mut tx = db::write_tx(db).await?;
     let before = db::users::by_id(&mut *tx, id).await?.ok_or(AccountError::NotFound)?;
     if matches!(actor, Actor::Admin(me) if me == id) {
         return Err(AccountError::DeleteSelf);
@@ -202,7 +202,7 @@ pub async fn delete(db: &SqlitePool, actor: Actor, id: i64) -> Result<UserRow> {
 pub async fn set_password(db: &SqlitePool, id: i64, new_password: String) -> Result<()> {
     credentials::validate_password(&new_password).map_err(AccountError::Invalid)?;
     let hash = password::hash(new_password).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = db::write_tx(db).await?;
     db::users::set_password(&mut *tx, id, &hash).await?;
     // Whoever knew the old password is signed out.
     revoke_sessions(&mut tx, id).await?;
@@ -228,7 +228,7 @@ pub async fn ensure_enabled_admin(
     admin_user: &str,
     admin_password: Option<&str>,
 ) -> Result<Bootstrap> {
-    let mut tx = db.begin().await?;
+    let mut tx = db::write_tx(db).await?;
     if admins::enabled_admins(&mut tx).await? > 0 {
         return Ok(Bootstrap::Present);
     }

@@ -4,8 +4,11 @@ pub mod audit;
 pub mod backup;
 pub mod oidc_sessions;
 pub mod private;
+mod tx;
 pub mod user_sessions;
 pub mod users;
+
+pub use tx::{ATTEMPTS, Busy, retry_busy, write_tx};
 
 use std::path::Path;
 use std::str::FromStr;

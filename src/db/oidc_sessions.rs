@@ -40,7 +40,11 @@ pub async fn forget(db: &SqlitePool, session_id: &str) -> sqlx::Result<()> {
 /// Ends every session of `subject` (and, when given, only those of provider session `sid`) at
 /// `issuer`; with only `sid`, those of that provider session. Returns the user ids affected.
 pub async fn end(db: &SqlitePool, issuer: &str, subject: Option<&str>, sid: Option<&str>) -> sqlx::Result<Vec<i64>> {
-    let mut tx = db.begin().await?;
+    super::retry_busy(|| end_once(db, issuer, subject, sid)).await
+}
+
+async fn end_once(db: &SqlitePool, issuer: &str, subject: Option<&str>, sid: Option<&str>) -> sqlx::Result<Vec<i64>> {
+    let mut tx = super::write_tx(db).await?;
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT session_id, user_id FROM oidc_sessions WHERE issuer = ? \
          AND (? IS NULL OR subject = ?) AND (? IS NULL OR sid = ?)",

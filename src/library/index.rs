@@ -12,6 +12,7 @@ use sqlx::SqlitePool;
 
 use super::analyze::{self, Outcome, Settings};
 use super::store::{self, Recorded};
+use crate::db::{retry_busy, write_tx};
 
 /// Folder under ORIGINALS_PATH where uploads are staged; the walk skips hidden entries.
 pub const UPLOAD_STAGING: &str = ".shoebox-upload";
@@ -224,53 +225,24 @@ pub async fn run(
                 Err(_) => break,
             }
         }
-        let mut tx = db.begin().await?;
+        // A batch the database keeps refusing costs its files, not the whole index: they are
+        // counted as errors and read again by the next index (their rows did not change).
+        match retry_busy(|| record_batch(db, &owners, &batch, options.rescan)).await {
+            Ok(tally) => tally.add_to(&mut summary),
+            Err(e) => {
+                tracing::warn!(files = batch.len(), error = %e, "cannot record a batch of indexed files");
+                summary.errors += batch.len();
+            }
+        }
         for d in batch.drain(..) {
             done += 1;
-            match d.outcome {
-                Ok(Outcome::Photo(a)) if store::is_deleted(&mut tx, owners.of(&d.found.rel), &a.hash).await? => {
-                    store::record_skipped(
-                        &mut tx,
-                        &d.found.rel,
-                        d.found.size,
-                        d.found.mtime_ns,
-                        Some(&a.hash),
-                        store::DELETED_REASON,
-                    )
-                    .await?;
-                    summary.skipped += 1;
-                }
-                Ok(Outcome::Photo(a)) => {
-                    let owner = owners.of(&d.found.rel);
-                    match store::record_photo(
-                        &mut tx,
-                        owner,
-                        &d.found.rel,
-                        d.found.size,
-                        d.found.mtime_ns,
-                        &a,
-                        options.rescan,
-                    )
-                    .await?
-                    {
-                        Recorded::New(_) => summary.new_photos += 1,
-                        Recorded::Existing(_) => summary.existing_photos += 1,
-                    }
-                }
-                Ok(Outcome::Skipped { hash, reason, .. }) => {
-                    tracing::info!(path = %d.found.rel, %reason, "skipped");
-                    let hash = hash.as_deref();
-                    store::record_skipped(&mut tx, &d.found.rel, d.found.size, d.found.mtime_ns, hash, &reason).await?;
-                    summary.skipped += 1;
-                }
-                Err(e) => {
-                    tracing::warn!(path = %d.found.rel, error = %e, "cannot read a file");
-                    summary.errors += 1;
-                }
+            match &d.outcome {
+                Ok(Outcome::Skipped { reason, .. }) => tracing::info!(path = %d.found.rel, %reason, "skipped"),
+                Err(e) => tracing::warn!(path = %d.found.rel, error = %e, "cannot read a file"),
+                Ok(Outcome::Photo(_)) => {}
             }
             progress(Progress::File { done, to_analyse, path: d.found.rel });
         }
-        tx.commit().await?;
     }
     for t in threads {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
@@ -280,16 +252,66 @@ pub async fn run(
         known.iter().filter(|(p, k)| k.status != "missing" && !seen.contains(*p)).map(|(p, _)| p).collect();
     summary.missing = gone.len();
     if !gone.is_empty() {
-        let mut tx = db.begin().await?;
-        for p in gone {
-            store::mark_missing(&mut tx, p).await?;
-        }
-        tx.commit().await?;
+        retry_busy(|| mark_missing(db, &gone)).await?;
     }
     store::refresh_missing_photos(db).await?;
     summary.millis = started.elapsed().as_millis() as u64;
     progress(Progress::Finished { summary: summary.clone() });
     Ok(summary)
+}
+
+/// What recording one batch added to the summary.
+#[derive(Default)]
+struct Tally {
+    new_photos: usize,
+    existing_photos: usize,
+    skipped: usize,
+    errors: usize,
+}
+
+impl Tally {
+    fn add_to(self, summary: &mut Summary) {
+        summary.new_photos += self.new_photos;
+        summary.existing_photos += self.existing_photos;
+        summary.skipped += self.skipped;
+        summary.errors += self.errors;
+    }
+}
+
+/// Records the outcomes of a batch of files in one transaction; it can be run again whole.
+async fn record_batch(db: &SqlitePool, owners: &Owners, batch: &[Done], rescan: bool) -> sqlx::Result<Tally> {
+    let mut tally = Tally::default();
+    let mut tx = write_tx(db).await?;
+    for d in batch {
+        let Found { rel, size, mtime_ns } = &d.found;
+        match &d.outcome {
+            Ok(Outcome::Photo(a)) if store::is_deleted(&mut tx, owners.of(rel), &a.hash).await? => {
+                store::record_skipped(&mut tx, rel, *size, *mtime_ns, Some(&a.hash), store::DELETED_REASON).await?;
+                tally.skipped += 1;
+            }
+            Ok(Outcome::Photo(a)) => {
+                match store::record_photo(&mut tx, owners.of(rel), rel, *size, *mtime_ns, a, rescan).await? {
+                    Recorded::New(_) => tally.new_photos += 1,
+                    Recorded::Existing(_) => tally.existing_photos += 1,
+                }
+            }
+            Ok(Outcome::Skipped { hash, reason, .. }) => {
+                store::record_skipped(&mut tx, rel, *size, *mtime_ns, hash.as_deref(), reason).await?;
+                tally.skipped += 1;
+            }
+            Err(_) => tally.errors += 1,
+        }
+    }
+    tx.commit().await?;
+    Ok(tally)
+}
+
+async fn mark_missing(db: &SqlitePool, gone: &[&String]) -> sqlx::Result<()> {
+    let mut tx = write_tx(db).await?;
+    for p in gone {
+        store::mark_missing(&mut tx, p).await?;
+    }
+    tx.commit().await
 }
 
 fn analyse_file(root: &Path, f: &Found, settings: &Settings) -> Result<Outcome, String> {

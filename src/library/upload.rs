@@ -222,7 +222,7 @@ impl Library {
         drop(staged);
         let meta = std::fs::metadata(&placed)?;
         let rel = relative(self.originals(), &placed).ok_or_else(|| anyhow::anyhow!("file name is not UTF-8"))?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = crate::db::write_tx(self.db()).await?;
         let recorded = async {
             // An explicit upload brings back a picture deleted from Shoebox before.
             store::clear_deleted_mark(&mut tx, user_id, &a.hash).await?;

@@ -16,6 +16,7 @@ mod gallery_api;
 mod gallery_browser;
 mod library;
 mod library_links;
+mod load;
 mod oidc;
 mod oidc_e2e;
 mod owners;

@@ -188,7 +188,7 @@ pub async fn sign_in(db: &SqlitePool, config: &OidcConfig, id: &Identity) -> Res
     let email = id.verified_email();
     match existing {
         Some(u) => {
-            let mut tx = db.begin().await.map_err(internal)?;
+            let mut tx = crate::db::write_tx(db).await.map_err(internal)?;
             if u.auth_issuer.is_empty() {
                 // A pre-linked account: this issuer claims it now.
                 db::users::set_identity(&mut *tx, u.id, &id.issuer, Some(&id.subject)).await.map_err(internal)?;

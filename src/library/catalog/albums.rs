@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::{FromRow, SqlitePool};
 
 use super::{CatalogError, MAX_DESCRIPTION, MAX_TITLE, Result, check_owned, check_text, json_ids, own_album, unique};
-use crate::db::now;
+use crate::db::{now, retry_busy, write_tx};
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
 pub struct Album {
@@ -87,7 +87,19 @@ pub async fn update_album(db: &SqlitePool, viewer: i64, id: i64, change: &AlbumU
     let description =
         change.description.as_deref().map(|d| check_text("description", d, MAX_DESCRIPTION)).transpose()?;
     own_album(db, viewer, id).await?;
-    let mut tx = db.begin().await?;
+    let (title, description) = (title.as_deref(), description.as_deref());
+    retry_busy(|| update_album_once(db, id, title, description, change)).await?;
+    album(db, viewer, id).await
+}
+
+async fn update_album_once(
+    db: &SqlitePool,
+    id: i64,
+    title: Option<&str>,
+    description: Option<&str>,
+    change: &AlbumUpdate,
+) -> Result<()> {
+    let mut tx = write_tx(db).await?;
     if let Some(Some(cover)) = change.cover {
         let member: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM album_photos WHERE album_id = ? AND photo_id = ?)")
@@ -114,7 +126,7 @@ pub async fn update_album(db: &SqlitePool, viewer: i64, id: i64, change: &AlbumU
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    album(db, viewer, id).await
+    Ok(())
 }
 
 /// Deletes the album; its photos stay in the library.
@@ -128,8 +140,12 @@ pub async fn delete_album(db: &SqlitePool, viewer: i64, id: i64) -> Result<()> {
 pub async fn add_to_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
     let ids = unique(ids)?;
     own_album(db, viewer, album_id).await?;
-    let mut tx = db.begin().await?;
-    check_owned(&mut tx, viewer, &ids).await?;
+    retry_busy(|| add_to_album_once(db, viewer, album_id, &ids)).await
+}
+
+async fn add_to_album_once(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
+    let mut tx = write_tx(db).await?;
+    check_owned(&mut tx, viewer, ids).await?;
     let now = now();
     let added = sqlx::query(
         "INSERT INTO album_photos (album_id, photo_id, taken_at, added_at) \
@@ -139,7 +155,7 @@ pub async fn add_to_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i6
     .bind(album_id)
     .bind(now)
     .bind(viewer)
-    .bind(json_ids(&ids))
+    .bind(json_ids(ids))
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?").bind(now).bind(album_id).execute(&mut *tx).await?;
@@ -151,11 +167,15 @@ pub async fn add_to_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i6
 pub async fn remove_from_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
     let ids = unique(ids)?;
     own_album(db, viewer, album_id).await?;
-    let mut tx = db.begin().await?;
+    retry_busy(|| remove_from_album_once(db, album_id, &ids)).await
+}
+
+async fn remove_from_album_once(db: &SqlitePool, album_id: i64, ids: &[i64]) -> Result<u64> {
+    let mut tx = write_tx(db).await?;
     let removed =
         sqlx::query("DELETE FROM album_photos WHERE album_id = ? AND photo_id IN (SELECT value FROM json_each(?))")
             .bind(album_id)
-            .bind(json_ids(&ids))
+            .bind(json_ids(ids))
             .execute(&mut *tx)
             .await?;
     sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?").bind(now()).bind(album_id).execute(&mut *tx).await?;

@@ -49,6 +49,12 @@ pub enum CatalogError {
 
 pub type Result<T> = std::result::Result<T, CatalogError>;
 
+impl crate::db::Busy for CatalogError {
+    fn is_busy(&self) -> bool {
+        matches!(self, CatalogError::Db(e) if e.is_busy())
+    }
+}
+
 /// Which photos a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

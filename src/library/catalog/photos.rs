@@ -3,20 +3,24 @@
 use sqlx::SqlitePool;
 
 use super::{CatalogError, MAX_DESCRIPTION, MAX_TITLE, Result, check_owned, check_text, json_ids, unique};
-use crate::db::now;
+use crate::db::{now, retry_busy, write_tx};
 use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
 
 /// Applies `set` (an UPDATE's SET list) to `viewer`'s photos `ids`, all or none.
 async fn update_photos(db: &SqlitePool, viewer: i64, ids: &[i64], set: &str) -> Result<u64> {
     let ids = unique(ids)?;
-    let mut tx = db.begin().await?;
-    check_owned(&mut tx, viewer, &ids).await?;
+    retry_busy(|| update_photos_once(db, viewer, &ids, set)).await
+}
+
+async fn update_photos_once(db: &SqlitePool, viewer: i64, ids: &[i64], set: &str) -> Result<u64> {
+    let mut tx = write_tx(db).await?;
+    check_owned(&mut tx, viewer, ids).await?;
     let done = sqlx::query(&format!(
         "UPDATE photos SET {set}, updated_at = ?2 WHERE owner_id = ?1 AND id IN (SELECT value FROM json_each(?3))"
     ))
     .bind(viewer)
     .bind(now())
-    .bind(json_ids(&ids))
+    .bind(json_ids(ids))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -67,7 +71,20 @@ pub async fn update_photo(db: &SqlitePool, viewer: i64, id: i64, change: &PhotoU
     let title = change.title.as_deref().map(|t| check_text("title", t, MAX_TITLE)).transpose()?;
     let description =
         change.description.as_deref().map(|d| check_text("description", d, MAX_DESCRIPTION)).transpose()?;
-    let mut tx = db.begin().await?;
+    let (title, description) = (title.as_deref(), description.as_deref());
+    retry_busy(|| update_photo_once(db, viewer, id, title, description, change)).await?;
+    own_photo(db, viewer, id).await
+}
+
+async fn update_photo_once(
+    db: &SqlitePool,
+    viewer: i64,
+    id: i64,
+    title: Option<&str>,
+    description: Option<&str>,
+    change: &PhotoUpdate,
+) -> Result<()> {
+    let mut tx = write_tx(db).await?;
     check_owned(&mut tx, viewer, &[id]).await?;
     let now = now();
     sqlx::query(
@@ -86,5 +103,5 @@ pub async fn update_photo(db: &SqlitePool, viewer: i64, id: i64, change: &PhotoU
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    own_photo(db, viewer, id).await
+    Ok(())
 }

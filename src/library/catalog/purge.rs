@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 
 use super::{CatalogError, MAX_BATCH, Result, json_ids, safe_relative};
-use crate::db::now;
+use crate::db::{now, retry_busy, write_tx};
 use crate::library::cache::ThumbCache;
 use crate::library::store::DELETED_REASON;
 
@@ -59,59 +59,9 @@ async fn delete_forever(db: &SqlitePool, disk: Disk<'_>, ids: &[i64]) -> Result<
     let mut purged = Purged::default();
     for chunk in ids.chunks(MAX_BATCH) {
         let list = json_ids(chunk);
-        let now = now();
-        let mut tx = db.begin().await?;
-        let uploads: Vec<String> = sqlx::query_scalar(
-            "SELECT path FROM files WHERE uploaded = 1 AND photo_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&list)
-        .fetch_all(&mut *tx)
-        .await?;
-        let hashes: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT hash FROM photos WHERE id IN (SELECT value FROM json_each(?))")
-                .bind(&list)
-                .fetch_all(&mut *tx)
-                .await?;
-        sqlx::query(
-            "INSERT INTO deleted_photos (owner_id, hash, deleted_at) \
-             SELECT owner_id, hash, ? FROM photos WHERE id IN (SELECT value FROM json_each(?)) \
-             ON CONFLICT (owner_id, hash) DO UPDATE SET deleted_at = excluded.deleted_at",
-        )
-        .bind(now)
-        .bind(&list)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM files WHERE photo_id IN (SELECT value FROM json_each(?)) AND (uploaded = 1 OR status = 'missing')")
-            .bind(&list)
-            .execute(&mut *tx)
-            .await?;
-        let kept = sqlx::query(
-            "UPDATE files SET status = 'skipped', reason = ?, photo_id = NULL, indexed_at = ? \
-             WHERE photo_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(DELETED_REASON)
-        .bind(now)
-        .bind(&list)
-        .execute(&mut *tx)
-        .await?;
-        let deleted = sqlx::query("DELETE FROM photos WHERE id IN (SELECT value FROM json_each(?))")
-            .bind(&list)
-            .execute(&mut *tx)
-            .await?;
-        // Thumbnails go only when no other photo (another user's copy) still uses them.
-        let mut unused = Vec::new();
-        for h in hashes {
-            let used: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM photos WHERE hash = ?)")
-                .bind(&h)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !used {
-                unused.push(h);
-            }
-        }
-        tx.commit().await?;
-        purged.photos += deleted.rows_affected();
-        purged.files_kept += kept.rows_affected();
+        let Removed { uploads, unused, photos, files_kept } = retry_busy(|| remove_rows(db, &list)).await?;
+        purged.photos += photos;
+        purged.files_kept += files_kept;
         let (originals, cache) = (disk.originals.to_path_buf(), disk.cache.clone());
         let removed = tokio::task::spawn_blocking(move || {
             let mut removed = 0;
@@ -144,4 +94,70 @@ async fn delete_forever(db: &SqlitePool, disk: Disk<'_>, ids: &[i64]) -> Result<
         );
     }
     Ok(purged)
+}
+
+/// What one transaction of `delete_forever` removed, for the disk work after its commit.
+struct Removed {
+    uploads: Vec<String>,
+    unused: Vec<String>,
+    photos: u64,
+    files_kept: u64,
+}
+
+/// Deletes the rows of the photos in `list` (a JSON array of ids) in one transaction.
+async fn remove_rows(db: &SqlitePool, list: &str) -> Result<Removed> {
+    let now = now();
+    let mut tx = write_tx(db).await?;
+    let uploads: Vec<String> = sqlx::query_scalar(
+        "SELECT path FROM files WHERE uploaded = 1 AND photo_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(list)
+    .fetch_all(&mut *tx)
+    .await?;
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT hash FROM photos WHERE id IN (SELECT value FROM json_each(?))")
+            .bind(list)
+            .fetch_all(&mut *tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO deleted_photos (owner_id, hash, deleted_at) \
+         SELECT owner_id, hash, ? FROM photos WHERE id IN (SELECT value FROM json_each(?)) \
+         ON CONFLICT (owner_id, hash) DO UPDATE SET deleted_at = excluded.deleted_at",
+    )
+    .bind(now)
+    .bind(list)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM files WHERE photo_id IN (SELECT value FROM json_each(?)) AND (uploaded = 1 OR status = 'missing')",
+    )
+    .bind(list)
+    .execute(&mut *tx)
+    .await?;
+    let kept = sqlx::query(
+        "UPDATE files SET status = 'skipped', reason = ?, photo_id = NULL, indexed_at = ? \
+         WHERE photo_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(DELETED_REASON)
+    .bind(now)
+    .bind(list)
+    .execute(&mut *tx)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM photos WHERE id IN (SELECT value FROM json_each(?))")
+        .bind(list)
+        .execute(&mut *tx)
+        .await?;
+    // Thumbnails go only when no other photo (another user's copy) still uses them.
+    let mut unused = Vec::new();
+    for h in hashes {
+        let used: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM photos WHERE hash = ?)")
+            .bind(&h)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !used {
+            unused.push(h);
+        }
+    }
+    tx.commit().await?;
+    Ok(Removed { uploads, unused, photos: deleted.rows_affected(), files_kept: kept.rows_affected() })
 }
