@@ -89,6 +89,30 @@ pub async fn mark_uploaded(conn: &mut SqliteConnection, path: &str) -> sqlx::Res
     Ok(())
 }
 
+/// Whether a file row exists for `path` (a name an upload must not take, even if the file is gone).
+pub async fn file_known(db: &SqlitePool, path: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM files WHERE path = ?")
+        .bind(path)
+        .fetch_one(db)
+        .await
+        .map(|n| n > 0)
+}
+
+/// Takes back an upload's rows whose file could not be placed: its file row, and the photo when
+/// the upload created it and no other file shows it.
+pub async fn forget_upload(db: &SqlitePool, path: &str, recorded: Recorded) -> sqlx::Result<()> {
+    let mut tx = crate::db::write_tx(db).await?;
+    sqlx::query("DELETE FROM files WHERE path = ?").bind(path).execute(&mut *tx).await?;
+    if let Recorded::New(id) = recorded {
+        sqlx::query("DELETE FROM photos WHERE id = ? AND NOT EXISTS (SELECT 1 FROM files WHERE photo_id = ?)")
+            .bind(id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
 /// Every account as (id, username, role), oldest first: the index decides who owns a folder.
 pub async fn owner_candidates(db: &SqlitePool) -> sqlx::Result<Vec<(i64, String, String)>> {
     sqlx::query_as("SELECT id, username, role FROM users ORDER BY id").fetch_all(db).await

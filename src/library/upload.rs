@@ -107,25 +107,21 @@ pub fn safe_name(given: &str, format: Format) -> String {
     format!("{stem}.{ext}")
 }
 
-/// Links `staged` to `dir/name`, adding ` (n)` before the extension while the name is taken.
-fn place(staged: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+/// `name`, then `stem (2).ext`, `stem (3).ext`, …: the names an upload tries in turn.
+fn candidate_names(name: &str) -> impl Iterator<Item = String> + '_ {
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    for n in 1..10_000 {
-        let candidate = if n == 1 { name.to_string() } else { format!("{stem} ({n}).{ext}") };
-        let target = dir.join(&candidate);
-        match std::fs::hard_link(staged, &target) {
-            Ok(()) => {
-                if let Ok(d) = std::fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-                return Ok(target);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
+    (1..10_000).map(move |n| if n == 1 { name.to_string() } else { format!("{stem} ({n}).{ext}") })
+}
+
+/// Links `staged` to `target` (never over an existing file) and makes the new name durable.
+fn link_into_place(staged: &Path, target: &Path) -> std::io::Result<()> {
+    std::fs::hard_link(staged, target)?;
+    if let Some(dir) = target.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
-    Err(std::io::Error::other("too many files with this name"))
+    Ok(())
 }
 
 impl Library {
@@ -217,33 +213,50 @@ impl Library {
             .join(taken.local.format("%Y").to_string())
             .join(taken.local.format("%m").to_string());
         let file_name = safe_name(given_name, a.format);
-        let staged_path = staged.path().to_path_buf();
-        let placed = tokio::task::spawn_blocking(move || place(&staged_path, &dir, &file_name)).await??;
-        drop(staged);
-        let meta = std::fs::metadata(&placed)?;
-        let rel = relative(self.originals(), &placed).ok_or_else(|| anyhow::anyhow!("file name is not UTF-8"))?;
-        let mut tx = crate::db::write_tx(self.db()).await?;
-        let recorded = async {
-            // An explicit upload brings back a picture deleted from Shoebox before.
-            store::clear_deleted_mark(&mut tx, user_id, &a.hash).await?;
-            let r = store::record_photo(&mut tx, user_id, &rel, meta.len() as i64, mtime_ns(&meta), &a, false).await?;
-            store::mark_uploaded(&mut tx, &rel).await?;
-            Ok::<_, sqlx::Error>(r)
-        }
-        .await;
-        match recorded {
-            Ok(r) => {
+        // The hard link keeps the staging file's inode, so its size and time are the placed file's.
+        let meta = staged.as_file().metadata()?;
+        let (size, mtime) = (meta.len() as i64, mtime_ns(&meta));
+        let make_dir = dir.clone();
+        tokio::task::spawn_blocking(move || std::fs::create_dir_all(make_dir)).await??;
+        // The row comes first, committed, and the file after it: a crash in between leaves a row
+        // whose file is missing (the next index marks it so), never a file on disk that the next
+        // index would take for one indexed in place and keep when its photo is deleted.
+        for candidate in candidate_names(&file_name) {
+            let target = dir.join(&candidate);
+            if target.symlink_metadata().is_ok() {
+                continue;
+            }
+            let rel = relative(self.originals(), &target).ok_or_else(|| anyhow::anyhow!("file name is not UTF-8"))?;
+            if store::file_known(self.db(), &rel).await? {
+                continue;
+            }
+            let recorded = crate::db::retry_busy(|| async {
+                let mut tx = crate::db::write_tx(self.db()).await?;
+                // An explicit upload brings back a picture deleted from Shoebox before.
+                store::clear_deleted_mark(&mut tx, user_id, &a.hash).await?;
+                let r = store::record_photo(&mut tx, user_id, &rel, size, mtime, &a, false).await?;
+                store::mark_uploaded(&mut tx, &rel).await?;
                 tx.commit().await?;
-                Ok(match r {
-                    Recorded::New(id) => UploadResult::New { photo_id: id, hash: a.hash.clone(), path: rel },
-                    Recorded::Existing(id) => UploadResult::Existing { photo_id: id, hash: a.hash.clone() },
-                })
-            }
-            Err(e) => {
-                // No row points at it, so the file must not stay either.
-                let _ = std::fs::remove_file(&placed);
-                Err(e.into())
+                Ok::<_, sqlx::Error>(r)
+            })
+            .await?;
+            let (from, to) = (staged.path().to_path_buf(), target.clone());
+            match tokio::task::spawn_blocking(move || link_into_place(&from, &to)).await? {
+                Ok(()) => {
+                    return Ok(match recorded {
+                        Recorded::New(id) => UploadResult::New { photo_id: id, hash: a.hash.clone(), path: rel },
+                        Recorded::Existing(id) => UploadResult::Existing { photo_id: id, hash: a.hash.clone() },
+                    });
+                }
+                Err(e) => {
+                    // No file behind the row: the row must not stay either.
+                    store::forget_upload(self.db(), &rel, recorded).await?;
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        return Err(anyhow::Error::new(e).context(format!("cannot place the upload at {rel}")));
+                    }
+                }
             }
         }
+        Err(anyhow::anyhow!("too many files named {file_name} in this folder"))
     }
 }

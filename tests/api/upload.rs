@@ -240,3 +240,56 @@ async fn a_file_that_cannot_be_stored_is_refused_on_its_own_and_the_other_files_
     assert_eq!(originals_files(&app), vec!["admin/2021", "admin/2023/07/fine.jpg"]);
     assert_eq!(photos(&app).await.len(), 1);
 }
+
+/// The file an upload places under `admin/`, once it is there.
+fn placed(app: &TestApp, name: &str) -> Option<String> {
+    let root = app.originals_path();
+    walkdir_files(&root.join("admin"))
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == name))
+        .map(|p| p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"))
+}
+
+fn walkdir_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() { out.extend(walkdir_files(&p)) } else { out.push(p) }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_uploaded_file_appears_on_disk_only_after_its_row_marks_it_as_an_upload() {
+    // A crash between placing the file and recording it would leave a file that the next index
+    // takes for one indexed in place (kept on disk when its photo is deleted). So the row comes
+    // first: whenever the file can be seen, its row already says "uploaded".
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    for i in 0..12u64 {
+        let name = format!("order{i}.jpg");
+        let sending = {
+            let app = app.with_client(app.client.clone());
+            let (csrf, name) = (csrf.clone(), name.clone());
+            tokio::spawn(async move { app.upload(&csrf, &[(name.as_str(), camera_jpeg(300 + i))]).await.status() })
+        };
+        let mut seen = None;
+        while seen.is_none() && !sending.is_finished() {
+            if let Some(path) = placed(&app, &name) {
+                let uploaded: Option<bool> = sqlx::query_scalar("SELECT uploaded FROM files WHERE path = ?")
+                    .bind(&path)
+                    .fetch_optional(&app.db)
+                    .await
+                    .unwrap();
+                seen = Some((path, uploaded));
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(sending.await.unwrap(), 200);
+        if let Some((path, uploaded)) = seen {
+            assert_eq!(uploaded, Some(true), "{path} was on disk before its row said it was an upload");
+        }
+    }
+}
