@@ -29,21 +29,8 @@ async fn a_session_ended_while_one_of_its_requests_is_still_running_stays_ended(
     let laptop_csrf = csrf_of(laptop.sign_in("bob", "bobs password").await).await;
 
     // The phone starts an upload whose body arrives slowly.
-    let boundary = "shoeboxboundary";
-    let head = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"slow.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-    );
-    let (feed, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
-    let request = phone
-        .client
-        .post(phone.url("/api/v1/upload"))
-        .header("X-CSRF-Token", &csrf)
-        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
-        .body(reqwest::Body::wrap_stream(stream))
-        .send();
-    let sent = tokio::spawn(request);
-    feed.send(Ok(Bytes::from(head))).await.unwrap();
+    let FedUpload { feed, sent } = phone.fed_upload(&csrf);
+    feed.send(Ok(Bytes::from(file_part_head("slow.jpg")))).await.unwrap();
     let staging = app.originals_path().join(".shoebox-upload");
     let mut receiving = false;
     for _ in 0..800 {
@@ -58,7 +45,7 @@ async fn a_session_ended_while_one_of_its_requests_is_still_running_stays_ended(
     // Meanwhile the laptop signs bob out everywhere; then the phone's upload finishes.
     assert_eq!(laptop.end_sessions(&laptop_csrf).await.status(), 200);
     feed.send(Ok(Bytes::from(camera_jpeg(31)))).await.unwrap();
-    feed.send(Ok(Bytes::from(format!("\r\n--{boundary}--\r\n")))).await.unwrap();
+    feed.send(Ok(Bytes::from(format!("\r\n--{BOUNDARY}--\r\n")))).await.unwrap();
     drop(feed);
     assert_eq!(sent.await.unwrap().unwrap().status(), 200, "the upload itself was allowed when it began");
 

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 use shoebox::library::synth::{self, Spec};
 
-use crate::helpers::{TestApp, camera_jpeg, jpeg_bomb, photos, spawn_app, spawn_app_with};
+use crate::helpers::{FedUpload, TestApp, camera_jpeg, file_part_head, jpeg_bomb, photos, spawn_app, spawn_app_with};
 
 fn originals_files(app: &TestApp) -> Vec<String> {
     fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
@@ -96,25 +96,15 @@ async fn refused_uploads_say_why_with_415_413_and_422() {
 async fn an_interrupted_upload_leaves_nothing_behind() {
     let app = spawn_app().await;
     let csrf = app.sign_in_admin().await;
-    let boundary = "shoeboxboundary";
     let first = camera_jpeg(26);
     let second = camera_jpeg(27);
     let mut head = Vec::new();
-    head.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"complete.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    head.extend_from_slice(file_part_head("complete.jpg").as_bytes());
     head.extend_from_slice(&first);
-    head.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"cut.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    head.extend_from_slice(format!("\r\n{}", file_part_head("cut.jpg")).as_bytes());
     head.extend_from_slice(&second[..second.len() / 2]);
     // The body is fed by hand: the first file and half of the second, then the connection breaks.
-    let (feed, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
-    let request = app
-        .client
-        .post(app.url("/api/v1/upload"))
-        .header("X-CSRF-Token", &csrf)
-        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
-        .body(reqwest::Body::wrap_stream(stream))
-        .send();
-    let sent = tokio::spawn(request);
+    let FedUpload { feed, sent } = app.fed_upload(&csrf);
     feed.send(Ok(Bytes::from(head))).await.unwrap();
     // Wait until the server stored the first file and is receiving the second into staging.
     let staging = app.originals_path().join(".shoebox-upload");
