@@ -142,3 +142,54 @@ async fn an_account_whose_stored_role_shoebox_does_not_know_cannot_sign_in_and_i
     assert!(error.contains("\"superuser\"") && error.contains("shoebox users mod bob --role"), "{error}");
     assert_eq!(app.session().await.status(), 401, "not signed in, not even as a viewer");
 }
+
+/// The administration API for each kind of visitor: anonymous 401, viewer and user 403 (nothing
+/// changes), administrator allowed. One row per route; a new route of `/api/v1/users` gets its row.
+#[tokio::test]
+async fn every_account_administration_route_answers_each_role_as_it_should() {
+    let app = spawn_app().await;
+    let admin_csrf = app.sign_in_admin().await;
+    let target = app.add_user("target", "targets password", "user").await;
+    app.add_user("vera", "veras password", "viewer").await;
+    app.add_user("uma", "umas password", "user").await;
+    let signed_in = |name: &'static str, password: &'static str| {
+        let visitor = app.with_client(client());
+        async move {
+            let r = visitor.sign_in(name, password).await;
+            let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+            (visitor, csrf)
+        }
+    };
+    let (viewer, viewer_csrf) = signed_in("vera", "veras password").await;
+    let (user, user_csrf) = signed_in("uma", "umas password").await;
+    let anonymous = app.with_client(client());
+
+    let routes: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+        (reqwest::Method::GET, "/api/v1/users".into(), None),
+        (reqwest::Method::GET, format!("/api/v1/users/{target}"), None),
+        (reqwest::Method::PATCH, format!("/api/v1/users/{target}"), Some(json!({ "role": "viewer" }))),
+        (reqwest::Method::DELETE, format!("/api/v1/users/{target}/sessions"), None),
+        (reqwest::Method::DELETE, format!("/api/v1/users/{target}"), None),
+    ];
+    for (method, path, body) in routes {
+        let send = |who: &TestApp, csrf: &str| {
+            let mut r = who.client.request(method.clone(), who.url(&path)).header("x-csrf-token", csrf);
+            if let Some(b) = &body {
+                r = r.json(b);
+            }
+            r.send()
+        };
+        let row = || {
+            sqlx::query_as::<_, (String, i64)>("SELECT role, session_generation FROM users WHERE id = ?")
+                .bind(target)
+                .fetch_optional(&app.db)
+        };
+        let before = row().await.unwrap();
+        assert_eq!(send(&anonymous, "").await.unwrap().status(), 401, "anonymous {method} {path}");
+        assert_eq!(send(&viewer, &viewer_csrf).await.unwrap().status(), 403, "viewer {method} {path}");
+        assert_eq!(send(&user, &user_csrf).await.unwrap().status(), 403, "user {method} {path}");
+        assert_eq!(row().await.unwrap(), before, "the refusals of {method} {path} changed nothing");
+        let allowed = send(&app, &admin_csrf).await.unwrap().status();
+        assert!(allowed.is_success(), "administrator {method} {path}: {allowed}");
+    }
+}
