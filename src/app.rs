@@ -77,6 +77,7 @@ impl App {
             o.spawn_discovery();
         }
         let library = crate::library::Library::open(&config, pool.clone())?;
+        let visitor_key = crate::auth::visitor::load_key(&config.storage_path)?;
         let state = AppState {
             oidc,
             library,
@@ -84,6 +85,8 @@ impl App {
             config: Arc::new(config),
             db: pool,
             throttle: Arc::new(LoginThrottle::default()),
+            audit_limit: Arc::default(),
+            visitor_key,
         };
         let router = router(state.clone());
         Ok(App { listener, router, state })
@@ -99,15 +102,8 @@ impl App {
 
     /// Serves until `shutdown` resolves; requests in flight then get SHUTDOWN_TIMEOUT to finish.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let store = SqliteStore::new(self.state.db.clone());
-        let cleanup = tokio::spawn(async move {
-            // Expired sessions are removed hourly; a failure only leaves rows for the next run.
-            let _ = tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
-                store,
-                tokio::time::Duration::from_secs(3600),
-            )
-            .await;
-        });
+        // Expired sessions and old audit rows are removed at start and hourly.
+        let cleanup = crate::auth::housekeeping::spawn(self.state.db.clone(), self.state.config.audit_days);
         // New and changed originals are picked up in the background at every start.
         let _ = self.state.library.start_index(crate::library::IndexOptions::default());
         // Photos in the trash longer than TRASH_DAYS are deleted for good, checked hourly.
@@ -252,6 +248,7 @@ pub fn router(state: AppState) -> Router {
     http::routes()
         .layer(middleware::from_fn_with_state(state.clone(), http::middleware::html_errors::html_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::require_token))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::visitor::carry))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(state.clone(), http::middleware::security_headers::add_security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

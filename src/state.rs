@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use sqlx::SqlitePool;
 
 use crate::accounts::throttle::LoginThrottle;
+use crate::auth::audit_limit::AuditLimiter;
 use crate::config::Config;
 use crate::library::Library;
 use crate::oidc::Oidc;
@@ -17,10 +18,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: SqlitePool,
     pub throttle: Arc<LoginThrottle>,
+    /// Caps the audit rows failed sign-ins write per address.
+    pub audit_limit: Arc<AuditLimiter>,
     /// Added to every response (Content-Security-Policy, HSTS, …), computed once from the config.
     pub security_headers: Arc<HeaderMap>,
     /// The single sign-on provider client; `None` when single sign-on is off.
     pub oidc: Option<Arc<Oidc>>,
     /// The photo library engine (indexing, thumbnails, uploads, media tokens).
     pub library: Library,
+    /// Encrypts the anonymous visitor's cookie (`auth::visitor`).
+    pub visitor_key: cookie::Key,
 }

@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use super::session::{AUTH_KEY, AuthSession, CSRF_KEY, session_error};
+use super::visitor::Visitor;
 use crate::config::AuthMode;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -36,8 +37,9 @@ fn refused() -> Response {
         .into_response()
 }
 
-/// Middleware: checks the token on POST/PUT/PATCH/DELETE from signed-in sessions.
-/// Anonymous requests pass; the handlers that accept them (sign-in) check what they need.
+/// Middleware: checks the token on POST/PUT/PATCH/DELETE from signed-in sessions (and from
+/// everyone in `AUTH_MODE=public`, where the token is in the visitor cookie). Anonymous requests
+/// pass; the handlers that accept them (sign-in) check what they need.
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
         return next.run(request).await;
@@ -45,16 +47,19 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return next.run(request).await;
     };
-    let signed_in = match session.get::<AuthSession>(AUTH_KEY).await {
-        Ok(a) => a.is_some() || state.config.auth_mode == AuthMode::Public,
-        Err(e) => return session_error(e).into_response(),
-    };
-    if !signed_in {
-        return next.run(request).await;
-    }
-    let expected: String = match session.get(CSRF_KEY).await {
-        Ok(t) => t.unwrap_or_default(),
-        Err(e) => return session_error(e).into_response(),
+    let expected: String = if state.config.auth_mode == AuthMode::Public {
+        let visitor = request.extensions().get::<Visitor>();
+        visitor.and_then(Visitor::issued_csrf_token).unwrap_or_default()
+    } else {
+        match session.get::<AuthSession>(AUTH_KEY).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return next.run(request).await,
+            Err(e) => return session_error(e).into_response(),
+        }
+        match session.get(CSRF_KEY).await {
+            Ok(t) => t.unwrap_or_default(),
+            Err(e) => return session_error(e).into_response(),
+        }
     };
     if let Some(given) = request.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         return if tokens_match(&expected, given) { next.run(request).await } else { refused() };

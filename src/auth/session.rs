@@ -4,8 +4,9 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tower_sessions::{Expiry, Session};
+use tower_sessions::Session;
 
+use super::visitor::Visitor;
 use crate::config::AuthMode;
 use crate::db::{self, users::User};
 use crate::error::AppError;
@@ -16,8 +17,6 @@ pub const AUTH_KEY: &str = "auth";
 /// Session key of the CSRF token string.
 pub const CSRF_KEY: &str = "csrf";
 
-/// Anonymous sessions (a login page was shown) are kept only this long without activity.
-pub const ANONYMOUS_SESSION_IDLE: time::Duration = time::Duration::hours(1);
 /// Session key of the last time (Unix seconds) a request pushed the idle expiry forward.
 const SEEN_KEY: &str = "seen";
 /// The session store only writes a session that changed, so reading it alone never moves its
@@ -65,17 +64,14 @@ pub async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Session, 
         .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!("session layer missing: {msg}")))
 }
 
-/// The session's CSRF token, created on first use.
-pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+/// A signed-in session's CSRF token (issued at sign-in; created here for sessions older than that).
+async fn csrf_token(session: &Session) -> Result<String, AppError> {
     let existing: Option<String> = session.get(CSRF_KEY).await.map_err(session_error)?;
     if let Some(t) = existing {
         return Ok(t);
     }
     let token = crate::auth::csrf::new_token();
     session.insert(CSRF_KEY, &token).await.map_err(session_error)?;
-    if session.get::<AuthSession>(AUTH_KEY).await.map_err(session_error)?.is_none() {
-        session.set_expiry(Some(Expiry::OnInactivity(ANONYMOUS_SESSION_IDLE)));
-    }
     Ok(token)
 }
 
@@ -84,12 +80,14 @@ pub fn session_error(e: tower_sessions::session::Error) -> AppError {
 }
 
 /// Resolves the session to a user; ends sessions that outlived `SESSION_MAXAGE` or whose user
-/// was disabled or deleted.
-pub async fn resolve(session: &Session, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+/// was disabled or deleted. Stores nothing for a visitor who is not signed in.
+pub async fn resolve(session: &Session, visitor: &Visitor, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
     if state.config.auth_mode == AuthMode::Public {
         let row = db::users::by_username(&state.db, &state.config.admin_user).await?;
         let Some(row) = row else { return Ok(None) };
-        let csrf_token = csrf_token(session).await?;
+        // Nobody signs in, so nothing goes into the session store: the token rides in the
+        // visitor cookie.
+        let csrf_token = visitor.csrf_token();
         return Ok(Some(CurrentUser { user: row.to_user()?, auth: None, csrf_token, session: session.clone() }));
     }
     let Some(auth) = session.get::<AuthSession>(AUTH_KEY).await.map_err(session_error)? else {
@@ -150,7 +148,8 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, state).await.map_err(IntoResponse::into_response)?;
-        match resolve(&session, state).await.map_err(IntoResponse::into_response)? {
+        let visitor = Visitor::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        match resolve(&session, &visitor, state).await.map_err(IntoResponse::into_response)? {
             Some(user) => Ok(user),
             None if parts.uri.path().starts_with("/api/") => {
                 Err(AppError::Unauthorized("sign in first".into()).into_response())
@@ -165,7 +164,8 @@ impl FromRequestParts<AppState> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, state).await?;
-        let user = resolve(&session, state).await?;
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        let user = resolve(&session, &visitor, state).await?;
         Ok(MaybeUser(user, session))
     }
 }

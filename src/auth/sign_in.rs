@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
+use super::audit_limit::Decision;
 use super::client::ClientAddr;
 use super::session::{AUTH_KEY, AuthSession, CSRF_KEY, session_error};
 use crate::accounts::password;
@@ -140,9 +141,21 @@ pub async fn audit(
 }
 
 /// Logs and audits a failed sign-in, then hands the failure back for the page or the API.
+/// An address that keeps failing writes a bounded number of audit rows (`auth::audit_limit`).
 pub async fn failed(state: &AppState, method: Method, addr: ClientAddr, f: Failure) -> Failure {
     tracing::warn!(method = method.as_str(), reason = %f.reason, username = %f.username, "sign-in refused or failed");
-    let recorded = audit(state, f.user_id, &f.username, method.audited(), addr, f.outcome, &f.reason).await;
+    let throttled = f.retry_after.is_some();
+    let reason = match state.audit_limit.failed_attempt(&addr.to_string(), throttled, db::now()) {
+        Decision::Skip => {
+            tracing::warn!(client_addr = %addr, "too many failed sign-ins from this address this minute: not audited");
+            return f;
+        }
+        Decision::Record { earlier_unrecorded: 0 } => f.reason.clone(),
+        Decision::Record { earlier_unrecorded: n } => {
+            format!("{} ({n} earlier attempts from this address were not recorded)", f.reason)
+        }
+    };
+    let recorded = audit(state, f.user_id, &f.username, method.audited(), addr, f.outcome, &reason).await;
     match recorded {
         Ok(()) => f,
         Err(e) => Failure::internal(format!("auditing a failed sign-in: {e}")).with_next(f.next),

@@ -72,6 +72,8 @@ pub struct Config {
     pub password_login: bool,
     pub session_maxage: Duration,
     pub session_timeout: Duration,
+    /// Days sign-in audit rows are kept; 0 keeps them forever.
+    pub audit_days: u32,
     pub trusted_proxies: Vec<IpNet>,
     pub log_level: tracing::Level,
     pub log_format: LogFormat,
@@ -183,6 +185,8 @@ impl Config {
         )?;
         let session_maxage = r.duration("SESSION_MAXAGE", MIN_SESSION)?;
         let session_timeout = r.duration("SESSION_TIMEOUT", MIN_SESSION)?;
+        let audit_days =
+            r.number::<u32>("AUDIT_DAYS", 0..=36_500, "not a number of days: use 0 (keep forever) or e.g. 90")?;
         let trusted_proxies = r.networks("TRUSTED_PROXY")?;
         let log_level = r.choice(
             "LOG_LEVEL",
@@ -225,6 +229,7 @@ impl Config {
             password_login,
             session_maxage,
             session_timeout,
+            audit_days,
             trusted_proxies,
             log_level,
             log_format,

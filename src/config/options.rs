@@ -75,6 +75,11 @@ pub const OPTIONS: &[OptionSpec] = &[
         "A session ends after this long without a request: seconds, or with s/m/h/d/w.",
     ),
     opt(
+        "AUDIT_DAYS",
+        Some("90"),
+        "Days the sign-in audit trail keeps each attempt; older rows are deleted hourly. 0 keeps them forever.",
+    ),
+    opt(
         "TRUSTED_PROXY",
         Some("127.0.0.1/32,::1/128,172.16.0.0/12"),
         "Comma list of reverse proxy addresses or CIDR ranges whose X-Forwarded-For is believed (for sign-in rate limits and the audit log).",

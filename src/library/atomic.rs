@@ -16,3 +16,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// Reads the secret key of `len` random bytes at `path`, creating it on first start (written
+/// whole, readable by the owner only). A file of another length is an error that says what to do
+/// and what it costs (`lost`), never silently replaced.
+pub fn secret_key(path: &Path, len: usize, lost: &str) -> anyhow::Result<Vec<u8>> {
+    if let Ok(bytes) = std::fs::read(path) {
+        if bytes.len() == len {
+            return Ok(bytes);
+        }
+        anyhow::bail!("{} is damaged (it must hold {len} bytes): delete it and restart; {lost}", path.display());
+    }
+    let mut key = vec![0u8; len];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
+    write_atomic(path, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
+}

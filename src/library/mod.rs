@@ -3,7 +3,7 @@
 
 pub mod analyze;
 pub mod archive;
-mod atomic;
+pub(crate) mod atomic;
 pub mod budget;
 pub mod cache;
 pub mod catalog;

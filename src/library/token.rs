@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -33,27 +32,9 @@ pub enum Viewer {
 impl TokenKey {
     /// Reads the key, creating it (owner-readable only) on first start.
     pub fn load_or_create(storage: &Path) -> anyhow::Result<TokenKey> {
-        let path = storage.join("media.key");
-        if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.len() == 32 {
-                let mut k = [0u8; 32];
-                k.copy_from_slice(&bytes);
-                return Ok(TokenKey(k));
-            }
-            anyhow::bail!(
-                "{} is damaged (it must hold 32 bytes): delete it and restart; old media links stop working",
-                path.display()
-            );
-        }
+        let bytes = super::atomic::secret_key(&storage.join("media.key"), 32, "old media links stop working")?;
         let mut k = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut k);
-        std::fs::create_dir_all(storage)?;
-        super::atomic::write_atomic(&path, &k)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
+        k.copy_from_slice(&bytes);
         Ok(TokenKey(k))
     }
 

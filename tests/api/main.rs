@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod config;
 mod deploy;
+mod faults;
 mod fuzz;
 mod gallery;
 mod gallery_api;

@@ -559,37 +559,41 @@ async fn a_replayed_state_is_refused() {
 }
 
 /// Moves the start of every pending single sign-on `secs` into the past, the way the clock would.
-async fn age_pending_sign_ins(app: &TestApp, secs: i64) {
-    let aged = app
-        .edit_stored_sessions(|record| {
-            let Some(Value::Array(pending)) = record.data.get_mut("oidc_pending") else { return false };
-            for p in pending {
-                p["created_at"] = (p["created_at"].as_i64().unwrap() - secs).into();
-            }
-            true
-        })
-        .await;
-    assert!(aged > 0, "a pending sign-in is stored in the session");
+/// A whole sign-in by a new browser whose answer comes back `secs` after it started: the pending
+/// sign-in in its visitor cookie is aged the way time would.
+async fn answered_after(app: &TestApp, secs: i64) -> reqwest::Response {
+    let start = client().get(app.url("/api/v1/oidc/login")).send().await.unwrap();
+    assert_eq!(start.status(), 303);
+    let cookie = visitor_cookie(&start).expect("the pending sign-in rides in the visitor cookie");
+    let pair = cookie.split(';').next().unwrap();
+    let at_provider = client().get(location(&start)).send().await.unwrap();
+    let callback = url::Url::parse(&location(&at_provider)).unwrap();
+    let callback = app.url(&format!("{}?{}", callback.path(), callback.query().unwrap_or("")));
+    let aged = app.reseal_visitor_cookie(pair, |v| {
+        for p in v["pending"].as_array_mut().unwrap() {
+            p["created_at"] = (p["created_at"].as_i64().unwrap() - secs).into();
+        }
+    });
+    client().get(&callback).header("cookie", aged).send().await.unwrap()
 }
 
 #[tokio::test]
 async fn a_sign_in_answered_after_ten_minutes_is_refused_and_one_within_them_works() {
     let (_fake, app) = setup(&[]).await;
-    let callback = through_provider(&app, "/api/v1/oidc/login").await;
-    age_pending_sign_ins(&app, 10 * 60 + 1).await;
-    let r = app.get(&callback).await;
+    let r = answered_after(&app, 10 * 60 + 1).await;
     assert_eq!(r.status(), 400);
+    assert!(session_cookie(&r).is_none_or(|c| c.contains("Max-Age=0")), "not signed in");
     assert!(r.text().await.unwrap().contains("The sign-in took longer than 10 minutes. Start it again."));
-    assert!(session_user(&app).await.is_none(), "not signed in");
     assert_eq!(user_count(&app).await, 1, "only the administrator: no account written");
     assert_eq!(app.audit_outcomes().await.last().unwrap().2, "state expired");
 
     // Another browser that answers after 9 minutes 50 seconds is signed in.
-    let other = app.with_client(client());
-    let callback = through_provider(&other, "/api/v1/oidc/login").await;
-    age_pending_sign_ins(&other, 9 * 60 + 50).await;
-    assert_eq!(other.get(&callback).await.status(), 303);
-    assert_eq!(session_user(&other).await.unwrap()["username"], "alice");
+    let r = answered_after(&app, 9 * 60 + 50).await;
+    assert_eq!(r.status(), 303);
+    let session = session_cookie(&r).expect("signed in");
+    let me = client().get(app.url("/api/v1/session")).header("cookie", session.split(';').next().unwrap());
+    let me: Value = me.send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["user"]["username"], "alice");
 }
 
 #[tokio::test]
@@ -1029,4 +1033,36 @@ async fn someone_removed_from_the_required_group_is_refused_at_the_next_sign_in(
             .await
             .unwrap();
     assert_eq!(before, after, "the account is kept as it was");
+}
+
+#[tokio::test]
+async fn started_single_sign_ons_store_nothing_on_the_server_and_the_last_started_still_completes() {
+    let (_fake, app) = setup(&[]).await;
+    for _ in 0..30 {
+        let r = client().get(app.url("/api/v1/oidc/login")).send().await.unwrap();
+        assert_eq!(r.status(), 303, "every anonymous start goes to the provider");
+    }
+    // One browser starting in three tabs: each pending sign-in is kept (in the visitor cookie).
+    let first = through_provider(&app, "/api/v1/oidc/login?next=%2Falbums").await;
+    through_provider(&app, "/api/v1/oidc/login").await;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap();
+    assert_eq!(stored, 0, "32 started sign-ins stored no session");
+    let r = app.get(&first).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/albums", "the first tab's sign-in completes with its own next page");
+    assert_eq!(app.session().await.status(), 200);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap();
+    assert_eq!(stored, 1);
+    assert_eq!(app.get(&first).await.status(), 400, "a pending sign-in is single use");
+}
+
+#[tokio::test]
+async fn a_flood_of_forged_callbacks_writes_a_handful_of_audit_rows() {
+    let (_fake, app) = setup(&[]).await;
+    for i in 0..60 {
+        let r = client().get(app.url(&format!("/api/v1/oidc/redirect?state=forged{i}&code=x"))).send().await.unwrap();
+        assert!(r.status().is_client_error(), "forged callback {i}: {}", r.status());
+    }
+    let rows = app.audit_outcomes().await;
+    assert!((1..=20).contains(&rows.len()), "60 forged callbacks wrote {} audit rows", rows.len());
 }

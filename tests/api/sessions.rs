@@ -24,15 +24,19 @@ async fn the_session_cookie_is_secure_when_the_site_is_https() {
 }
 
 #[tokio::test]
-async fn the_session_id_changes_at_sign_in() {
+async fn a_session_id_planted_before_sign_in_is_never_the_signed_in_one() {
     let app = spawn_app().await;
-    let before = session_cookie(&app.get("/login").await).expect("the login page starts a session");
-    let after = session_cookie(&app.sign_in("admin", ADMIN_PASSWORD).await).expect("sign-in sets a cookie");
-    let id = |c: &str| c.split(';').next().unwrap().to_string();
-    assert_ne!(id(&before), id(&after));
-    // The pre-sign-in id is worthless now.
-    let r = client().get(app.url("/api/v1/session")).header("cookie", id(&before)).send().await.unwrap();
-    assert_eq!(r.status(), 401);
+    assert!(session_cookie(&app.get("/login").await).is_none(), "the login page starts no session");
+    // An attacker who can set cookies on the site plants a session id of their choosing.
+    let planted = "shoebox_session=c2hvZWJveHBsYW50ZWRpZA";
+    let credentials = serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD });
+    let r =
+        client().post(app.url("/api/v1/session")).header("cookie", planted).json(&credentials).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let issued = session_cookie(&r).expect("sign-in sets a cookie");
+    assert_ne!(issued.split(';').next().unwrap(), planted, "sign-in issues its own id");
+    let r = client().get(app.url("/api/v1/session")).header("cookie", planted).send().await.unwrap();
+    assert_eq!(r.status(), 401, "the planted id signs nobody in");
 }
 
 #[tokio::test]
@@ -210,4 +214,77 @@ async fn signing_out_everywhere_through_the_api_ends_the_other_clients_session_a
     assert_eq!(phone.session().await.status(), 401, "the other client is signed out");
     assert_eq!(laptop.session().await.status(), 401);
     assert_eq!(admin.session().await.status(), 200, "other people stay signed in");
+}
+
+async fn stored_sessions(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn anonymous_visitors_store_nothing_on_the_server_until_they_sign_in() {
+    let app = spawn_app().await;
+    for path in ["/login", "/login?next=%2Falbums", "/", "/photos/1", "/no-such-page", "/login?local=1"] {
+        for _ in 0..10 {
+            let r = client().get(app.url(path)).send().await.unwrap();
+            assert!(r.status().is_success() || r.status().is_redirection() || r.status() == 404, "{path}");
+        }
+    }
+    assert_eq!(stored_sessions(&app).await, 0, "60 anonymous visits stored no session");
+
+    let page = app.get("/login").await;
+    let cookie = visitor_cookie(&page).expect("the login page sets the visitor cookie");
+    let token = hidden_field(&page.text().await.unwrap(), "csrf_token").unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=86400"] {
+        assert!(cookie.contains(flag), "{flag} missing in {cookie}");
+    }
+    assert!(!cookie.contains(&token), "the token is not readable in the cookie");
+    let form = [("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", token.as_str())];
+    let r = app.client.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let cleared = visitor_cookie(&r).expect("signing in clears the visitor cookie");
+    assert!(cleared.starts_with("shoebox_visitor=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(stored_sessions(&app).await, 1, "signing in stores the one session");
+    assert_eq!(app.session().await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_sign_in_form_token_works_only_in_the_browser_it_was_given_to() {
+    let app = spawn_app().await;
+    let token = app.login_form_token().await;
+    let other = app.with_client(client());
+    other.login_form_token().await;
+    let form = [("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", token.as_str())];
+    let r = other.client.post(other.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403, "another browser's token (login CSRF) is refused");
+    assert_eq!(other.session().await.status(), 401);
+    // A visitor cookie sealed by another Shoebox (another key) is worth nothing here either.
+    let elsewhere = spawn_app().await;
+    let foreign = elsewhere.get("/login").await;
+    let foreign_cookie = visitor_cookie(&foreign).unwrap().split(';').next().unwrap().to_string();
+    let foreign_token = hidden_field(&foreign.text().await.unwrap(), "csrf_token").unwrap();
+    let form = [("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", foreign_token.as_str())];
+    let r = client().post(app.url("/login")).header("cookie", foreign_cookie).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app.client.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let form = [("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", token.as_str())];
+    assert_eq!(app.client.post(app.url("/login")).form(&form).send().await.unwrap().status(), 303);
+}
+
+#[tokio::test]
+async fn public_mode_stores_no_session_and_still_requires_the_csrf_token() {
+    let app = spawn_app_with(&[("AUTH_MODE", "public")]).await;
+    for _ in 0..20 {
+        assert_eq!(client().get(app.url("/")).send().await.unwrap().status(), 200);
+    }
+    let body: Value = app.session().await.json().await.unwrap();
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
+    assert_eq!(stored_sessions(&app).await, 0);
+    let r =
+        app.client.post(app.url("/api/v1/albums")).json(&serde_json::json!({"title": "Trip"})).send().await.unwrap();
+    assert_eq!(r.status(), 403, "no token, no change");
+    assert_eq!(app.create_album(&csrf, &serde_json::json!({"title": "Trip"})).await.status(), 201);
+    let stranger = client().post(app.url("/api/v1/albums")).header("x-csrf-token", &csrf);
+    let r = stranger.json(&serde_json::json!({"title": "Planted"})).send().await.unwrap();
+    assert_eq!(r.status(), 403, "the token works only with its browser's cookie");
 }

@@ -186,3 +186,56 @@ async fn guesses_spread_over_many_addresses_are_throttled_but_the_right_password
     let home = app.with_client(client());
     assert_eq!(sign_in_from(&home, "198.51.100.7", "admin", ADMIN_PASSWORD).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_flood_of_failed_sign_ins_from_one_address_writes_a_handful_of_audit_rows() {
+    let app = spawn_app().await;
+    for i in 0..120 {
+        let status = app.sign_in("admin", "a guess").await.status();
+        assert!(status == 401 || status == 429, "attempt {i}: {status}");
+    }
+    let rows = app.audit_outcomes().await;
+    // Ten failures a minute and one throttled attempt a minute are written (the next row of the
+    // address counts those left out); a minute may turn over during the run: one more round.
+    assert!((11..=22).contains(&rows.len()), "120 attempts wrote {} audit rows: {rows:?}", rows.len());
+    assert!(rows.iter().all(|(name, outcome, _)| name == "admin" && outcome != "success"));
+    // Another address is audited as before.
+    assert_eq!(sign_in_from(&app, "198.51.100.7", "nobody", "x").await.status(), 401);
+    let last = app.audit_outcomes().await.pop().unwrap();
+    assert_eq!((last.0.as_str(), last.2.as_str()), ("nobody", "unknown username or wrong password"));
+}
+
+#[tokio::test]
+async fn audit_rows_older_than_audit_days_and_index_rows_of_ended_sessions_are_swept_at_start() {
+    let app = spawn_app_with(&[("AUDIT_DAYS", "30")]).await;
+    let now = chrono::Utc::now().timestamp();
+    for (at, reason) in [(now - 31 * 86_400, "old"), (now - 29 * 86_400, "recent")] {
+        sqlx::query(
+            "INSERT INTO sign_in_events (at, username, method, client_addr, outcome, reason) \
+             VALUES (?, 'admin', 'password', '203.0.113.1', 'failure', ?)",
+        )
+        .bind(at)
+        .bind(reason)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO user_sessions (session_id, user_id, method, created_at) VALUES ('ended', 1, 'password', 0)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let app = app.restart().await;
+    let (mut reasons, mut index) = (Vec::<String>::new(), -1i64);
+    for _ in 0..100 {
+        reasons = sqlx::query_scalar("SELECT reason FROM sign_in_events ORDER BY at").fetch_all(&app.db).await.unwrap();
+        index = sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions").fetch_one(&app.db).await.unwrap();
+        if index == 0 && !reasons.iter().any(|r| r == "old") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(reasons, ["recent"], "only the row older than AUDIT_DAYS is gone");
+    assert_eq!(index, 0, "the index row of a session that no longer exists is gone");
+}

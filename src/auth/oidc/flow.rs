@@ -1,5 +1,5 @@
-//! The single sign-on code flow: [`begin`] remembers a pending sign-in in the browser's session
-//! and sends the person to the provider; [`complete`] checks the provider's answer, verifies the
+//! The single sign-on code flow: [`begin`] remembers a pending sign-in in the visitor cookie
+//! (nothing is stored on the server until someone signs in) and sends the person to the provider; [`complete`] checks the provider's answer, verifies the
 //! ID token, finds or registers the account and signs the session in. The HTTP handlers only
 //! redirect or show the failure.
 
@@ -7,40 +7,24 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use openidconnect::OAuth2TokenResponse;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use tower_sessions::{Expiry, Session};
+use tower_sessions::Session;
 
 use super::account::{self, Identity};
 use crate::auth::client::ClientAddr;
-use crate::auth::session::{ANONYMOUS_SESSION_IDLE, session_error};
 use crate::auth::sign_in::{self, Failure, Method, ProviderSession};
+use crate::auth::visitor::{PENDING_TTL, PendingSignIn, Visitor};
 use crate::db::{self, audit};
 use crate::oidc::{Oidc, Provider};
 use crate::state::AppState;
 
-/// Session key of the pending sign-ins (several tabs may start one each).
-const PENDING_KEY: &str = "oidc_pending";
-/// A started sign-in must come back within this many seconds.
-const PENDING_TTL: i64 = 600;
-const MAX_PENDING: usize = 5;
-
-/// What a started sign-in remembers in the browser's (still anonymous) session. Single use.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Pending {
-    state: String,
-    nonce: String,
-    verifier: Option<String>,
-    next: Option<String>,
-    created_at: i64,
-}
-
-/// Starts a sign-in: remembers state, nonce and PKCE verifier in the (still anonymous) session
-/// and returns the provider's authorization URL to redirect to.
+/// Starts a sign-in: remembers state, nonce and PKCE verifier in the visitor cookie and returns
+/// the provider's authorization URL to redirect to.
 pub async fn begin(
     state: &AppState,
     oidc: &Oidc,
-    session: &Session,
+    visitor: &Visitor,
     addr: ClientAddr,
     next: Option<String>,
 ) -> Result<String, Failure> {
@@ -55,19 +39,13 @@ pub async fn begin(
     };
     let now = db::now();
     let request = oidc.authorization_request(&provider);
-    let pending =
-        Pending { state: request.state, nonce: request.nonce, verifier: request.pkce_verifier, next, created_at: now };
-    let remembered = async {
-        let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
-        list.retain(|p| now - p.created_at < PENDING_TTL);
-        list.push(pending);
-        if list.len() > MAX_PENDING {
-            list.remove(0);
-        }
-        session.insert(PENDING_KEY, &list).await
-    };
-    remembered.await.map_err(|e| Failure::internal(session_error(e)))?;
-    session.set_expiry(Some(Expiry::OnInactivity(ANONYMOUS_SESSION_IDLE)));
+    visitor.push_pending(PendingSignIn {
+        state: request.state,
+        nonce: request.nonce,
+        verifier: request.pkce_verifier,
+        next,
+        created_at: now,
+    });
     Ok(request.url)
 }
 
@@ -87,27 +65,18 @@ pub async fn complete(
     state: &AppState,
     oidc: &Oidc,
     session: &Session,
+    visitor: &Visitor,
     addr: ClientAddr,
     q: &CallbackQuery,
 ) -> Result<Option<String>, Failure> {
-    match complete_verified(state, oidc, session, addr, q).await {
-        Ok(next) => Ok(next),
+    match complete_verified(state, oidc, session, visitor, addr, q).await {
+        Ok(next) => {
+            // Signed in: the session holds what is needed from now on.
+            visitor.clear();
+            Ok(next)
+        }
         Err(f) => Err(sign_in::failed(state, Method::Oidc, addr, f).await),
     }
-}
-
-/// Takes the pending sign-in named by `state` out of the session (single use).
-async fn take_pending(session: &Session, state: &str) -> Result<Option<Pending>, Failure> {
-    let mut list: Vec<Pending> = session.get(PENDING_KEY).await.map_err(Failure::internal)?.unwrap_or_default();
-    let found = list.iter().position(|p| p.state.as_bytes() == state.as_bytes()).map(|i| list.remove(i));
-    if found.is_some() {
-        if list.is_empty() {
-            session.remove::<Vec<Pending>>(PENDING_KEY).await.map_err(Failure::internal)?;
-        } else {
-            session.insert(PENDING_KEY, &list).await.map_err(Failure::internal)?;
-        }
-    }
-    Ok(found)
 }
 
 fn provider_error_message(provider: &str, code: &str, scopes: &[String]) -> String {
@@ -138,12 +107,13 @@ async fn complete_verified(
     state: &AppState,
     oidc: &Oidc,
     session: &Session,
+    visitor: &Visitor,
     addr: ClientAddr,
     q: &CallbackQuery,
 ) -> Result<Option<String>, Failure> {
     let provider = oidc.settings.provider.clone();
     let pending = match q.state.as_deref() {
-        Some(s) if !s.is_empty() => take_pending(session, s).await?,
+        Some(s) if !s.is_empty() => visitor.take_pending(s),
         _ => None,
     };
     let next = pending.as_ref().and_then(|p| p.next.clone());

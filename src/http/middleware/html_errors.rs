@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
+use crate::auth::visitor::Visitor;
 use crate::error::ErrorInfo;
 use crate::http::pages::Layout;
 use crate::state::AppState;
@@ -26,6 +27,7 @@ pub async fn html_errors(State(state): State<AppState>, request: Request, next: 
     let path = request.uri().path().to_string();
     let wants_json = path.starts_with("/api/") || path == "/health" || path.starts_with("/static/");
     let visitor_session = request.extensions().get::<Session>().cloned();
+    let visitor = request.extensions().get::<Visitor>().cloned().unwrap_or_default();
     let response = next.run(request).await;
     if wants_json {
         return response;
@@ -49,7 +51,7 @@ pub async fn html_errors(State(state): State<AppState>, request: Request, next: 
     // The signed-in menu stays on error pages: without it a missing photo looks like a sign-out.
     // `resolve` stores nothing for an anonymous visitor, so no session is started here.
     let current = match &visitor_session {
-        Some(s) => crate::auth::session::resolve(s, &state).await.unwrap_or_else(|e| {
+        Some(s) => crate::auth::session::resolve(s, &visitor, &state).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the error page is shown without the signed-in menu");
             None
         }),

@@ -11,15 +11,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::{Layout, render};
 use crate::auth::CurrentUser;
 use crate::auth::client::ClientAddr;
 use crate::auth::csrf::tokens_match;
 use crate::auth::oidc::flow::{self, CallbackQuery};
-use crate::auth::session::{MaybeUser, csrf_token, safe_next};
+use crate::auth::session::{MaybeUser, safe_next};
 use crate::auth::sign_in::{self, AfterSignOut};
+use crate::auth::visitor::Visitor;
 use crate::config::AuthMode;
 use crate::error::{AppError, AppResult};
 use crate::oidc::Oidc;
@@ -103,42 +103,38 @@ fn sso_button(state: &AppState, next: Option<&str>) -> Option<SsoButton> {
 }
 
 /// The login page with everything but the message parts filled in.
-pub async fn login_page(
-    state: &AppState,
-    session: &Session,
-    next: Option<String>,
-    local: bool,
-) -> AppResult<LoginPage> {
-    Ok(LoginPage {
+pub fn login_page(state: &AppState, visitor: &Visitor, next: Option<String>, local: bool) -> LoginPage {
+    LoginPage {
         layout: Layout::new(state, "Sign in", None),
         sso: sso_button(state, next.as_deref()),
         next: next.unwrap_or_default(),
-        csrf_token: csrf_token(session).await?,
+        csrf_token: visitor.csrf_token(),
         error: None,
         notice: None,
         username: String::new(),
         show_password_form: show_password_form(state, local),
         local,
         provider_session: None,
-    })
+    }
 }
 
 /// The login page showing `message` (a single sign-on failure) with `status`.
-pub async fn page_with_error(
+pub fn page_with_error(
     state: &AppState,
-    session: &Session,
+    visitor: &Visitor,
     status: StatusCode,
     message: String,
     next: Option<String>,
 ) -> AppResult<Response> {
-    let mut page = login_page(state, session, next, false).await?;
+    let mut page = login_page(state, visitor, next, false);
     page.error = Some(message);
     Ok((status, render(&page)?).into_response())
 }
 
 async fn page(
     State(state): State<AppState>,
-    MaybeUser(current, session): MaybeUser,
+    MaybeUser(current, _): MaybeUser,
+    visitor: Visitor,
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Response> {
     let next = safe_next(q.next.as_deref());
@@ -157,7 +153,7 @@ async fn page(
         let button = sso_button(&state, next.as_deref()).expect("single sign-on is on");
         return Ok(Redirect::to(&button.href).into_response());
     }
-    let mut page = login_page(&state, &session, next, local).await?;
+    let mut page = login_page(&state, &visitor, next, local);
     if q.signed_out.is_some() {
         page.notice = Some("You have signed out.".to_string());
         if q.provider_session.is_some() {
@@ -180,13 +176,13 @@ struct LoginForm {
 async fn submit(
     State(state): State<AppState>,
     MaybeUser(_, session): MaybeUser,
+    visitor: Visitor,
     addr: ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    // The form's token was put in this (still anonymous) session when the page was shown,
-    // so another site cannot sign a visitor into an account of its choosing.
-    let expected: Option<String> =
-        session.get(crate::auth::session::CSRF_KEY).await.map_err(crate::auth::session::session_error)?;
+    // The form's token was put in the visitor cookie when the page was shown, so another site
+    // cannot sign a visitor into an account of its choosing.
+    let expected = visitor.issued_csrf_token();
     if !tokens_match(expected.as_deref().unwrap_or(""), &form.csrf_token) {
         return Err(AppError::Forbidden(
             "The sign-in form expired or came from another site. Reload the page and try again.".into(),
@@ -194,9 +190,12 @@ async fn submit(
     }
     let next = safe_next(Some(&form.next));
     match sign_in::with_password(&state, &session, addr, &form.username, &form.password).await {
-        Ok(_) => Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response()),
+        Ok(_) => {
+            visitor.clear();
+            Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response())
+        }
         Err(f) if f.status.is_client_error() => {
-            let mut page = login_page(&state, &session, next, true).await?;
+            let mut page = login_page(&state, &visitor, next, true);
             page.error = Some(f.message);
             page.username = form.username;
             let mut response = (f.status, render(&page)?).into_response();
@@ -233,7 +232,8 @@ fn oidc_of(state: &AppState) -> AppResult<Arc<Oidc>> {
 
 async fn start(
     State(state): State<AppState>,
-    MaybeUser(current, session): MaybeUser,
+    MaybeUser(current, _): MaybeUser,
+    visitor: Visitor,
     addr: ClientAddr,
     Query(q): Query<StartQuery>,
 ) -> AppResult<Response> {
@@ -242,21 +242,22 @@ async fn start(
     if current.is_some() {
         return Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response());
     }
-    match flow::begin(&state, &oidc, &session, addr, next).await {
+    match flow::begin(&state, &oidc, &visitor, addr, next).await {
         Ok(url) => Ok(Redirect::to(&url).into_response()),
-        Err(f) => page_with_error(&state, &session, f.status, f.message, f.next).await,
+        Err(f) => page_with_error(&state, &visitor, f.status, f.message, f.next),
     }
 }
 
 async fn callback(
     State(state): State<AppState>,
     MaybeUser(_, session): MaybeUser,
+    visitor: Visitor,
     addr: ClientAddr,
     Query(q): Query<CallbackQuery>,
 ) -> AppResult<Response> {
     let oidc = oidc_of(&state)?;
-    match flow::complete(&state, &oidc, &session, addr, &q).await {
+    match flow::complete(&state, &oidc, &session, &visitor, addr, &q).await {
         Ok(next) => Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response()),
-        Err(f) => page_with_error(&state, &session, f.status, f.message, f.next).await,
+        Err(f) => page_with_error(&state, &visitor, f.status, f.message, f.next),
     }
 }

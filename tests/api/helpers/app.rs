@@ -272,6 +272,21 @@ impl TestApp {
         changed
     }
 
+    /// Opens a visitor cookie (`name=value`) with this server's key, lets `change` edit its
+    /// contents the way time would (the tests' clock), and seals it again.
+    pub fn reseal_visitor_cookie(&self, pair: &str, change: impl Fn(&mut Value)) -> String {
+        let key = cookie::Key::from(&std::fs::read(self.storage.path().join("visitor.key")).unwrap());
+        let mut jar = cookie::CookieJar::new();
+        jar.add_original(cookie::Cookie::parse(pair.to_string()).unwrap());
+        let opened = jar.private(&key).get("shoebox_visitor").expect("a visitor cookie sealed by this server");
+        let mut contents: Value = serde_json::from_str(opened.value()).unwrap();
+        change(&mut contents);
+        let mut sealed = cookie::CookieJar::new();
+        sealed.private_mut(&key).add(cookie::Cookie::new("shoebox_visitor", contents.to_string()));
+        let c = sealed.get("shoebox_visitor").unwrap();
+        format!("{}={}", c.name(), c.value())
+    }
+
     pub async fn audit_outcomes(&self) -> Vec<(String, String, String)> {
         sqlx::query_as("SELECT username, outcome, reason FROM sign_in_events ORDER BY id")
             .fetch_all(&self.db)
@@ -303,6 +318,16 @@ pub fn session_cookie(r: &Response) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("shoebox_session="))
+        .map(str::to_string)
+}
+
+/// The `Set-Cookie` header of a response for the anonymous visitor's cookie.
+pub fn visitor_cookie(r: &Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("shoebox_visitor="))
         .map(str::to_string)
 }
 

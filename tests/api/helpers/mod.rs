@@ -1,5 +1,5 @@
 //! What the tests share: the app under test and its client, signed-in people, library fixtures,
-//! uploads, a real browser and the OpenID providers. Test modules import only from here.
+//! uploads, the server as its own process, a real browser and the OpenID providers. Test modules import only from here.
 
 mod app;
 pub mod browser;
@@ -7,10 +7,12 @@ pub mod fake_provider;
 mod library;
 mod person;
 pub mod real_provider;
+mod server;
 mod upload;
 
 pub use app::*;
 pub use browser::Browser;
 pub use library::*;
 pub use person::*;
+pub use server::*;
 pub use upload::*;

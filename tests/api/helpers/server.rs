@@ -1,0 +1,86 @@
+//! `shoebox serve` as its own process, for tests that must measure or kill the real server.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use serde_json::Value;
+
+use super::{ADMIN_PASSWORD, client};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `shoebox serve` on 127.0.0.1; killed (SIGKILL) when dropped.
+pub struct ServerProcess {
+    child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the server on `storage` and `port` with extra `SHOEBOX_*` settings and waits until
+    /// it answers `/health`. Its log goes to `storage/server.log` (appended across restarts).
+    pub async fn start(storage: &Path, port: u16, env: &[(&str, &str)]) -> ServerProcess {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(storage.join("server.log")).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoebox"));
+        cmd.arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SHOEBOX_STORAGE_PATH", storage)
+            .env("SHOEBOX_HTTP_HOST", "127.0.0.1")
+            .env("SHOEBOX_HTTP_PORT", port.to_string())
+            .env("SHOEBOX_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SHOEBOX_LOG_LEVEL", "warn")
+            .current_dir(storage)
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(format!("SHOEBOX_{k}"), v);
+        }
+        let server = ServerProcess { child: cmd.spawn().unwrap(), base: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let probe = Client::builder().timeout(Duration::from_secs(1)).build().unwrap();
+        while Instant::now() < deadline {
+            if let Ok(r) = probe.get(server.url("/health")).send().await
+                && r.status() == 200
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("shoebox serve did not answer /health within 30 s; see {}", storage.join("server.log").display());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs the administrator in on a new client; returns it with its CSRF token.
+    pub async fn admin(&self) -> (Client, String) {
+        let c = client();
+        let r = c
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+        (c, csrf)
+    }
+
+    /// SIGKILL: no shutdown, no flush, as a power cut or the OOM killer would stop it.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
