@@ -1,42 +1,21 @@
 //! Slow clients: connections that stall in their headers or bodies, more connections than the
 //! server serves at once, and a shutdown with a stalled request in flight.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{ADMIN_PASSWORD, spawn_app_with};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shoebox");
+use crate::helpers::{free_port, serve_command, spawn_app_with};
 
 /// Half of a request's headers: the connection then waits for the rest.
 const HALF_HEADER: &[u8] = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// `shoebox serve` on `port`, run through `prlimit` with these extra `prlimit` arguments.
 fn serve(storage: &std::path::Path, port: u16, limits: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new("prlimit");
-    cmd.args(limits).args(["--", BIN, "serve"]);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SHOEBOX_STORAGE_PATH", storage)
-        .env("SHOEBOX_HTTP_HOST", "127.0.0.1")
-        .env("SHOEBOX_HTTP_PORT", port.to_string())
-        .env("SHOEBOX_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("SHOEBOX_LOG_LEVEL", "warn")
-        .current_dir(storage)
-        .stdout(Stdio::null())
-        // A file, not a pipe nobody reads while the test runs: a full pipe would block the server.
-        .stderr(std::fs::File::create(storage.join("server.log")).unwrap());
-    for (k, v) in env {
-        cmd.env(format!("SHOEBOX_{k}"), v);
-    }
-    cmd.spawn().unwrap()
+    let wrapper: Vec<&str> = std::iter::once("prlimit").chain(limits.iter().copied()).chain(["--"]).collect();
+    serve_command(&wrapper, storage, port, env).spawn().unwrap()
 }
 
 /// Polls `/health` until it answers 200 or `within` passes; true when it answered.

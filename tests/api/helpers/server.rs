@@ -13,6 +13,37 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `shoebox serve` on 127.0.0.1:`port` with `storage` and extra `SHOEBOX_*` settings, run through
+/// `wrapper` (e.g. `["prlimit", "--nofile=128", "--"]`) when one is given. Its log is appended to
+/// `storage/server.log`: a file, not a pipe nobody reads, which would block the server when full.
+pub fn serve_command(wrapper: &[&str], storage: &Path, port: u16, env: &[(&str, &str)]) -> Command {
+    let bin = env!("CARGO_BIN_EXE_shoebox");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(storage.join("server.log")).unwrap();
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHOEBOX_STORAGE_PATH", storage)
+        .env("SHOEBOX_HTTP_HOST", "127.0.0.1")
+        .env("SHOEBOX_HTTP_PORT", port.to_string())
+        .env("SHOEBOX_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SHOEBOX_LOG_LEVEL", "warn")
+        .current_dir(storage)
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (k, v) in env {
+        cmd.env(format!("SHOEBOX_{k}"), v);
+    }
+    cmd
+}
+
 /// A running `shoebox serve` on 127.0.0.1; killed (SIGKILL) when dropped.
 pub struct ServerProcess {
     child: Child,
@@ -20,25 +51,9 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts the server on `storage` and `port` with extra `SHOEBOX_*` settings and waits until
-    /// it answers `/health`. Its log goes to `storage/server.log` (appended across restarts).
+    /// Starts the server (see [`serve_command`]) and waits until it answers `/health`.
     pub async fn start(storage: &Path, port: u16, env: &[(&str, &str)]) -> ServerProcess {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(storage.join("server.log")).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoebox"));
-        cmd.arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SHOEBOX_STORAGE_PATH", storage)
-            .env("SHOEBOX_HTTP_HOST", "127.0.0.1")
-            .env("SHOEBOX_HTTP_PORT", port.to_string())
-            .env("SHOEBOX_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("SHOEBOX_LOG_LEVEL", "warn")
-            .current_dir(storage)
-            .stdout(Stdio::null())
-            .stderr(log);
-        for (k, v) in env {
-            cmd.env(format!("SHOEBOX_{k}"), v);
-        }
+        let mut cmd = serve_command(&[], storage, port, env);
         let server = ServerProcess { child: cmd.spawn().unwrap(), base: format!("http://127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
         let probe = Client::builder().timeout(Duration::from_secs(1)).build().unwrap();
