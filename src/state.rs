@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use sqlx::SqlitePool;
 
+use crate::accounts::audit_limit::AuditLimiter;
 use crate::accounts::throttle::LoginThrottle;
-use crate::auth::audit_limit::AuditLimiter;
 use crate::config::Config;
 use crate::library::Library;
 use crate::oidc::Oidc;

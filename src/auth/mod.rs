@@ -1,7 +1,6 @@
 //! Who is asking: sessions and the current-user extractor, CSRF, the client address, signing in
 //! and out (password and single sign-on alike), a user's sessions, and the single sign-on flow.
 
-pub mod audit_limit;
 pub mod client;
 pub mod csrf;
 pub mod housekeeping;

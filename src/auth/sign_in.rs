@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
-use super::audit_limit::Decision;
 use super::client::ClientAddr;
 use super::session::{AUTH_KEY, AuthSession, CSRF_KEY, session_error};
+use crate::accounts::audit_limit::Decision;
 use crate::accounts::password;
 use crate::db::{self, audit, users::User, users::UserRow};
 use crate::error::{AppError, AppResult};
