@@ -49,6 +49,16 @@ impl From<crate::library::catalog::CatalogError> for AppError {
     }
 }
 
+impl From<crate::accounts::app_passwords::AppPasswordError> for AppError {
+    fn from(e: crate::accounts::app_passwords::AppPasswordError) -> Self {
+        use crate::accounts::app_passwords::AppPasswordError;
+        match e {
+            AppPasswordError::Db(e) => AppError::Internal(e.into()),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl From<crate::accounts::UnknownRole> for AppError {
     fn from(e: crate::accounts::UnknownRole) -> Self {
         tracing::error!(error = %e, "an account has a role Shoebox does not know");

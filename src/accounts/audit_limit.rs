@@ -23,6 +23,8 @@ struct Tally {
 #[derive(Default)]
 pub struct AuditLimiter {
     by_addr: Mutex<HashMap<String, Tally>>,
+    /// When each (account, address) last had a WebDAV sign-in recorded.
+    signed_in: Mutex<HashMap<(i64, String), i64>>,
 }
 
 /// Whether to write an attempt's audit row.
@@ -36,6 +38,21 @@ pub enum Decision {
 }
 
 impl AuditLimiter {
+    /// Whether to record a successful WebDAV sign-in: once an hour per account and address, as a
+    /// sync makes hundreds of requests, each signed in again.
+    pub fn success_due(&self, user_id: i64, addr: &str, now: i64) -> bool {
+        let mut seen = self.signed_in.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 10_000 {
+            seen.retain(|_, at| now - *at < 3600);
+        }
+        let key = (user_id, addr.to_string());
+        if seen.get(&key).is_some_and(|at| now - at < 3600) {
+            return false;
+        }
+        seen.insert(key, now);
+        true
+    }
+
     /// Decides for one failed attempt from `addr` at Unix second `now`.
     pub fn failed_attempt(&self, addr: &str, throttled: bool, now: i64) -> Decision {
         let minute = now.div_euclid(60);

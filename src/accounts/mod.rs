@@ -3,6 +3,7 @@
 //! sign-on and the first start all change accounts through here.
 
 pub mod admins;
+pub mod app_passwords;
 pub mod audit_limit;
 pub mod credentials;
 pub mod error;

@@ -58,6 +58,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// WebDAV at `/originals/`.
+#[derive(Debug, Clone, Copy)]
+pub struct WebDavConfig {
+    pub enabled: bool,
+    /// Reads only: no PUT, DELETE, MOVE, COPY, MKCOL or PROPPATCH.
+    pub readonly: bool,
+    /// The account password works too, not only app passwords.
+    pub password_login: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub site_url: Url,
@@ -70,6 +80,7 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     pub auth_mode: AuthMode,
     pub password_login: bool,
+    pub webdav: WebDavConfig,
     pub session_maxage: Duration,
     pub session_timeout: Duration,
     /// Days sign-in audit rows are kept; 0 keeps them forever.
@@ -208,6 +219,11 @@ impl Config {
         let oidc = OidcConfig::read(&r, &site_url)?;
         let library = LibraryConfig::read(&r)?;
         let password_login = r.bool("PASSWORD_LOGIN")?;
+        let webdav = WebDavConfig {
+            enabled: !r.bool("DISABLE_WEBDAV")?,
+            readonly: r.bool("WEBDAV_READONLY")?,
+            password_login: r.bool("WEBDAV_PASSWORD_LOGIN")?,
+        };
 
         // Typed values hold the secrets now; the raw table keeps only the fact that one is set.
         for o in OPTIONS.iter().filter(|o| o.secret) {
@@ -227,6 +243,7 @@ impl Config {
             admin_password,
             auth_mode,
             password_login,
+            webdav,
             session_maxage,
             session_timeout,
             audit_days,

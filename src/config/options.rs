@@ -59,6 +59,13 @@ pub const OPTIONS: &[OptionSpec] = &[
         Some("password"),
         "`password`: everyone signs in. `public`: no sign-in at all, everyone acts as the administrator (private LAN only).",
     ),
+    opt("DISABLE_WEBDAV", Some("false"), "Turn WebDAV at `/originals/` off."),
+    opt("WEBDAV_READONLY", Some("false"), "WebDAV clients may read but not add, change or delete files."),
+    opt(
+        "WEBDAV_PASSWORD_LOGIN",
+        Some("false"),
+        "WebDAV also accepts the account password; otherwise only app passwords (Account page).",
+    ),
     opt(
         "PASSWORD_LOGIN",
         Some("true"),

@@ -10,6 +10,8 @@ pub enum Method {
     Password,
     Oidc,
     SignOut,
+    /// A WebDAV client signing in with an app password (or the account password when allowed).
+    AppPassword,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,7 @@ pub async fn record(db: impl SqliteExecutor<'_>, e: Event<'_>) -> sqlx::Result<(
         Method::Password => "password",
         Method::Oidc => "oidc",
         Method::SignOut => "sign_out",
+        Method::AppPassword => "app_password",
     };
     let outcome = match e.outcome {
         Outcome::Success => "success",

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod media_urls;
 pub mod middleware;
 pub mod pages;
+pub mod webdav;
 
 use axum::Router;
 
@@ -19,5 +20,10 @@ use crate::state::AppState;
 
 /// Every route of Shoebox; `app::router` adds the layers.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(pages::router()).merge(api::router()).merge(assets::router()).fallback(pages::not_found)
+    Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .merge(assets::router())
+        .merge(webdav::router())
+        .fallback(pages::not_found)
 }

@@ -29,6 +29,9 @@ pub use cache::ThumbCache;
 pub use index::{IndexOptions, Progress, Summary};
 pub use token::{TokenKey, Viewer};
 
+/// How long [`Library::index_soon`] waits for more writes before it indexes.
+pub const INDEX_DEBOUNCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Shared by the server's handlers; cheap to clone.
 #[derive(Clone)]
 pub struct Library {
@@ -47,6 +50,8 @@ struct Inner {
     /// STORAGE_PATH/index.lock: locked for every run, by the server and by `shoebox index`.
     lock_path: PathBuf,
     running: AtomicBool,
+    /// An index run is due soon (`index_soon`): set until that run starts.
+    index_due: AtomicBool,
     events: broadcast::Sender<Progress>,
     last: std::sync::Mutex<Option<Progress>>,
 }
@@ -97,6 +102,7 @@ impl Library {
             token_key,
             lock_path: config.storage_path.join("index.lock"),
             running: AtomicBool::new(false),
+            index_due: AtomicBool::new(false),
             events,
             last: std::sync::Mutex::new(None),
         };
@@ -245,6 +251,33 @@ impl Library {
             publish(Progress::Failed { error: format!("{e:#}") });
         }
         result
+    }
+
+    /// Indexes soon: files were written by something other than an upload (WebDAV). Writes within
+    /// [`INDEX_DEBOUNCE`] of each other make one run; while a run is busy, the next waits for it,
+    /// so a file written during a run is still picked up.
+    pub fn index_soon(&self) {
+        if self.inner.index_due.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(INDEX_DEBOUNCE).await;
+            loop {
+                this.inner.index_due.store(false, Ordering::SeqCst);
+                match this.start_index(IndexOptions::default()) {
+                    Ok(()) => return,
+                    Err(CannotIndex::AlreadyRunning) => {
+                        this.inner.index_due.store(true, Ordering::SeqCst);
+                        tokio::time::sleep(INDEX_DEBOUNCE).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the index after a WebDAV change did not start");
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Starts an index in the background unless one is running.

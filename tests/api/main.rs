@@ -29,3 +29,4 @@ mod sign_in;
 mod slow_clients;
 mod thumbnails;
 mod upload;
+mod webdav;

@@ -2,6 +2,7 @@
 //! `router()`. Shared here: how a photo and a page of photos look in JSON.
 
 pub mod albums;
+pub mod app_passwords;
 pub mod health;
 pub mod library;
 pub mod media;
@@ -21,6 +22,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(app_passwords::router())
         .merge(session::router())
         .merge(oidc::router())
         .merge(health::router())

@@ -9,6 +9,7 @@ mod person;
 pub mod real_provider;
 mod server;
 mod upload;
+mod webdav;
 
 pub use app::*;
 pub use browser::Browser;
@@ -16,3 +17,4 @@ pub use library::*;
 pub use person::*;
 pub use server::*;
 pub use upload::*;
+pub use webdav::*;

@@ -1,0 +1,414 @@
+//! WebDAV at `/originals/` (PhotoPrism's path, so PhotoSync's PhotoPrism target, rclone, Finder,
+//! Windows and davfs2 work unchanged). The protocol is `dav-server`'s; here: the sign-in (HTTP
+//! Basic with an app password, or the account password when `WEBDAV_PASSWORD_LOGIN` allows it),
+//! throttled and audited like sign-ins; each account's root (`ORIGINALS_PATH/<username>/`, the
+//! whole originals folder for administrators); confinement (no symlink is followed, so nothing
+//! outside the root is reachable); read-only for viewers and with `WEBDAV_READONLY`; and an index
+//! run soon after every change, so a file written over WebDAV shows up in the timeline.
+
+use std::path::{Component, PathBuf};
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use base64::Engine;
+use dav_server::davpath::DavPath;
+use dav_server::fakels::FakeLs;
+use dav_server::fs::{
+    DavDirEntry, DavFile, DavFileSystem, DavMetaData, DavProp, FsError, FsFuture, FsResult, FsStream, OpenOptions,
+    ReadDirMeta,
+};
+use dav_server::localfs::LocalFs;
+use dav_server::{DavHandler, DavMethodSet};
+
+use crate::accounts::audit_limit::Decision;
+use crate::accounts::{Role, app_passwords, password};
+use crate::auth::client::ClientAddr;
+use crate::auth::sign_in;
+use crate::db::{self, audit, users::User};
+use crate::state::AppState;
+
+pub const PREFIX: &str = "/originals";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(PREFIX, any(serve)).route("/originals/", any(serve)).route("/originals/{*path}", any(serve))
+}
+
+async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request) -> Response {
+    if !state.config.webdav.enabled {
+        return (StatusCode::NOT_FOUND, "WebDAV is turned off (DISABLE_WEBDAV).").into_response();
+    }
+    let user = match sign_in_basic(&state, addr, request.headers()).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    let root = match user.role {
+        Role::Admin => state.library.originals().to_path_buf(),
+        _ => state.library.originals().join(&user.username),
+    };
+    if let Err(e) = std::fs::create_dir_all(&root) {
+        tracing::error!(error = %e, root = %root.display(), "cannot create the WebDAV root");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let readonly = state.config.webdav.readonly || user.role == Role::Viewer;
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && request.method().as_str() != "PROPFIND";
+    let dav = DavHandler::builder()
+        .filesystem(Box::new(Confined {
+            inner: LocalFs::new(&root, false, false, false),
+            props: DeadProps { db: state.db.clone(), originals: state.library.originals().to_path_buf() },
+            root,
+        }))
+        .locksystem(FakeLs::new())
+        .strip_prefix(PREFIX)
+        .hide_symlinks(true)
+        .methods(if readonly { DavMethodSet::WEBDAV_RO } else { DavMethodSet::WEBDAV_RW })
+        .build_handler();
+    let response = dav.handle(request).await.into_response();
+    if changes && response.status().is_success() {
+        state.library.index_soon();
+    }
+    response
+}
+
+fn challenge(status: StatusCode, message: &str) -> Response {
+    let mut r = (status, message.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Shoebox\", charset=\"UTF-8\""));
+    r
+}
+
+/// The account that HTTP Basic names, when its app password (or, if allowed, its password) is right.
+async fn sign_in_basic(state: &AppState, addr: ClientAddr, headers: &axum::http::HeaderMap) -> Result<User, Response> {
+    let Some((username, secret)) = basic_credentials(headers) else {
+        return Err(challenge(
+            StatusCode::UNAUTHORIZED,
+            "Sign in with your username and an app password (Account page).",
+        ));
+    };
+    let addr_text = addr.to_string();
+    if let Err(wait) = state.throttle.check(&addr_text, &username) {
+        let mut r = challenge(StatusCode::TOO_MANY_REQUESTS, "Too many failed sign-ins: wait and try again.");
+        r.headers_mut().insert(header::RETRY_AFTER, wait.into());
+        return Err(r);
+    }
+    let internal = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "WebDAV sign-in: database error");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    };
+    let mut user_id =
+        app_passwords::verify(&state.db, &username, &secret).await.map_err(|e| internal(&e))?.map(|f| f.1);
+    if user_id.is_none() && state.config.webdav.password_login {
+        let row = db::users::by_username(&state.db, &username).await.map_err(|e| internal(&e))?;
+        let stored = row.as_ref().and_then(|r| r.password_hash.clone());
+        if password::verify(secret.clone(), stored).await {
+            user_id = row.map(|r| r.id);
+        }
+    }
+    let row = match user_id {
+        Some(id) => db::users::by_id(&state.db, id).await.map_err(|e| internal(&e))?,
+        None => None,
+    };
+    let (addr_ref, name) = (&addr_text, &username);
+    let refuse = |reason: &'static str, user_id: Option<i64>| async move {
+        state.throttle.record_failure(addr_ref, name);
+        if let Decision::Record { .. } = state.audit_limit.failed_attempt(addr_ref, false, db::now()) {
+            let (method, outcome) = (audit::Method::AppPassword, audit::Outcome::Failure);
+            let _ = sign_in::audit(state, user_id, name, method, addr, outcome, reason).await;
+        }
+        challenge(StatusCode::UNAUTHORIZED, "Wrong username or app password.")
+    };
+    let Some(row) = row else {
+        return Err(refuse("unknown username or wrong app password", None).await);
+    };
+    if row.disabled {
+        return Err(refuse("account disabled", Some(row.id)).await);
+    }
+    let user = row.to_user().map_err(|e| internal(&e))?;
+    if state.audit_limit.success_due(user.id, &addr_text, db::now()) {
+        sign_in::audit(
+            state,
+            Some(user.id),
+            &user.username,
+            audit::Method::AppPassword,
+            addr,
+            audit::Outcome::Success,
+            "",
+        )
+        .await
+        .map_err(|e| internal(&e))?;
+    }
+    Ok(user)
+}
+
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (user, pass) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((user.trim().to_string(), pass.to_string()))
+}
+
+/// `LocalFs` confined to its root: a path that passes through a symbolic link is not found, so a
+/// link inside the originals cannot lead a client to files outside its root. (`dav-server`
+/// already refuses `..` and normalises encoded paths.)
+#[derive(Clone)]
+struct Confined {
+    inner: Box<LocalFs>,
+    root: PathBuf,
+    props: DeadProps,
+}
+
+impl Confined {
+    fn check(&self, path: &DavPath) -> FsResult<()> {
+        let mut at = self.root.clone();
+        for part in path.as_rel_ospath().components() {
+            match part {
+                Component::Normal(name) => at.push(name),
+                Component::CurDir => continue,
+                _ => return Err(FsError::Forbidden),
+            }
+            match std::fs::symlink_metadata(&at) {
+                Ok(meta) if meta.file_type().is_symlink() => return Err(FsError::NotFound),
+                Ok(_) => {}
+                // What does not exist yet (a PUT's file, a MKCOL's folder) holds no link.
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The resource's path relative to ORIGINALS_PATH, the key of its dead properties.
+    fn key(&self, path: &DavPath) -> String {
+        let full = self.root.join(path.as_rel_ospath());
+        let rel = full.strip_prefix(&self.props.originals).unwrap_or(&full);
+        rel.to_string_lossy().trim_end_matches('/').to_string()
+    }
+
+    fn checked<'a, T: Send + 'a>(&'a self, paths: &[&DavPath], then: FsFuture<'a, T>) -> FsFuture<'a, T> {
+        match paths.iter().try_for_each(|p| self.check(p)) {
+            Ok(()) => then,
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+}
+
+impl DavFileSystem for Confined {
+    fn open<'a>(&'a self, path: &'a DavPath, options: OpenOptions) -> FsFuture<'a, Box<dyn DavFile>> {
+        self.checked(&[path], self.inner.open(path, options))
+    }
+
+    fn read_dir<'a>(&'a self, path: &'a DavPath, meta: ReadDirMeta) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
+        self.checked(&[path], self.inner.read_dir(path, meta))
+    }
+
+    fn metadata<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, Box<dyn DavMetaData>> {
+        self.checked(&[path], self.inner.metadata(path))
+    }
+
+    fn symlink_metadata<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, Box<dyn DavMetaData>> {
+        self.checked(&[path], self.inner.symlink_metadata(path))
+    }
+
+    fn create_dir<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
+        self.checked(&[path], self.inner.create_dir(path))
+    }
+
+    fn remove_dir<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
+        let removed = self.inner.remove_dir(path);
+        self.checked(
+            &[path],
+            Box::pin(async move {
+                removed.await?;
+                self.props.forget(&self.key(path)).await
+            }),
+        )
+    }
+
+    fn remove_file<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
+        let removed = self.inner.remove_file(path);
+        self.checked(
+            &[path],
+            Box::pin(async move {
+                removed.await?;
+                self.props.forget(&self.key(path)).await
+            }),
+        )
+    }
+
+    fn rename<'a>(&'a self, from: &'a DavPath, to: &'a DavPath) -> FsFuture<'a, ()> {
+        let renamed = self.inner.rename(from, to);
+        self.checked(
+            &[from, to],
+            Box::pin(async move {
+                renamed.await?;
+                self.props.rename(&self.key(from), &self.key(to)).await
+            }),
+        )
+    }
+
+    fn copy<'a>(&'a self, from: &'a DavPath, to: &'a DavPath) -> FsFuture<'a, ()> {
+        let copied = self.inner.copy(from, to);
+        self.checked(
+            &[from, to],
+            Box::pin(async move {
+                copied.await?;
+                self.props.copy(&self.key(from), &self.key(to)).await
+            }),
+        )
+    }
+
+    fn set_accessed<'a>(&'a self, path: &'a DavPath, tm: SystemTime) -> FsFuture<'a, ()> {
+        self.checked(&[path], self.inner.set_accessed(path, tm))
+    }
+
+    fn set_modified<'a>(&'a self, path: &'a DavPath, tm: SystemTime) -> FsFuture<'a, ()> {
+        self.checked(&[path], self.inner.set_modified(path, tm))
+    }
+
+    fn have_props<'a>(&'a self, _: &'a DavPath) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+        Box::pin(async { true })
+    }
+
+    fn patch_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        patch: Vec<(bool, DavProp)>,
+    ) -> FsFuture<'a, Vec<(StatusCode, DavProp)>> {
+        let exists = self.inner.metadata(path);
+        self.checked(
+            &[path],
+            Box::pin(async move {
+                exists.await?;
+                self.props.patch(&self.key(path), patch).await
+            }),
+        )
+    }
+
+    fn get_props<'a>(&'a self, path: &'a DavPath, do_content: bool) -> FsFuture<'a, Vec<DavProp>> {
+        self.checked(&[path], Box::pin(self.props.all(self.key(path), do_content)))
+    }
+
+    fn get_prop<'a>(&'a self, path: &'a DavPath, prop: DavProp) -> FsFuture<'a, Vec<u8>> {
+        self.checked(&[path], Box::pin(self.props.one(self.key(path), prop)))
+    }
+
+    fn get_quota(&self) -> FsFuture<'_, (u64, Option<u64>)> {
+        self.inner.get_quota()
+    }
+}
+
+/// Dead properties (what PROPPATCH sets), kept in the database by path.
+#[derive(Clone)]
+struct DeadProps {
+    db: sqlx::SqlitePool,
+    originals: PathBuf,
+}
+
+fn failed(e: sqlx::Error) -> FsError {
+    tracing::error!(error = %e, "WebDAV properties: database error");
+    FsError::GeneralFailure
+}
+
+impl DeadProps {
+    async fn patch(&self, path: &str, patch: Vec<(bool, DavProp)>) -> FsResult<Vec<(StatusCode, DavProp)>> {
+        let mut tx = db::write_tx(&self.db).await.map_err(failed)?;
+        let mut done = Vec::new();
+        for (set, prop) in patch {
+            let namespace = prop.namespace.clone().unwrap_or_default();
+            if set {
+                sqlx::query(
+                    "INSERT OR REPLACE INTO webdav_props (path, namespace, name, prefix, xml) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(path)
+                .bind(&namespace)
+                .bind(&prop.name)
+                .bind(&prop.prefix)
+                .bind(&prop.xml)
+                .execute(&mut *tx)
+                .await
+                .map_err(failed)?;
+            } else {
+                sqlx::query("DELETE FROM webdav_props WHERE path = ? AND namespace = ? AND name = ?")
+                    .bind(path)
+                    .bind(&namespace)
+                    .bind(&prop.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(failed)?;
+            }
+            done.push((StatusCode::OK, DavProp { xml: None, ..prop }));
+        }
+        tx.commit().await.map_err(failed)?;
+        Ok(done)
+    }
+
+    async fn all(&self, path: String, with_values: bool) -> FsResult<Vec<DavProp>> {
+        let rows: Vec<(String, String, Option<String>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT namespace, name, prefix, xml FROM webdav_props WHERE path = ? ORDER BY rowid")
+                .bind(&path)
+                .fetch_all(&self.db)
+                .await
+                .map_err(failed)?;
+        Ok(rows
+            .into_iter()
+            .map(|(namespace, name, prefix, xml)| DavProp {
+                name,
+                prefix,
+                namespace: (!namespace.is_empty()).then_some(namespace),
+                xml: if with_values { xml } else { None },
+            })
+            .collect())
+    }
+
+    async fn one(&self, path: String, prop: DavProp) -> FsResult<Vec<u8>> {
+        let xml: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT xml FROM webdav_props WHERE path = ? AND namespace = ? AND name = ?")
+                .bind(&path)
+                .bind(prop.namespace.unwrap_or_default())
+                .bind(&prop.name)
+                .fetch_optional(&self.db)
+                .await
+                .map_err(failed)?;
+        xml.flatten().ok_or(FsError::NotFound)
+    }
+
+    /// `path` itself or anything below it.
+    const BELOW: &str = "(path = ?1 OR substr(path, 1, length(?1) + 1) = ?1 || '/')";
+
+    async fn forget(&self, path: &str) -> FsResult<()> {
+        let sql = format!("DELETE FROM webdav_props WHERE {}", Self::BELOW);
+        db::retry_busy(|| sqlx::query(&sql).bind(path).execute(&self.db)).await.map_err(failed)?;
+        Ok(())
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> FsResult<()> {
+        let mut tx = db::write_tx(&self.db).await.map_err(failed)?;
+        let sql = format!("DELETE FROM webdav_props WHERE {}", Self::BELOW);
+        sqlx::query(&sql).bind(to).execute(&mut *tx).await.map_err(failed)?;
+        let sql = format!("UPDATE webdav_props SET path = ?2 || substr(path, length(?1) + 1) WHERE {}", Self::BELOW);
+        sqlx::query(&sql).bind(from).bind(to).execute(&mut *tx).await.map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> FsResult<()> {
+        let mut tx = db::write_tx(&self.db).await.map_err(failed)?;
+        sqlx::query("DELETE FROM webdav_props WHERE path = ?").bind(to).execute(&mut *tx).await.map_err(failed)?;
+        sqlx::query(
+            "INSERT INTO webdav_props (path, namespace, name, prefix, xml) \
+             SELECT ?2, namespace, name, prefix, xml FROM webdav_props WHERE path = ?1",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+}

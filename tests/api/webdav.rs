@@ -1,0 +1,180 @@
+//! WebDAV at `/originals/` with app passwords: each person's own folder, nothing outside it, new
+//! files in the timeline, and litmus, the WebDAV protocol test suite.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn wait_for_photos(person: &Person, n: usize) -> Vec<Value> {
+    for _ in 0..300 {
+        let v: Value = person.photos("").await.json().await.unwrap();
+        let photos = v["photos"].as_array().unwrap().clone();
+        if photos.len() >= n {
+            return photos;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{n} photos did not show up in the timeline");
+}
+
+#[tokio::test]
+async fn an_app_password_is_shown_once_listed_without_its_secret_and_revoked_at_once() {
+    let p = party().await;
+    let secret = p.bob.app_password("PhotoSync on my phone").await;
+    assert!(secret.starts_with("sbx_") && secret.len() >= 30, "{secret}");
+    let list = p.bob.get("/api/v1/account/app-passwords").await;
+    let entry = &list["app_passwords"][0];
+    assert_eq!(entry["name"], "PhotoSync on my phone");
+    assert!(entry.get("password").is_none() && !list.to_string().contains(&secret), "the secret is shown once");
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT secret_hash FROM app_passwords").fetch_all(&p.app.db).await.unwrap();
+    assert!(stored.iter().all(|h| !h.contains(&secret[4..])), "stored hashed");
+
+    assert_eq!(dav(&p.app, "PROPFIND", "/originals/", ("bob", &secret), None).await.status(), 207);
+    assert_eq!(dav(&p.app, "PROPFIND", "/originals/", ("alice", &secret), None).await.status(), 401, "bob's only");
+    let alice_list: Value = p.alice.get("/api/v1/account/app-passwords").await;
+    assert_eq!(alice_list["app_passwords"].as_array().unwrap().len(), 0);
+    let id = entry["id"].as_i64().unwrap();
+    let r = p.alice.send(Method::DELETE, &format!("/api/v1/account/app-passwords/{id}"), None).await;
+    assert_eq!(r.status(), 404, "alice cannot revoke bob's");
+    let r = p.bob.send(Method::DELETE, &format!("/api/v1/account/app-passwords/{id}"), None).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(dav(&p.app, "PROPFIND", "/originals/", ("bob", &secret), None).await.status(), 401, "revoked at once");
+    let r =
+        p.bob.app.client.post(p.bob.app.url("/api/v1/account/app-passwords")).json(&serde_json::json!({"name": "x"}));
+    assert_eq!(r.send().await.unwrap().status(), 403, "making one needs the CSRF token");
+}
+
+#[tokio::test]
+async fn a_photo_put_over_webdav_lands_in_the_owners_folder_and_shows_up_in_the_timeline() {
+    let p = party().await;
+    let secret = p.bob.app_password("rclone").await;
+    let photo = camera_jpeg(7);
+    assert_eq!(dav(&p.app, "MKCOL", "/originals/2024", ("bob", &secret), None).await.status(), 201);
+    let r = dav(&p.app, "PUT", "/originals/2024/beach.jpg", ("bob", &secret), Some(photo.clone())).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(std::fs::read(p.app.originals_path().join("bob/2024/beach.jpg")).unwrap(), photo);
+    let photos = wait_for_photos(&p.bob, 1).await;
+    assert_eq!(photos.len(), 1, "indexed once");
+    let back = dav(&p.app, "GET", "/originals/2024/beach.jpg", ("bob", &secret), None).await;
+    assert_eq!(back.bytes().await.unwrap(), photo, "byte for byte");
+    let listing = dav(&p.app, "PROPFIND", "/originals/2024/", ("bob", &secret), None).await;
+    assert_eq!(listing.status(), 207);
+    assert!(listing.text().await.unwrap().contains("beach.jpg"));
+    let audit = p.app.audit_outcomes().await;
+    assert!(audit.iter().any(|(name, outcome, _)| name == "bob" && outcome == "success"), "{audit:?}");
+}
+
+#[tokio::test]
+async fn another_persons_files_and_anything_outside_the_root_are_not_found() {
+    let p = party().await;
+    write_original(&p.app, "alice/2023/secret.jpg", &camera_jpeg(1));
+    write_original(&p.app, "bob/2023/mine.jpg", &camera_jpeg(2));
+    let bob_root = p.app.originals_path().join("bob");
+    std::os::unix::fs::symlink(p.app.originals_path().join("alice/2023/secret.jpg"), bob_root.join("link.jpg"))
+        .unwrap();
+    std::os::unix::fs::symlink(p.app.originals_path().join("alice"), bob_root.join("alice-folder")).unwrap();
+    std::os::unix::fs::symlink("/etc", bob_root.join("etc")).unwrap();
+    let secret = p.bob.app_password("Finder").await;
+    let bob = ("bob", secret.as_str());
+
+    let listing = dav(&p.app, "PROPFIND", "/originals/", bob, None).await.text().await.unwrap();
+    assert!(listing.contains("2023") && !listing.contains("alice") && !listing.contains("link.jpg"), "{listing}");
+    assert_eq!(dav(&p.app, "GET", "/originals/2023/mine.jpg", bob, None).await.status(), 200);
+    for path in [
+        "/originals/link.jpg",
+        "/originals/alice-folder/2023/secret.jpg",
+        "/originals/etc/passwd",
+        "/originals/../alice/2023/secret.jpg",
+        "/originals/%2e%2e/alice/2023/secret.jpg",
+        "/originals/2023%2f..%2f..%2falice/2023/secret.jpg",
+        "/originals/alice/2023/secret.jpg",
+    ] {
+        let status = dav(&p.app, "GET", path, bob, None).await.status();
+        assert!(status == 404 || status == 400 || status == 403, "{path}: {status}");
+    }
+    let r = client()
+        .request(Method::from_bytes(b"COPY").unwrap(), p.app.url("/originals/2023/mine.jpg"))
+        .basic_auth("bob", Some(&secret))
+        .header("Destination", p.app.url("/originals/../alice/stolen.jpg"))
+        .send()
+        .await
+        .unwrap();
+    // RFC 4918 answers a Destination the server does not serve with 502 Bad Gateway.
+    assert!(r.status().is_client_error() || r.status() == 502, "a Destination outside the root: {}", r.status());
+    assert!(!p.app.originals_path().join("alice/stolen.jpg").exists());
+    // The administrator's root is the whole originals folder.
+    let admin_secret = p.admin.app_password("admin's rclone").await;
+    let r = dav(&p.app, "GET", "/originals/alice/2023/secret.jpg", ("admin", &admin_secret), None).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn the_account_password_works_only_with_webdav_password_login_and_wrong_ones_are_throttled() {
+    let app = spawn_app().await;
+    let r = dav(&app, "PROPFIND", "/originals/", ("admin", ADMIN_PASSWORD), None).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("www-authenticate").unwrap().to_str().unwrap().starts_with("Basic"));
+    for _ in 0..9 {
+        assert_eq!(dav(&app, "PROPFIND", "/originals/", ("admin", "wrong"), None).await.status(), 401);
+    }
+    assert_eq!(dav(&app, "PROPFIND", "/originals/", ("admin", "wrong"), None).await.status(), 429, "throttled");
+    let audit = app.audit_outcomes().await;
+    assert!(audit.iter().filter(|(_, outcome, _)| outcome == "failure").count() >= 5);
+
+    let open = spawn_app_with(&[("WEBDAV_PASSWORD_LOGIN", "true")]).await;
+    assert_eq!(dav(&open, "PROPFIND", "/originals/", ("admin", ADMIN_PASSWORD), None).await.status(), 207);
+}
+
+#[tokio::test]
+async fn viewers_a_read_only_server_and_disabled_accounts_cannot_write() {
+    let app = spawn_app_with(&[("WEBDAV_READONLY", "true")]).await;
+    app.add_user("carol", PASSWORD, "user").await;
+    let carol = person(&app, "carol").await;
+    let secret = carol.app_password("phone").await;
+    let r = dav(&app, "PUT", "/originals/new.jpg", ("carol", &secret), Some(camera_jpeg(3))).await;
+    assert!(r.status().is_client_error(), "WEBDAV_READONLY: {}", r.status());
+    assert!(!app.originals_path().join("carol/new.jpg").exists());
+    assert_eq!(dav(&app, "PROPFIND", "/originals/", ("carol", &secret), None).await.status(), 207, "reading works");
+
+    let app = spawn_app().await;
+    let viewer_id = app.add_user("victor", PASSWORD, "viewer").await;
+    let victor = person(&app, "victor").await;
+    let secret = victor.app_password("phone").await;
+    let r = dav(&app, "PUT", "/originals/new.jpg", ("victor", &secret), Some(camera_jpeg(4))).await;
+    assert!(r.status().is_client_error(), "a viewer: {}", r.status());
+    let csrf = app.sign_in_admin().await;
+    let r = app.update_user(&csrf, viewer_id, &serde_json::json!({ "disabled": true })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(dav(&app, "PROPFIND", "/originals/", ("victor", &secret), None).await.status(), 401, "disabled at once");
+}
+
+/// litmus (Debian's WebDAV protocol test suite): `basic`, `copymove`, `props` and `http` pass.
+#[tokio::test]
+async fn litmus_passes_the_basic_copymove_props_and_http_suites() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let admin = Person { app: app.with_client(app.client.clone()), csrf };
+    let secret = admin.app_password("litmus").await;
+    std::fs::create_dir_all(app.originals_path().join("admin/litmus")).unwrap();
+    let url = app.url("/originals/admin/litmus/");
+    let out = tokio::process::Command::new("litmus")
+        .env("TESTS", std::env::var("LITMUS_TESTS").unwrap_or("basic copymove props http".into()))
+        .args([url.as_str(), "admin", secret.as_str()])
+        .output()
+        .await
+        .expect("litmus is installed (scripts/test installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("{text}");
+    for suite in ["basic", "copymove", "props", "http"] {
+        let summary = text
+            .lines()
+            .find(|l| l.contains(&format!("summary for `{suite}'")))
+            .unwrap_or_else(|| panic!("no summary for {suite}: {text}"));
+        assert!(summary.contains("100.0%"), "{summary}");
+    }
+    assert!(out.status.success(), "{text}");
+}
