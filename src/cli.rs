@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `users …`, `config`, `healthcheck`, `backup`.
+//! The command line: `serve` (default), `migrate`, `users …`, `index`, `import …`, `config`, `healthcheck`, `backup`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Bring in what another photo app knows about the photos.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write the deterministic benchmark corpus (camera-like JPEGs and PNGs) into a folder.
     #[command(hide = true)]
     BenchCorpus {
@@ -114,6 +117,23 @@ pub enum UsersCommand {
         username: String,
         #[arg(long)]
         password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Carry PhotoPrism's curation over from its YAML files (sidecars and album backups): titles,
+    /// captions, favourites, private and archived photos, dates and places set by hand, albums.
+    /// ORIGINALS_PATH must be the originals folder PhotoPrism used; the originals are indexed first.
+    Photoprism {
+        /// PhotoPrism's storage folder (PHOTOPRISM_STORAGE_PATH), holding sidecar/ and backup/.
+        storage: PathBuf,
+        /// PhotoPrism's originals are this user's folder, ORIGINALS_PATH/NAME; only their photos are matched.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -189,6 +209,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("backup written to {} ({} bytes)", done.path.display(), done.bytes);
         }
         Command::Index { rescan, json } => index(&config, rescan, json).await?,
+        Command::Import(cmd) => import(cmd, &config).await?,
         Command::BenchCorpus { folder, jpeg12, jpeg24, png, tiny } => {
             tokio::task::spawn_blocking(move || bench_corpus(&folder, jpeg12, jpeg24, png, tiny)).await??
         }
@@ -373,6 +394,20 @@ async fn index(config: &Config, rescan: bool, json: bool) -> anyhow::Result<()> 
         );
         if summary.skipped > 0 {
             println!("skipped files and their reasons are in the files table (status = 'skipped')");
+        }
+    }
+    Ok(())
+}
+
+async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_path()).await?;
+    db::migrate(&pool).await?;
+    app::bootstrap_admin(&pool, config).await?;
+    let library = crate::library::Library::open(config, pool)?;
+    match cmd {
+        ImportCommand::Photoprism { storage, user, dry_run } => {
+            let options = crate::import::photoprism::Options { storage, user, dry_run };
+            print!("{}", crate::import::photoprism::run(&library, options).await?);
         }
     }
     Ok(())
