@@ -83,6 +83,25 @@ CreatedAt: 2020-04-01T10:00:00Z
 UpdatedAt: 2020-04-01T10:00:00Z
 ";
 
+/// A sidecar PhotoPrism wrote next to its original (PHOTOPRISM_SIDECAR_YAML with the originals).
+const BESIDE: &str = "\
+TakenAt: 2020-03-29T10:00:00Z
+TakenAtLocal: 2020-03-29T12:00:00Z
+TakenSrc: meta
+UID: pq8lb3wpsx0hmkfm
+Type: image
+Title: Breakfast
+TitleSrc: manual
+Favorite: true
+Year: 2020
+Month: 3
+Day: 29
+Details:
+  Keywords: \"\"
+CreatedAt: 2020-04-01T10:00:00Z
+UpdatedAt: 2020-04-03T10:00:00Z
+";
+
 /// An album backup (`backup/albums/album/<uid>.yml`), shaped like PhotoPrism's test data
 /// `internal/entity/testdata/album/as6sg6bxpoaaaaaa.yml`: one photo taken out of the album
 /// (Hidden), one whose photo is not in this library.
@@ -333,4 +352,90 @@ async fn a_second_photoprism_import_changes_nothing_and_a_rescan_keeps_what_was_
     assert_eq!(curated["taken_at"], 1_577_208_600, "the date set by hand outlives the rescan");
     assert_eq!(curated["latitude"].as_f64(), Some(52.52), "so does the place");
     assert_eq!(curated["title"], "Lake Sunset", "and the title");
+}
+
+#[tokio::test]
+async fn broken_yaml_unknown_fields_and_sidecars_without_an_original_are_reported_per_file_and_the_rest_is_imported() {
+    let app = library_with_three_photos().await;
+    let pp = tempfile::tempdir().unwrap();
+    // Without --user, PhotoPrism's originals folder is ORIGINALS_PATH itself.
+    write(pp.path(), "sidecar/admin/2020/03/IMG_0001.yml", &format!("{CURATED}Mood: happy\n"));
+    write(pp.path(), "sidecar/admin/2020/03/IMG_0002.yml", "TakenAt: 2020-03-28T14:06:00Z\nTitle: [unclosed\n");
+    write(pp.path(), "sidecar/admin/2020/03/IMG_0009.yml", PLAIN);
+    write(pp.path(), "backup/albums/album/as6sg6bxpoaaaaaa.yml", BERLIN);
+    write(pp.path(), "backup/albums/album/as6sg6bxpoaaaaaz.yml", "UID: as6sg6bxpoaaaaaz\nPhotos: {\n");
+    // PhotoPrism set to write sidecars next to the originals.
+    write_original(&app, "admin/2020/03/IMG_0003.yml", BESIDE.as_bytes());
+    let before = snapshot(pp.path());
+
+    let out = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap()]);
+
+    assert!(out.contains("4 sidecar files read, 2 photos matched, 2 changed"), "{out}");
+    assert!(
+        out.contains("sidecar/admin/2020/03/IMG_0001.yml: unknown fields Mood (ignored; the rest was applied)"),
+        "{out}"
+    );
+    assert!(out.contains("sidecar/admin/2020/03/IMG_0002.yml: broken YAML: "), "{out}");
+    assert!(out.contains("; nothing of it was applied"), "{out}");
+    assert!(
+        out.contains("sidecar/admin/2020/03/IMG_0009.yml: matched no original: no indexed file admin/2020/03/IMG_0009.* under ORIGINALS_PATH"),
+        "{out}"
+    );
+    assert!(out.contains("backup/albums/album/as6sg6bxpoaaaaaz.yml: broken YAML: "), "{out}");
+    assert!(out.contains("problems (5):"), "{out}");
+
+    let curated = photo_at(&app, "admin/2020/03/IMG_0001.jpg").await;
+    assert_eq!((curated["title"].as_str(), curated["favorite"].as_bool()), (Some("Lake Sunset"), Some(true)));
+    let broken = photo_at(&app, "admin/2020/03/IMG_0002.jpg").await;
+    assert_eq!((broken["title"].as_str(), broken["favorite"].as_bool()), (Some(""), Some(false)), "untouched");
+    let beside = photo_at(&app, "admin/2020/03/IMG_0003.jpg").await;
+    assert_eq!((beside["title"].as_str(), beside["favorite"].as_bool()), (Some("Breakfast"), Some(true)));
+    let berlin = album_titled(&app, "Berlin 2020").await.expect("the readable album is imported");
+    assert_eq!(berlin["photo_count"], 2);
+    assert_eq!(snapshot(pp.path()), before, "PhotoPrism's files are only read");
+}
+
+#[tokio::test]
+async fn a_photoprism_dry_run_prints_what_would_change_and_changes_nothing() {
+    let app = library_with_three_photos().await;
+    shoebox_ok(&app, &["index"]);
+    let pp = photoprism_storage();
+    let rows = curated_rows(&app).await;
+
+    let out = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin", "--dry-run"]);
+
+    assert!(out.starts_with("dry run: nothing was written\n"), "{out}");
+    assert!(
+        out.contains("  admin/2020/03/IMG_0001.jpg: title, description, favorite, private, date, place\n"),
+        "{out}"
+    );
+    assert!(out.contains("  admin/2020/03/IMG_0002.jpg: archived\n"), "{out}");
+    assert!(out.contains("  album \"Berlin 2020\": created with 2 photos\n"), "{out}");
+    assert!(out.contains("3 photos matched, 2 would be changed, 1 unchanged"), "{out}");
+    assert!(out.contains("albums: 2 would be created, 3 photos would be added"), "{out}");
+    assert_eq!(curated_rows(&app).await, rows, "nothing was written");
+    let albums: Value = app.get("/api/v1/albums").await.json().await.unwrap();
+    assert_eq!(albums["albums"], serde_json::json!([]));
+}
+
+#[test]
+fn a_photoprism_import_for_an_unknown_user_or_a_missing_folder_stops_with_what_to_do() {
+    let storage = tempfile::tempdir().unwrap();
+    let pp = tempfile::tempdir().unwrap();
+    let out =
+        run_shoebox_in(storage.path(), &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.ends_with("error: no user named \"nobody\": create the account first (shoebox users add)\n"),
+        "{stderr}"
+    );
+    let out = run_shoebox_in(storage.path(), &["import", "photoprism", "/nonexistent/photoprism"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("error: /nonexistent/photoprism is not a folder: give PhotoPrism's storage folder"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
