@@ -135,6 +135,17 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Store a Google Photos Takeout for a user, as uploads are stored (duplicates recognised),
+    /// with the dates, places, captions, favourites and archived state of its JSON files, and its
+    /// album folders as albums. Run it again to resume an interrupted import.
+    Takeout {
+        /// Takeout parts: .zip or .tgz files, or unpacked folders (give every part at once).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The account the photos are stored for.
+        #[arg(long, value_name = "NAME")]
+        user: String,
+    },
 }
 
 #[derive(Args, Default)]
@@ -408,6 +419,26 @@ async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
         ImportCommand::Photoprism { storage, user, dry_run } => {
             let options = crate::import::photoprism::Options { storage, user, dry_run };
             print!("{}", crate::import::photoprism::run(&library, options).await?);
+        }
+        ImportCommand::Takeout { paths, user } => {
+            // A bar only for a person watching; scripts and logs get the summary alone.
+            let bar = if std::io::stderr().is_terminal() {
+                indicatif::ProgressBar::new(0)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {elapsed} elapsed, {eta} left")
+                    .expect("valid template"),
+            );
+            let progress = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let options = crate::import::takeout::Options { paths, user };
+            let report = crate::import::takeout::run(&library, options, &progress).await;
+            bar.finish_and_clear();
+            print!("{}", report?);
         }
     }
     Ok(())
