@@ -154,9 +154,8 @@ pub async fn run(
                 let staged_file = staged.as_file().try_clone()?;
                 tokio::task::spawn_blocking(move || staged_file.set_modified(d.into())).await??;
             }
-            let name = meta.map(|m| m.title.trim()).filter(|t| !t.is_empty() && !t.contains('/')).unwrap_or(&file);
             let stored = library
-                .receive_staged(user.id, &user.username, staged, name, date.unwrap_or_else(chrono::Utc::now))
+                .receive_staged(user.id, &user.username, staged, &file, date.unwrap_or_else(chrono::Utc::now))
                 .await?;
             let photo = match stored {
                 UploadResult::New { photo_id, .. } => {

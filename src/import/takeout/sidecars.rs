@@ -7,8 +7,6 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct MediaJson {
-    /// The original file name (Takeout's own file name may be cut short).
-    pub title: String,
     pub description: String,
     pub photo_taken_time: Option<Timestamp>,
     pub geo_data: Option<Geo>,
