@@ -121,11 +121,12 @@ fn write_folder(root: &Path, files: &[(String, Vec<u8>)]) {
     }
 }
 
-async fn admin_app() -> TestApp {
+/// A signed-in administrator and their CSRF token.
+async fn admin_app() -> (TestApp, String) {
     let app = spawn_app().await;
-    app.sign_in_admin().await;
+    let csrf = app.sign_in_admin().await;
     wait_for_index(&app).await;
-    app
+    (app, csrf)
 }
 
 /// The photo whose stored file is `path` (under ORIGINALS_PATH), as the API shows it.
@@ -169,7 +170,7 @@ fn arg(p: &Path) -> &str {
 
 #[tokio::test]
 async fn a_takeout_in_zip_parts_is_stored_with_the_dates_places_captions_flags_and_albums_of_its_json() {
-    let app = admin_app().await;
+    let (app, _) = admin_app().await;
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = takeout_parts();
     let (p1, p2, p3) =
@@ -235,7 +236,7 @@ async fn a_takeout_in_zip_parts_is_stored_with_the_dates_places_captions_flags_a
 
 #[tokio::test]
 async fn a_second_takeout_import_changes_nothing_so_an_interrupted_one_resumes_where_it_stopped() {
-    let app = admin_app().await;
+    let (app, csrf) = admin_app().await;
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = takeout_parts();
     let (p1, p2) = (dir.path().join("takeout-001.zip"), dir.path().join("takeout-002.zip"));
@@ -245,12 +246,17 @@ async fn a_second_takeout_import_changes_nothing_so_an_interrupted_one_resumes_w
     shoebox_ok(&app, &["import", "takeout", arg(&p1), "--user", "admin"]);
     let resumed = shoebox_ok(&app, &["import", "takeout", arg(&p1), arg(&p2), "--user", "admin"]);
     assert!(resumed.contains("9 media files: 1 stored, 7 already in the library, 1 not stored"), "{resumed}");
+    // Meanwhile the owner put one photo in the trash.
+    let unwanted = stored_photo(&app, "admin/2020/01/IMG_0004.jpg").await;
+    let trash = app.client.delete(app.url(&format!("/api/v1/photos/{}", unwanted["id"]))).header("x-csrf-token", &csrf);
+    assert_eq!(trash.send().await.unwrap().status(), 200);
     let rows = imported_rows(&app).await;
     let paths = stored_paths(&app).await;
 
     let again = shoebox_ok(&app, &["import", "takeout", arg(&p1), arg(&p2), "--user", "admin"]);
 
-    assert!(again.contains("9 media files: 0 stored, 8 already in the library, 1 not stored"), "{again}");
+    assert!(again.contains("9 media files: 0 stored, 7 already in the library, 1 not stored"), "{again}");
+    assert!(again.contains("left out: 1 deleted from Shoebox or in its trash (not brought back)"), "{again}");
     assert!(again.contains("from the JSON: nothing new"), "{again}");
     assert!(again.contains("albums: 0 created, 0 photos added"), "{again}");
     assert_eq!(imported_rows(&app).await, rows, "not one row changed");
@@ -263,7 +269,7 @@ async fn a_second_takeout_import_changes_nothing_so_an_interrupted_one_resumes_w
 
 #[tokio::test]
 async fn a_takeout_as_tgz_or_unpacked_folder_stores_the_same_and_a_tgz_cut_short_keeps_what_came_before() {
-    let app = admin_app().await;
+    let (app, _) = admin_app().await;
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = takeout_parts();
     let tgz = dir.path().join("takeout-001.tgz");

@@ -37,6 +37,8 @@ pub struct Report {
     pub stored: usize,
     pub already: usize,
     pub not_stored: usize,
+    /// Deleted from Shoebox or in its trash: not brought back.
+    pub left_out: usize,
     /// Per field (`description`, `favorite`, …): how many photos got it from their JSON.
     pub fields: BTreeMap<&'static str, usize>,
     pub albums_created: usize,
@@ -51,6 +53,9 @@ impl fmt::Display for Report {
             "takeout: {} parts read, {} media files: {} stored, {} already in the library, {} not stored",
             self.sources, self.media, self.stored, self.already, self.not_stored
         )?;
+        if self.left_out > 0 {
+            writeln!(f, "left out: {} deleted from Shoebox or in its trash (not brought back)", self.left_out)?;
+        }
         let fields: Vec<String> = self.fields.iter().map(|(name, n)| format!("{name} {n}")).collect();
         writeln!(f, "from the JSON: {}", if fields.is_empty() { "nothing new".into() } else { fields.join(", ") })?;
         writeln!(f, "albums: {} created, {} photos added", self.albums_created, self.album_photos_added)?;
@@ -98,7 +103,7 @@ fn is_year_folder(folder: &str) -> bool {
 
 /// What the reading thread hands to the storing task.
 enum Found {
-    Media { shown: String, folder: String, file: String, staged: tempfile::NamedTempFile },
+    Media { shown: String, folder: String, file: String, staged: tempfile::NamedTempFile, hash: String },
     Problem(String),
 }
 
@@ -128,16 +133,22 @@ pub async fn run(
         let this = library.clone();
         let reader = tokio::task::spawn_blocking(move || stream_media(&this, &path, &tx));
         while let Some(found) = rx.recv().await {
-            let (shown, folder, file, staged) = match found {
+            let (shown, folder, file, staged, hash) = match found {
                 Found::Problem(p) => {
                     report.problems.push(p);
                     continue;
                 }
-                Found::Media { shown, folder, file, staged } => (shown, folder, file, staged),
+                Found::Media { shown, folder, file, staged, hash } => (shown, folder, file, staged, hash),
             };
             done += 1;
             progress(done, media_count);
             report.media += 1;
+            // Unlike an upload, an import does not bring back what the owner deleted or put in
+            // the trash since an earlier run.
+            if deleted_or_trashed(library.db(), user.id, &hash).await? {
+                report.left_out += 1;
+                continue;
+            }
             let json = jsons.of(&folder, &file);
             if let Some((json_name, _, _)) = json {
                 used.insert((folder.clone(), json_name.to_string()));
@@ -262,6 +273,24 @@ fn read_jsons(paths: &[PathBuf]) -> (Jsons, Vec<PathBuf>, usize, Vec<String>) {
     (jsons, readable, media, problems)
 }
 
+/// Writes to the staging file and hashes what it writes.
+struct Tee<'a> {
+    hasher: &'a mut blake3::Hasher,
+    file: &'a mut std::fs::File,
+}
+
+impl std::io::Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Pass two for one part: each media file copied into a staging file and handed over, one at a
 /// time (the channel holds one). Returns the part's own failure, if any.
 fn stream_media(
@@ -278,14 +307,19 @@ fn stream_media(
         }
         let shown = format!("{shown_root}: {name}");
         let staged = library.staging_file().and_then(|mut staged| {
-            let copied = std::io::copy(&mut r.take(limit + 1), staged.as_file_mut())?;
-            Ok((staged, copied))
+            // Hashed on the way, so content deleted from Shoebox is recognised before it is stored.
+            let mut hasher = blake3::Hasher::new();
+            let mut tee = Tee { hasher: &mut hasher, file: staged.as_file_mut() };
+            let copied = std::io::copy(&mut r.take(limit + 1), &mut tee)?;
+            Ok((staged, copied, hasher.finalize().to_hex().to_string()))
         });
         let found = match staged {
-            Ok((_, copied)) if copied > limit => {
+            Ok((_, copied, _)) if copied > limit => {
                 Found::Problem(format!("{shown}: not stored: larger than UPLOAD_LIMIT ({limit} bytes)"))
             }
-            Ok((staged, _)) => Found::Media { shown, folder: folder.to_string(), file: file.to_string(), staged },
+            Ok((staged, _, hash)) => {
+                Found::Media { shown, folder: folder.to_string(), file: file.to_string(), staged, hash }
+            }
             Err(e) => Found::Problem(format!("{shown}: cannot be read ({e}); nothing of it was stored")),
         };
         let _ = tx.blocking_send(found);
@@ -294,6 +328,17 @@ fn stream_media(
         let _ = tx.blocking_send(Found::Problem(format!("{shown_root}: {name}: {why}")));
     };
     sources::each_entry(path, &mut visit, &mut broken).map_err(|e| format!("{shown_root}: {e}"))
+}
+
+async fn deleted_or_trashed(db: &SqlitePool, owner: i64, hash: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM deleted_photos WHERE owner_id = ?1 AND hash = ?2) \
+         OR EXISTS (SELECT 1 FROM photos WHERE owner_id = ?1 AND hash = ?2 AND trashed_at IS NOT NULL)",
+    )
+    .bind(owner)
+    .bind(hash)
+    .fetch_one(db)
+    .await
 }
 
 /// Sets what the JSON knows and the photo lacks; returns the fields set. Flags are only set,
