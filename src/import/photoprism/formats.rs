@@ -3,7 +3,7 @@
 //! gopkg.in/yaml.v2. Fields Shoebox does not use are listed too, so that only fields PhotoPrism
 //! never wrote are reported as unknown.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -222,7 +222,7 @@ fn unknown_keys(doc: &serde_norway::Value, prefix: &str, known: &[&str], out: &m
 /// A time as yaml.v2 writes Go's `time.Time` (RFC 3339); Go's zero time counts as none.
 pub fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(text?.trim()).ok()?.with_timezone(&Utc);
-    (t.timestamp() > DateTime::<Utc>::MIN_UTC.timestamp() && t.format("%Y").to_string() != "0001").then_some(t)
+    (t.year() > 1).then_some(t)
 }
 
 /// PhotoPrism's `TakenAtLocal`: the wall-clock time, written with a `Z` it does not mean.

@@ -122,8 +122,8 @@ pub async fn run(library: &Library, options: Options) -> anyhow::Result<Report> 
         report.indexed_new = Some(summary.new_photos);
     }
     let originals = library.originals().join(prefix.trim_end_matches('/'));
-    let (files, parsed) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let files = find_sidecars(&storage, &originals)?;
+    let (files, parsed) = tokio::task::spawn_blocking(move || {
+        let files = find_sidecars(&storage, &originals);
         let parsed: Vec<_> = files
             .iter()
             .map(|f| {
@@ -132,9 +132,9 @@ pub async fn run(library: &Library, options: Options) -> anyhow::Result<Report> 
                     .and_then(|t| formats::sidecar(&t))
             })
             .collect();
-        Ok((files, parsed))
+        (files, parsed)
     })
-    .await??;
+    .await?;
     report.sidecars = files.len();
 
     // PhotoPrism's photo UID → the Shoebox photos (and their owners) its sidecar matched.
@@ -186,7 +186,7 @@ pub async fn run(library: &Library, options: Options) -> anyhow::Result<Report> 
 
 /// Sidecars under `storage/sidecar/`, then `.yml` files next to the originals for photos that
 /// have none there (PhotoPrism writes one or the other, depending on its settings).
-fn find_sidecars(storage: &Path, originals: &Path) -> anyhow::Result<Vec<SidecarFile>> {
+fn find_sidecars(storage: &Path, originals: &Path) -> Vec<SidecarFile> {
     let mut found: BTreeMap<String, SidecarFile> = BTreeMap::new();
     let sidecar_root = storage.join("sidecar");
     for (root, shown_root) in [(sidecar_root.as_path(), "sidecar/"), (originals, "ORIGINALS_PATH/")] {
@@ -200,7 +200,7 @@ fn find_sidecars(storage: &Path, originals: &Path) -> anyhow::Result<Vec<Sidecar
             found.entry(stem.clone()).or_insert(SidecarFile { shown, path, stem });
         }
     }
-    Ok(found.into_values().collect())
+    found.into_values().collect()
 }
 
 /// `(path, path relative to root)` of every `.yml` file under `root`, hidden folders left out.
