@@ -15,6 +15,8 @@ mod fuzz;
 mod gallery;
 mod gallery_api;
 mod gallery_browser;
+mod import_photoprism;
+mod import_takeout;
 mod library;
 mod library_links;
 mod load;

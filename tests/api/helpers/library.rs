@@ -289,3 +289,8 @@ pub fn webp_bomb(width: u32, height: u32) -> Vec<u8> {
     out.extend_from_slice(&vp8l);
     out
 }
+
+/// A JPEG that records no date and no place (a screenshot, a picture saved from a chat).
+pub fn undated_jpeg(seed: u64) -> Vec<u8> {
+    synth::jpeg(&Spec { width: 320, height: 240, seed, ..Default::default() })
+}

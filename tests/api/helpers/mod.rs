@@ -3,6 +3,7 @@
 
 mod app;
 pub mod browser;
+mod commands;
 pub mod fake_provider;
 mod library;
 mod person;
@@ -12,6 +13,7 @@ mod upload;
 
 pub use app::*;
 pub use browser::Browser;
+pub use commands::*;
 pub use library::*;
 pub use person::*;
 pub use server::*;
