@@ -2,6 +2,45 @@
 // place for the back button, and showing uploads without a reload on the timeline (elsewhere
 // upload.js says where they went; on an album page they can be added to it).
 "use strict";
+
+// Justified rows, as photo apps lay out a timeline: every photo keeps its aspect ratio (from the
+// width and height in the page, so boxes are right before any image has loaded), the photos of
+// one row share a height, and each row but a month's last fills the width. Without this file
+// the CSS shows a plain grid of squares.
+Shoebox.justify = (root) => {
+  const narrow = matchMedia("(max-width: 40rem)").matches;
+  const target = narrow ? 110 : 220;
+  root.classList.add("justified");
+  for (const grid of root.querySelectorAll(".grid")) {
+    const width = grid.clientWidth;
+    if (!width) continue;
+    const gap = parseFloat(getComputedStyle(grid).columnGap) || 0;
+    let row = [], ratios = 0;
+    const close = (last) => {
+      let h = (width - gap * (row.length - 1)) / ratios;
+      if (last) h = Math.min(h, target);
+      for (const { li, img, ratio } of row) {
+        // Rounded down to 1/100 px: a sum a hair over the width would wrap the last photo.
+        const w = Math.floor(ratio * h * 100) / 100;
+        li.style.width = `${w}px`;
+        li.style.height = `${Math.floor(h * 100) / 100}px`;
+        img.sizes = `${Math.ceil(w)}px`;
+      }
+      row = [];
+      ratios = 0;
+    };
+    for (const li of grid.children) {
+      const img = li.querySelector("img");
+      if (!img) continue;
+      const ratio = (Number(img.getAttribute("width")) || 1) / (Number(img.getAttribute("height")) || 1);
+      row.push({ li, img, ratio });
+      ratios += ratio;
+      if (ratios * target + gap * (row.length - 1) >= width) close(false);
+    }
+    if (row.length) close(true);
+  }
+};
+
 (() => {
   // Appends the months of a fetched page, merging a month split across two pages.
   function append(doc, sourceURL) {
@@ -16,6 +55,7 @@
       }
     }
     Shoebox.placeholders(timeline);
+    Shoebox.justify(timeline);
   }
 
   let loading = false;
@@ -68,6 +108,7 @@
       }
     }
     Shoebox.placeholders(timeline);
+    Shoebox.justify(timeline);
   }
 
   // On an album page: a button in the upload notice that adds the photos just uploaded to it.
@@ -103,6 +144,14 @@
   document.addEventListener("DOMContentLoaded", () => {
     const timeline = document.getElementById("timeline");
     if (!timeline) return;
+    Shoebox.justify(timeline);
+    // Again when the width changes (rotation, a window resized, a scroll bar appearing).
+    let laidOutAt = timeline.clientWidth;
+    new ResizeObserver(() => {
+      if (timeline.clientWidth === laidOutAt) return;
+      laidOutAt = timeline.clientWidth;
+      Shoebox.justify(timeline);
+    }).observe(timeline);
     const link = document.getElementById("next-page");
     if (link) {
       link.addEventListener("click", (e) => {
@@ -137,7 +186,7 @@
 })();
 
 // Select mode: "Select", then click tiles (shift-click for a range; Space or Enter with the
-// keyboard), then a bulk action. Actions go to the JSON API, then the page reloads.
+// keyboard; on a touch screen a long press on a photo starts select mode with it), then a bulk action. Actions go to the JSON API, then the page reloads.
 (() => {
   document.addEventListener("DOMContentLoaded", () => {
     const bar = document.getElementById("select-bar");
@@ -185,9 +234,47 @@
       last = a;
       show();
     };
+    // A long press (half a second without moving) selects, as in phone photo apps; the click
+    // that follows the finger lifting is swallowed, so it neither opens nor unselects the photo.
+    let press = null, swallow = false;
+    const cancelPress = () => {
+      if (press) clearTimeout(press.timer);
+      press = null;
+    };
+    timeline.addEventListener("pointerdown", (e) => {
+      const a = e.target.closest("a.tile");
+      if (e.pointerType === "mouse" || !a) return;
+      cancelPress();
+      swallow = false;
+      press = {
+        x: e.clientX,
+        y: e.clientY,
+        timer: setTimeout(() => {
+          press = null;
+          swallow = true;
+          if (!on) toggle.click();
+          if (!a.classList.contains("selected")) pick(a, false);
+          navigator.vibrate?.(15);
+        }, 500),
+      };
+    });
+    timeline.addEventListener("pointermove", (e) => {
+      if (press && Math.hypot(e.clientX - press.x, e.clientY - press.y) > 10) cancelPress();
+    });
+    timeline.addEventListener("pointerup", cancelPress);
+    timeline.addEventListener("pointercancel", cancelPress);
+    timeline.addEventListener("contextmenu", (e) => {
+      if ((on || swallow) && e.target.closest("a.tile")) e.preventDefault();
+    });
     // Capture phase: in select mode a click selects instead of opening the photo.
     timeline.addEventListener("click", (e) => {
       const a = e.target.closest("a.tile");
+      if (a && swallow) {
+        swallow = false;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        return;
+      }
       if (!on || !a) return;
       e.preventDefault();
       e.stopImmediatePropagation();

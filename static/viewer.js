@@ -39,10 +39,13 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     }
   });
+  // Touch: swipe left or right for the next or previous photo, down to close; a tap shows or
+  // hides the bars, so the photo can fill the screen.
   let start = null;
   const stage = viewer.querySelector(".stage");
   stage.addEventListener("touchstart", (e) => {
     if (e.touches.length === 1) start = { x: e.touches[0].clientX, y: e.touches[0].clientY };
+    else start = null;
   }, { passive: true });
   stage.addEventListener("touchend", (e) => {
     if (!start) return;
@@ -50,5 +53,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const dx = t.clientX - start.x, dy = t.clientY - start.y;
     start = null;
     if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) go(dx > 0 ? newer : older);
+    else if (dy > 80 && dy > 2 * Math.abs(dx)) back.click();
+    else if (Math.abs(dx) < 10 && Math.abs(dy) < 10) viewer.classList.toggle("bare");
   });
 });

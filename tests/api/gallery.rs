@@ -47,7 +47,11 @@ async fn the_timeline_shows_the_users_photos_newest_first_under_month_headings_w
     let tile = &html[html.find(&format!("id=\"p{}\"", ids[1])).unwrap()..];
     let tile = &tile[..tile.find("</li>").unwrap()];
     assert!(tile.contains(&format!("href=\"/photos/{}?in=timeline\"", ids[1])));
-    assert!(tile.contains("/tile_224 224w") && tile.contains("/tile_500 500w"), "{tile}");
+    assert!(
+        tile.contains("/fit_720 720w") && tile.contains("/fit_1280 1280w"),
+        "uncropped, for justified rows: {tile}"
+    );
+    assert!(tile.contains("width=\"640\" height=\"480\""), "the box is known before the image loads: {tile}");
     assert!(tile.contains("alt=\"Photo taken 30 July 2023, 12:00\""), "{tile}");
     let th = attr_after(tile, "<img", "data-th").unwrap();
     assert!(th.len() > 20, "the ThumbHash placeholder is in the page: {th}");

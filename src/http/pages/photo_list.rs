@@ -62,10 +62,15 @@ pub(super) fn alt_text(p: &PhotoRow) -> String {
 pub struct Tile {
     pub id: i64,
     pub href: String,
+    /// Uncropped thumbnails: the justified rows show each photo whole, in its own aspect ratio.
     pub small: String,
     pub large: String,
     pub placeholder: String,
     pub alt: String,
+    /// As displayed (orientation applied): gallery.js lays out rows from these before any image
+    /// has loaded, so nothing moves when they arrive.
+    pub width: i64,
+    pub height: i64,
 }
 
 pub struct Month {
@@ -87,10 +92,12 @@ pub fn months(state: &AppState, viewer: &User, rows: &[PhotoRow], link_suffix: &
         let tile = Tile {
             id: p.id,
             href: format!("/photos/{}{link_suffix}", p.id),
-            small: thumb("tile_224"),
-            large: thumb("tile_500"),
+            small: thumb("fit_720"),
+            large: thumb("fit_1280"),
             placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
             alt: alt_text(p),
+            width: p.width.max(1),
+            height: p.height.max(1),
         };
         out.last_mut().expect("pushed above").tiles.push(tile);
     }

@@ -10,7 +10,7 @@ pub mod real_provider;
 mod upload;
 
 pub use app::*;
-pub use browser::Browser;
+pub use browser::{Browser, PHONE};
 pub use library::*;
 pub use person::*;
 pub use upload::*;
