@@ -316,3 +316,69 @@ Shoebox.justify = (root) => {
     });
   });
 })();
+
+// The date scrubber: pressing or dragging along it shows the month under the finger or pointer;
+// letting go goes there: by scrolling when the month is on the page already, otherwise by
+// loading the page that starts at that month (the link), skipping everything in between.
+(() => {
+  document.addEventListener("DOMContentLoaded", () => {
+    const scrubber = document.getElementById("scrubber");
+    if (!scrubber) return;
+    const label = document.createElement("div");
+    label.className = "scrub-label";
+    label.setAttribute("aria-hidden", "true");
+    label.hidden = true;
+    document.body.append(label);
+    let current = null;
+    // The month link under the height y (the scrubber's ticks stack from top to bottom).
+    const under = (y) => {
+      const ticks = [...scrubber.querySelectorAll("a.tick")];
+      return ticks.find((t) => t.getBoundingClientRect().bottom >= y) || ticks[ticks.length - 1];
+    };
+    const show = (y) => {
+      const tick = under(y);
+      if (!tick) return;
+      current?.classList.remove("here");
+      current = tick;
+      tick.classList.add("here");
+      label.textContent = tick.dataset.label;
+      label.style.top = `${Math.max(0, y - 16)}px`;
+      label.hidden = false;
+    };
+    const jump = (tick) => {
+      const there = document.querySelector(`#timeline .month[data-month="${tick.dataset.month}"]`);
+      if (there) there.scrollIntoView();
+      else location.href = tick.href;
+    };
+    let dragging = false;
+    scrubber.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      dragging = true;
+      scrubber.setPointerCapture(e.pointerId);
+      show(e.clientY);
+    });
+    scrubber.addEventListener("pointermove", (e) => {
+      if (dragging) show(e.clientY);
+      else if (e.pointerType === "mouse") show(e.clientY);
+    });
+    scrubber.addEventListener("pointerleave", () => {
+      if (!dragging) label.hidden = true;
+    });
+    const end = (go) => () => {
+      if (!dragging) return;
+      dragging = false;
+      label.hidden = true;
+      if (go && current) jump(current);
+    };
+    scrubber.addEventListener("pointerup", end(true));
+    scrubber.addEventListener("pointercancel", end(false));
+    // The pointer did the work; a keyboard's Enter still follows the link (or scrolls).
+    scrubber.addEventListener("click", (e) => {
+      const a = e.target.closest("a");
+      if (!a) return;
+      e.preventDefault();
+      if (e.detail === 0) jump(a.classList.contains("tick") ? a : scrubber.querySelector(`a.tick[data-month="${a.dataset.month}"]`));
+    });
+  });
+})();

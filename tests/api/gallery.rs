@@ -502,3 +502,43 @@ async fn search_filters_live_in_the_url_and_the_next_page_and_the_viewer_keep_th
     assert!(none.contains("Nothing found"));
     assert_eq!(app.get("/?month=13").await.status(), 400);
 }
+
+#[tokio::test]
+async fn a_month_of_the_date_scrubber_opens_the_page_that_starts_with_that_months_newest_photo() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    wait_for_index(&app).await;
+    // One photo a day back from 31 December 2024: 31 August 2024 is the 123rd.
+    let ids = many_photos(&app, user_id(&app, "admin").await, 260).await;
+    let html = app.get("/").await.text().await.unwrap();
+    let scrubber = &html[html.find("<nav class=\"scrubber\"").expect("a scrubber")..];
+    let scrubber = &scrubber[..scrubber.find("</nav>").unwrap()];
+    for month in ["2024-12", "2024-08", "2024-06"] {
+        assert!(scrubber.contains(&format!("href=\"/?start={month}\" data-month=\"{month}\"")), "{month}: {scrubber}");
+    }
+    assert!(scrubber.contains(">2024</a>"), "a year label: {scrubber}");
+    assert!(!html.contains("<h2>August 2024</h2>"), "August is not on the first page");
+
+    let html = app.get("/?start=2024-08").await.text().await.unwrap();
+    let page = shoebox::http::pages::photo_list::PAGE as usize;
+    assert_eq!(tile_ids(&html), ids[122..122 + page].to_vec(), "from 31 August 2024 on, nothing newer");
+    assert!(html.find("<h2>August 2024</h2>").is_some() && !html.contains("<h2>September 2024</h2>"));
+    assert!(html.contains("<a href=\"/\">Newest photos</a>"));
+    // Its older-photos link continues where it ends.
+    let next = attr_after(&html, "id=\"next-page\"", "href").unwrap().replace("&amp;", "&");
+    assert!(next.starts_with("/?after=") && !next.contains("start"), "{next}");
+    let html = app.get(&next).await.text().await.unwrap();
+    assert_eq!(tile_ids(&html)[0], ids[122 + page]);
+
+    // A month without photos starts at the next older photo; one older than all is empty.
+    sqlx::query("DELETE FROM photos WHERE taken_local LIKE '2024-10%'").execute(&app.db).await.unwrap();
+    let html = app.get("/?start=2024-10").await.text().await.unwrap();
+    assert_eq!(tile_ids(&html)[0], ids[92], "30 September 2024");
+    let html = app.get("/?start=1990-01").await.text().await.unwrap();
+    assert!(tile_ids(&html).is_empty());
+    for bad in ["2024-13", "August", "2024-8", "2024-08-01"] {
+        let r = app.get(&format!("/?start={bad}")).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(r.text().await.unwrap().contains("YYYY-MM"), "{bad}: the error says what to give");
+    }
+}

@@ -313,3 +313,48 @@ async fn on_a_phone_a_long_press_selects_a_photo_and_the_full_screen_viewer_swip
     b.until("return location.pathname === '/'", "the timeline").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_loading_the_months_between() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    wait_for_index(&app).await;
+    let admin: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
+    // One a day back from 31 December 2024, so 31 August 2024 is the 123rd.
+    let ids = many_photos(&app, admin, 200).await;
+    for (b, screen) in [(Browser::start().await, "desktop"), (Browser::start_phone().await, "phone")] {
+        if screen == "desktop" {
+            b.client.set_window_size(1440, 900).await.unwrap();
+        }
+        sign_in(&b, &app).await;
+        let months =
+            b.eval("return [...document.querySelectorAll('#scrubber a.tick')].map(a => a.dataset.month)").await;
+        assert_eq!(months.as_array().unwrap().len(), 7, "{screen}: June to December 2024: {months}");
+        assert!(b.eval("return !document.querySelector('.month[data-month=\"2024-08\"]')").await == json!(true));
+        b.eval("window.stayed = true").await;
+        b.client.find(Locator::Css("#scrubber a[data-month='2024-08'].tick")).await.unwrap().click().await.unwrap();
+        b.until("return location.search === '?start=2024-08' && !!document.querySelector('#timeline')", "August 2024")
+            .await;
+        let first = b
+            .eval("const m = document.querySelector('#timeline .month'); return [m.dataset.month, m.querySelector('h2').textContent, Number(m.querySelector('a.tile').dataset.id)]")
+            .await;
+        assert_eq!(first, json!(["2024-08", "August 2024", ids[122]]), "{screen}");
+        let loaded = b.eval("return document.querySelectorAll('#timeline a.tile').length").await;
+        assert!(loaded.as_u64().unwrap() <= shoebox::http::pages::photo_list::PAGE as u64, "{screen}: one page only");
+        assert_eq!(b.eval("return !!document.querySelector('.month[data-month=\"2024-09\"]')").await, json!(false));
+        assert_fits(&b, "/?start=2024-08", b.eval("return innerWidth").await.as_u64().unwrap() as u32).await;
+        b.screenshot(&format!("layout-scrubber-{screen}")).await;
+
+        // A month already on the page is scrolled to, not loaded again.
+        b.eval("window.stayed = true; window.scrollTo(0, 0)").await;
+        b.client.find(Locator::Css("#scrubber a[data-month='2024-07'].tick")).await.unwrap().click().await.unwrap();
+        b.until(
+            "const h = document.querySelector('.month[data-month=\"2024-07\"]'); return !!h && Math.abs(h.getBoundingClientRect().top) < 5",
+            "July scrolled to the top",
+        )
+        .await;
+        assert_eq!(b.eval("return window.stayed === true && location.search").await, json!("?start=2024-08"));
+        b.close().await;
+    }
+}
