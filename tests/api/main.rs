@@ -14,6 +14,7 @@ mod fuzz;
 mod gallery;
 mod gallery_api;
 mod gallery_browser;
+mod install;
 mod layout_browser;
 mod library;
 mod library_links;

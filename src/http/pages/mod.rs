@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin_library;
 pub mod admin_users;
 pub mod albums;
+pub mod install;
 pub mod photo_list;
 pub mod photos;
 pub mod sign_in;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(viewer::router())
         .merge(admin_users::router())
         .merge(admin_library::router())
+        .merge(install::router())
 }
 
 /// What the base layout needs on every page.
