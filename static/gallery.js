@@ -382,3 +382,102 @@ Shoebox.justify = (root) => {
     });
   });
 })();
+
+// The slideshow of a list (the timeline, an album): the photos on the page one after another,
+// each for a few seconds, loading the next page of the list when it gets near the end.
+(() => {
+  document.addEventListener("DOMContentLoaded", () => {
+    const start = document.getElementById("slideshow-start");
+    const timeline = document.getElementById("timeline");
+    if (!start || !timeline) return;
+    let show = null;
+
+    const button = (label, action) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.addEventListener("click", action);
+      return b;
+    };
+
+    const open = () => {
+      const tiles = () => [...timeline.querySelectorAll("a.tile img")];
+      if (show || !tiles().length) return;
+      const overlay = document.createElement("div");
+      overlay.className = "slideshow";
+      overlay.id = "slideshow";
+      overlay.setAttribute("role", "dialog");
+      overlay.setAttribute("aria-modal", "true");
+      overlay.setAttribute("aria-label", "Slideshow");
+      const frames = [new Image(), new Image()];
+      const status = document.createElement("p");
+      status.className = "sr";
+      status.setAttribute("role", "status");
+      const controls = document.createElement("div");
+      controls.className = "controls";
+      const interval = Number(start.dataset.interval) || 5000;
+      let index = 0, front = 0, timer = null, playing = true;
+      const schedule = () => {
+        clearTimeout(timer);
+        if (playing) timer = setTimeout(() => go(index + 1), interval);
+      };
+      const go = (to) => {
+        const all = tiles();
+        // Near the end: the next page of the list, as scrolling down would load it.
+        if (to >= all.length - 3) document.getElementById("next-page")?.click();
+        index = (to + all.length) % all.length;
+        const tile = all[index];
+        front = 1 - front;
+        const img = frames[front];
+        img.sizes = "100vw";
+        img.srcset = tile.srcset;
+        img.src = tile.getAttribute("src");
+        img.alt = tile.alt;
+        frames[1 - front].classList.remove("on");
+        img.classList.add("on");
+        overlay.dataset.id = tile.closest("a.tile").dataset.id;
+        status.textContent = `Photo ${index + 1} of ${all.length}${playing ? "" : ", paused"}`;
+        schedule();
+      };
+      const pause = button("Pause", () => {
+        playing = !playing;
+        pause.textContent = playing ? "Pause" : "Play";
+        pause.setAttribute("aria-pressed", String(!playing));
+        status.textContent = playing ? "Playing" : "Paused";
+        schedule();
+      });
+      pause.setAttribute("aria-pressed", "false");
+      const close = () => {
+        clearTimeout(timer);
+        document.removeEventListener("keydown", keys, true);
+        if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+        overlay.remove();
+        show = null;
+        start.focus();
+      };
+      const keys = (e) => {
+        const act = { " ": () => pause.click(), ArrowLeft: () => go(index - 1), ArrowRight: () => go(index + 1), Escape: close }[e.key];
+        if (!act) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        act();
+      };
+      controls.append(button("Previous", () => go(index - 1)), pause, button("Next", () => go(index + 1)), button("Close", close));
+      overlay.append(...frames, controls, status);
+      document.body.append(overlay);
+      document.addEventListener("keydown", keys, true);
+      show = overlay;
+      overlay.requestFullscreen?.().catch(() => {});
+      pause.focus();
+      go(0);
+    };
+
+    start.addEventListener("click", open);
+    document.addEventListener("keydown", (e) => {
+      if (e.key !== "s" || e.ctrlKey || e.metaKey || e.altKey || show) return;
+      if (e.target.closest("input, textarea, select, [contenteditable], dialog")) return;
+      e.preventDefault();
+      open();
+    });
+  });
+})();

@@ -358,3 +358,67 @@ async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_
         b.close().await;
     }
 }
+
+/// Types `keys` where the focus is, as a person at the keyboard does.
+async fn type_keys(b: &Browser, keys: &str) {
+    b.client.active_element().await.unwrap().send_keys(keys).await.unwrap();
+}
+
+const SLIDE: &str = "const s = document.getElementById('slideshow'); return s ? Number(s.dataset.id) : null";
+
+#[tokio::test]
+async fn question_mark_lists_the_keyboard_shortcuts_and_a_slideshow_plays_the_timeline_and_an_album_in_a_real_browser()
+{
+    use fantoccini::key::Key;
+    let (app, ids, album) = furnished_app().await;
+    let b = Browser::start().await;
+    sign_in(&b, &app).await;
+
+    // `?` opens the list of shortcuts; Escape closes it.
+    type_keys(&b, "?").await;
+    b.until("return document.getElementById('shortcuts').open", "the shortcuts").await;
+    b.expect_text_containing("#shortcuts", "Start a slideshow").await;
+    b.screenshot("layout-shortcuts").await;
+    type_keys(&b, &Key::Escape.to_string()).await;
+    b.until("return !document.getElementById('shortcuts').open", "the shortcuts closed").await;
+
+    // The slideshow starts at the newest photo and moves on by itself (every 400 ms here).
+    b.eval("document.getElementById('slideshow-start').dataset.interval = '400'").await;
+    b.client.find(Locator::Css("#slideshow-start")).await.unwrap().click().await.unwrap();
+    assert_eq!(b.eval(SLIDE).await, json!(ids[0]));
+    b.until(
+        &format!("return document.getElementById('slideshow')?.dataset.id === '{}'", ids[1]),
+        "the second photo by itself",
+    )
+    .await;
+    b.until(
+        "const i = document.querySelector('#slideshow img.on'); return i.complete && i.naturalWidth > 0 && i.currentSrc.includes('/fit_')",
+        "the photo, uncropped",
+    )
+    .await;
+    b.screenshot("layout-slideshow").await;
+    // Space pauses: it stays on one photo; the arrows still move.
+    type_keys(&b, " ").await;
+    let paused_at = b.eval(SLIDE).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(b.eval(SLIDE).await, paused_at, "paused");
+    let at = ids.iter().position(|id| json!(id) == paused_at).unwrap();
+    type_keys(&b, &Key::Right.to_string()).await;
+    assert_eq!(b.eval(SLIDE).await, json!(ids[(at + 1) % 3]));
+    type_keys(&b, &Key::Left.to_string()).await;
+    type_keys(&b, &Key::Left.to_string()).await;
+    assert_eq!(b.eval(SLIDE).await, json!(ids[(at + 2) % 3]), "back past the first to the last");
+    type_keys(&b, &Key::Escape.to_string()).await;
+    assert_eq!(b.eval(SLIDE).await, Value::Null, "ended");
+    assert_eq!(b.path().await, "/", "still on the timeline");
+
+    // An album's slideshow shows the album's photos, started with `S`.
+    b.client.goto(&app.url(&format!("/albums/{album}"))).await.unwrap();
+    type_keys(&b, "s").await;
+    assert_eq!(b.eval(SLIDE).await, json!(ids[0]));
+    type_keys(&b, &Key::Right.to_string()).await;
+    assert_eq!(b.eval(SLIDE).await, json!(ids[1]));
+    type_keys(&b, &Key::Right.to_string()).await;
+    assert_eq!(b.eval(SLIDE).await, json!(ids[0]), "only the album's two");
+    b.close().await;
+}
