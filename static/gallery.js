@@ -12,19 +12,21 @@ Shoebox.justify = (root) => {
   const target = narrow ? 110 : 220;
   root.classList.add("justified");
   for (const grid of root.querySelectorAll(".grid")) {
-    const width = grid.clientWidth;
-    if (!width) continue;
+    // The exact width less a pixel: clientWidth is rounded, the browser rounds each box to
+    // 1/64 px, and a hair too many wraps a row's last photo.
+    const width = grid.getBoundingClientRect().width - 1;
+    if (width <= 0) continue;
+    grid.dataset.width = width;
     const gap = parseFloat(getComputedStyle(grid).columnGap) || 0;
     let row = [], ratios = 0;
     const close = (last) => {
       let h = (width - gap * (row.length - 1)) / ratios;
       if (last) h = Math.min(h, target);
-      for (const { li, img, ratio } of row) {
+      for (const { li, ratio } of row) {
         // Rounded down to 1/100 px: a sum a hair over the width would wrap the last photo.
         const w = Math.floor(ratio * h * 100) / 100;
         li.style.width = `${w}px`;
         li.style.height = `${Math.floor(h * 100) / 100}px`;
-        img.sizes = `${Math.ceil(w)}px`;
       }
       row = [];
       ratios = 0;
@@ -146,11 +148,9 @@ Shoebox.justify = (root) => {
     if (!timeline) return;
     Shoebox.justify(timeline);
     // Again when the width changes (rotation, a window resized, a scroll bar appearing).
-    let laidOutAt = timeline.clientWidth;
     new ResizeObserver(() => {
-      if (timeline.clientWidth === laidOutAt) return;
-      laidOutAt = timeline.clientWidth;
-      Shoebox.justify(timeline);
+      const moved = (g) => Math.abs(g.getBoundingClientRect().width - 1 - Number(g.dataset.width)) > 0.5;
+      if ([...timeline.querySelectorAll(".grid")].some(moved)) Shoebox.justify(timeline);
     }).observe(timeline);
     const link = document.getElementById("next-page");
     if (link) {
@@ -416,6 +416,20 @@ Shoebox.justify = (root) => {
       const controls = document.createElement("div");
       controls.className = "controls";
       const interval = Number(start.dataset.interval) || 5000;
+      const size = Math.max(screen.width, screen.height) * devicePixelRatio > 1400 ? "fit_1920" : "fit_1280";
+      const sharper = async (img, id) => {
+        try {
+          const r = await fetch(`/api/v1/photos/${id}`, { credentials: "same-origin" });
+          const url = r.ok && (await r.json()).thumbnails?.[size];
+          if (!url) return;
+          const big = new Image();
+          big.src = url;
+          await big.decode();
+          if (overlay.dataset.id === id) img.src = url;
+        } catch (e) {
+          // The thumbnail stays: a softer picture, the slideshow goes on.
+        }
+      };
       let index = 0, front = 0, timer = null, playing = true;
       const schedule = () => {
         clearTimeout(timer);
@@ -429,13 +443,15 @@ Shoebox.justify = (root) => {
         const tile = all[index];
         front = 1 - front;
         const img = frames[front];
-        img.sizes = "100vw";
-        img.srcset = tile.srcset;
+        const id = tile.closest("a.tile").dataset.id;
+        // The tile's thumbnail is loaded already; a screen-sized one replaces it when the API
+        // has said where it is (the server alone makes media URLs).
         img.src = tile.getAttribute("src");
         img.alt = tile.alt;
+        sharper(img, id);
         frames[1 - front].classList.remove("on");
         img.classList.add("on");
-        overlay.dataset.id = tile.closest("a.tile").dataset.id;
+        overlay.dataset.id = id;
         status.textContent = `Photo ${index + 1} of ${all.length}${playing ? "" : ", paused"}`;
         schedule();
       };

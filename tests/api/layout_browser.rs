@@ -392,8 +392,8 @@ async fn question_mark_lists_the_keyboard_shortcuts_and_a_slideshow_plays_the_ti
     )
     .await;
     b.until(
-        "const i = document.querySelector('#slideshow img.on'); return i.complete && i.naturalWidth > 0 && i.currentSrc.includes('/fit_')",
-        "the photo, uncropped",
+        "const i = document.querySelector('#slideshow img.on'); return i.complete && i.naturalWidth > 0 && i.currentSrc.includes('/fit_1')",
+        "the photo, screen-sized",
     )
     .await;
     b.screenshot("layout-slideshow").await;

@@ -62,9 +62,10 @@ pub(super) fn alt_text(p: &PhotoRow) -> String {
 pub struct Tile {
     pub id: i64,
     pub href: String,
-    /// Uncropped thumbnails: the justified rows show each photo whole, in its own aspect ratio.
+    /// An uncropped thumbnail (justified rows show each photo whole, in its own aspect ratio),
+    /// 720 px at most: sharp for a row 220 px high at twice the pixel density. One URL, no
+    /// srcset: a timeline page of 80 tiles stays small.
     pub small: String,
-    pub large: String,
     pub placeholder: String,
     pub alt: String,
     /// As displayed (orientation applied): gallery.js lays out rows from these before any image
@@ -93,7 +94,6 @@ pub fn months(state: &AppState, viewer: &User, rows: &[PhotoRow], link_suffix: &
             id: p.id,
             href: format!("/photos/{}{link_suffix}", p.id),
             small: thumb("fit_720"),
-            large: thumb("fit_1280"),
             placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
             alt: alt_text(p),
             width: p.width.max(1),
