@@ -1,6 +1,7 @@
 //! The layout in a real browser, as a 360×800 phone (device emulation) and a 1440×900 desktop:
 //! no page wider than the screen, a bottom bar on the phone, touch targets a finger can hit,
-//! justified rows in the timeline, long-press to select and swipes in the viewer.
+//! justified rows in the timeline, long-press to select and swipes in the viewer; axe-core on
+//! every page, at both sizes, finds nothing serious or critical.
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
@@ -85,13 +86,17 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_with_a_bottom
     b.client.goto(&app.url("/login")).await.unwrap();
     assert_fits(&b, "/login", PHONE.0).await;
     assert_eq!(b.eval(SMALL_TARGETS).await, json!([]), "/login");
+    // axe-core's serious and critical findings, of every page.
+    let mut findings: Vec<String> = b.axe().await.into_iter().map(|f| format!("/login: {f}")).collect();
     b.submit_admin_password().await;
     b.expect_path("/").await;
     for path in pages(&ids, album) {
         b.client.goto(&app.url(&path)).await.unwrap();
         assert_fits(&b, &path, PHONE.0).await;
         assert_eq!(b.eval(SMALL_TARGETS).await, json!([]), "{path}: touch targets");
+        findings.extend(b.axe().await.into_iter().map(|f| format!("{path}: {f}")));
     }
+    assert!(findings.is_empty(), "axe-core on a phone:\n{}", findings.join("\n"));
     b.client.goto(&app.url("/")).await.unwrap();
     b.screenshot("layout-timeline-phone").await;
 
@@ -129,11 +134,14 @@ async fn every_page_fits_a_1440_px_desktop_without_sideways_scrolling_and_shows_
     let inner = b.eval("return innerWidth").await.as_u64().unwrap() as u32;
     b.client.goto(&app.url("/login")).await.unwrap();
     assert_fits(&b, "/login", inner).await;
+    let mut findings: Vec<String> = b.axe().await.into_iter().map(|f| format!("/login: {f}")).collect();
     sign_in(&b, &app).await;
     for path in pages(&ids, album) {
         b.client.goto(&app.url(&path)).await.unwrap();
         assert_fits(&b, &path, inner).await;
+        findings.extend(b.axe().await.into_iter().map(|f| format!("{path}: {f}")));
     }
+    assert!(findings.is_empty(), "axe-core on a desktop:\n{}", findings.join("\n"));
     b.client.goto(&app.url("/")).await.unwrap();
     let shown = b
         .eval("return [...document.querySelectorAll('nav.tabs > a, nav.tabs summary')].filter(a => a.getBoundingClientRect().width > 0).map(a => a.textContent)")
@@ -345,6 +353,7 @@ async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_
         assert_eq!(b.eval("return !!document.querySelector('.month[data-month=\"2024-09\"]')").await, json!(false));
         assert_fits(&b, "/?start=2024-08", b.eval("return innerWidth").await.as_u64().unwrap() as u32).await;
         b.screenshot(&format!("layout-scrubber-{screen}")).await;
+        assert_eq!(b.axe().await, Vec::<String>::new(), "axe-core on a page from the scrubber, {screen}");
 
         // A month already on the page is scrolled to, not loaded again.
         b.eval("window.stayed = true; window.scrollTo(0, 0)").await;
@@ -379,6 +388,7 @@ async fn question_mark_lists_the_keyboard_shortcuts_and_a_slideshow_plays_the_ti
     b.until("return document.getElementById('shortcuts').open", "the shortcuts").await;
     b.expect_text_containing("#shortcuts", "Start a slideshow").await;
     b.screenshot("layout-shortcuts").await;
+    assert_eq!(b.axe().await, Vec::<String>::new(), "axe-core with the shortcuts open");
     type_keys(&b, &Key::Escape.to_string()).await;
     b.until("return !document.getElementById('shortcuts').open", "the shortcuts closed").await;
 
@@ -397,6 +407,7 @@ async fn question_mark_lists_the_keyboard_shortcuts_and_a_slideshow_plays_the_ti
     )
     .await;
     b.screenshot("layout-slideshow").await;
+    assert_eq!(b.axe().await, Vec::<String>::new(), "axe-core during the slideshow");
     // Space pauses: it stays on one photo; the arrows still move.
     type_keys(&b, " ").await;
     let paused_at = b.eval(SLIDE).await;

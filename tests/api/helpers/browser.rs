@@ -16,6 +16,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long a page may take to show what a test waits for (the machines are shared and slow).
 const PATIENCE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(50);
+/// axe-core, installed by `scripts/test` from the pinned package in `tests/axe`.
+const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/axe/node_modules/axe-core/axe.min.js");
 /// The phone `start_phone` emulates: CSS pixels, as a small Android phone reports them.
 pub const PHONE: (u32, u32) = (360, 800);
 const PHONE_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) \
@@ -138,6 +140,28 @@ impl Browser {
             tokio::time::sleep(POLL).await;
         }
         panic!("the page never showed {what} on {}", self.path().await);
+    }
+
+    /// Runs axe-core on the page on screen; returns its serious and critical violations, each
+    /// as `rule: help (impact) at selectors`. Empty when the page passes.
+    pub async fn axe(&self) -> Vec<String> {
+        let source = std::fs::read_to_string(AXE).unwrap_or_else(|e| {
+            panic!("{AXE}: {e}; run ./scripts/test, which installs the pinned axe-core from npm into tests/axe")
+        });
+        // WebDriver's scripts run outside the page's CSP, so axe needs no exception there.
+        self.eval(&format!("if (!window.axe) {{ {source} }} return true;")).await;
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[0];
+                axe.run(document, { resultTypes: ["violations"] }).then((r) => done(r.violations
+                  .filter((v) => v.impact === "serious" || v.impact === "critical")
+                  .map((v) => `${v.id}: ${v.help} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)));"#,
+                vec![],
+            )
+            .await
+            .expect("axe.run");
+        serde_json::from_value(found).expect("a list of violations")
     }
 
     pub async fn path(&self) -> String {
