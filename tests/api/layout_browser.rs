@@ -11,7 +11,8 @@ use crate::helpers::*;
 /// A library with something on every page: photos (with GPS), an album, long skipped-file
 /// reasons for the library page. Returns the app, the photo ids (newest first) and the album.
 async fn furnished_app() -> (TestApp, Vec<i64>, i64) {
-    let app = spawn_app().await;
+    // Map tiles from a port where nothing listens: the tests need no internet.
+    let app = spawn_app_with(&[("PLACES_TILES", "http://127.0.0.1:9/{z}/{x}/{y}.png")]).await;
     let csrf = app.sign_in_admin().await;
     let ids = upload_photos(
         &app,
@@ -46,6 +47,7 @@ fn pages(ids: &[i64], album: i64) -> Vec<String> {
         "/trash".into(),
         "/albums".into(),
         format!("/albums/{album}"),
+        "/places".into(),
         format!("/photos/{}", ids[0]),
         format!("/photos/{}?in=album-{album}", ids[1]),
         "/account".into(),
@@ -118,7 +120,14 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_with_a_bottom
         .await;
     assert_eq!(
         menu,
-        json!([["Archive", true], ["Trash", true], ["Account", true], ["Library", true], ["Users", true]]),
+        json!([
+            ["Places", true],
+            ["Archive", true],
+            ["Trash", true],
+            ["Account", true],
+            ["Library", true],
+            ["Users", true]
+        ]),
         "the menu opens on the screen"
     );
     b.client.find(Locator::Css("nav.tabs .menu a[href='/account']")).await.unwrap().click().await.unwrap();
@@ -146,7 +155,10 @@ async fn every_page_fits_a_1440_px_desktop_without_sideways_scrolling_and_shows_
     let shown = b
         .eval("return [...document.querySelectorAll('nav.tabs > a, nav.tabs summary')].filter(a => a.getBoundingClientRect().width > 0).map(a => a.textContent)")
         .await;
-    assert_eq!(shown, json!(["Photos", "Favourites", "Albums", "Archive", "Trash", "Account", "Library", "Users"]));
+    assert_eq!(
+        shown,
+        json!(["Photos", "Favourites", "Albums", "Places", "Archive", "Trash", "Account", "Library", "Users"])
+    );
     b.close().await;
 }
 

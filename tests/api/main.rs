@@ -23,6 +23,7 @@ mod oidc;
 mod oidc_e2e;
 mod owners;
 mod pages;
+mod places;
 mod revocation;
 mod security;
 mod sessions;
