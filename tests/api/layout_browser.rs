@@ -445,3 +445,91 @@ async fn question_mark_lists_the_keyboard_shortcuts_and_a_slideshow_plays_the_ti
     assert_eq!(b.eval(SLIDE).await, json!(ids[0]), "only the album's two");
     b.close().await;
 }
+
+/// Saves a PNG of the page on screen as `docs/screenshots/<name>.png`.
+async fn save_for_docs(b: &Browser, name: &str) {
+    let png = b.client.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Not part of the suite: `scripts/screenshots` runs it to refresh the README's pictures.
+#[tokio::test]
+#[ignore = "writes docs/screenshots; run by scripts/screenshots"]
+async fn screenshots_of_the_main_pages_at_desktop_and_phone_size_for_the_readme() {
+    let app = spawn_app_with(&[("PLACES_TILES", "http://127.0.0.1:9/{z}/{x}/{y}.png")]).await;
+    let csrf = app.sign_in_admin().await;
+    wait_for_index(&app).await;
+    let shapes: [(u16, u16); 8] =
+        [(900, 600), (600, 800), (960, 540), (800, 800), (1200, 400), (600, 900), (900, 600), (720, 540)];
+    let files: Vec<(String, Vec<u8>)> = (0..24u64)
+        .map(|i| {
+            let (w, h) = shapes[i as usize % shapes.len()];
+            (format!("IMG_{i:04}.jpg"), scenery_jpeg(w, h, i + 3))
+        })
+        .collect();
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let ids = upload_photos(&app, &csrf, &named).await;
+    // Spread over three months, a few places (Zürich, Lisbon, Oslo).
+    for (i, id) in ids.iter().enumerate() {
+        let taken = 1_719_792_000 - (i as i64) * 3 * 86_400;
+        let local = chrono::DateTime::from_timestamp(taken, 0).unwrap().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let (lat, lng) = [(47.3769, 8.5417), (38.7223, -9.1393), (59.9139, 10.7522)][i % 3];
+        sqlx::query("UPDATE photos SET taken_at = ?, taken_local = ?, latitude = ?, longitude = ? WHERE id = ?")
+            .bind(taken)
+            .bind(local)
+            .bind(lat + (i as f64) * 0.001)
+            .bind(lng)
+            .bind(id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    let album: Value = app.create_album(&csrf, &json!({ "title": "Summer by the sea" })).await.json().await.unwrap();
+    assert_eq!(app.add_to_album(&csrf, album["id"].as_i64().unwrap(), &ids[..9]).await.status(), 200);
+    let images_loaded = "return [...document.querySelectorAll('main img')].every(i => i.loading === 'lazy' && i.getBoundingClientRect().top > innerHeight || (i.complete && i.naturalWidth > 0))";
+
+    let desktop = Browser::start().await;
+    desktop.client.set_window_size(1440, 900).await.unwrap();
+    sign_in(&desktop, &app).await;
+    desktop.until(images_loaded, "the thumbnails").await;
+    save_for_docs(&desktop, "timeline-desktop").await;
+    desktop.client.goto(&app.url(&format!("/photos/{}?in=timeline", ids[4]))).await.unwrap();
+    desktop
+        .until("const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo")
+        .await;
+    desktop.client.find(Locator::Css("#info summary")).await.unwrap().click().await.unwrap();
+    desktop.until("return document.getElementById('minimap')?.dataset.ready === 'true'", "the small map").await;
+    save_for_docs(&desktop, "viewer-desktop").await;
+    desktop.client.goto(&app.url("/albums")).await.unwrap();
+    desktop.until(images_loaded, "the covers").await;
+    save_for_docs(&desktop, "albums-desktop").await;
+    desktop.client.goto(&app.url("/places")).await.unwrap();
+    desktop.until("return document.getElementById('map').dataset.ready === 'true'", "the map").await;
+    desktop.client.find(Locator::Css(".marker-cluster")).await.unwrap().click().await.unwrap();
+    desktop.until("return document.querySelectorAll('#place-grid img').length > 0", "a cluster's photos").await;
+    save_for_docs(&desktop, "places-desktop").await;
+    desktop.client.goto(&app.url("/")).await.unwrap();
+    type_keys(&desktop, "?").await;
+    save_for_docs(&desktop, "shortcuts-desktop").await;
+    desktop.close().await;
+
+    let phone = Browser::start_phone().await;
+    sign_in(&phone, &app).await;
+    phone.until(images_loaded, "the thumbnails").await;
+    save_for_docs(&phone, "timeline-phone").await;
+    phone.client.find(Locator::Css("nav.tabs summary")).await.unwrap().click().await.unwrap();
+    save_for_docs(&phone, "menu-phone").await;
+    phone.client.goto(&app.url(&format!("/photos/{}?in=timeline", ids[2]))).await.unwrap();
+    phone
+        .until("const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo")
+        .await;
+    save_for_docs(&phone, "viewer-phone").await;
+    phone.client.goto(&app.url(&format!("/albums/{}", album["id"]))).await.unwrap();
+    phone.until(images_loaded, "the album").await;
+    save_for_docs(&phone, "album-phone").await;
+    phone.client.goto(&app.url("/admin/library")).await.unwrap();
+    save_for_docs(&phone, "admin-library-phone").await;
+    phone.close().await;
+}
