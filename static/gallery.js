@@ -263,8 +263,18 @@ Shoebox.justify = (root) => {
     });
     timeline.addEventListener("pointerup", cancelPress);
     timeline.addEventListener("pointercancel", cancelPress);
+    // Android opens a link's menu on a long press, sometimes before the timer above: a press
+    // still held then selects at once instead.
     timeline.addEventListener("contextmenu", (e) => {
-      if ((on || swallow) && e.target.closest("a.tile")) e.preventDefault();
+      const a = e.target.closest("a.tile");
+      if (!a) return;
+      if (press) {
+        cancelPress();
+        swallow = true;
+        if (!on) toggle.click();
+        if (!a.classList.contains("selected")) pick(a, false);
+      }
+      if (on || swallow) e.preventDefault();
     });
     // Capture phase: in select mode a click selects instead of opening the photo.
     timeline.addEventListener("click", (e) => {
@@ -345,6 +355,24 @@ Shoebox.justify = (root) => {
       label.style.top = `${Math.max(0, y - 16)}px`;
       label.hidden = false;
     };
+    // The month at the top of the screen is marked on the scrubber while scrolling.
+    const mark = (key) => {
+      for (const t of scrubber.querySelectorAll("a.tick[aria-current]")) t.removeAttribute("aria-current");
+      scrubber.querySelector(`a.tick[data-month="${key}"]`)?.setAttribute("aria-current", "true");
+    };
+    let ticking = false;
+    addEventListener("scroll", () => {
+      if (ticking) return;
+      ticking = true;
+      requestAnimationFrame(() => {
+        ticking = false;
+        const months = [...document.querySelectorAll("#timeline .month")];
+        const top = months.filter((m) => m.getBoundingClientRect().top <= 80).pop() || months[0];
+        if (top) mark(top.dataset.month);
+      });
+    }, { passive: true });
+    const first = document.querySelector("#timeline .month");
+    if (first) mark(first.dataset.month);
     const jump = (tick) => {
       const there = document.querySelector(`#timeline .month[data-month="${tick.dataset.month}"]`);
       if (there) there.scrollIntoView();

@@ -316,6 +316,21 @@ async fn on_a_phone_a_long_press_selects_a_photo_and_the_full_screen_viewer_swip
     b.client.execute_async(LONG_PRESS, vec![json!(format!("#p{} a", ids[2])), json!(50)]).await.unwrap();
     b.expect_text("#select-count", "2 selected").await;
 
+    // Android's link menu (contextmenu) may come before the half second: the held press selects
+    // then, and the menu is not shown.
+    b.client.goto(&app.url("/")).await.unwrap();
+    let menu_shown = b
+        .eval_with(
+            "const a = document.querySelector(arguments[0]); const r = a.getBoundingClientRect(); \
+             const at = { bubbles: true, cancelable: true, pointerType: 'touch', clientX: r.left + 5, clientY: r.top + 5 }; \
+             a.dispatchEvent(new PointerEvent('pointerdown', at)); \
+             return a.dispatchEvent(new MouseEvent('contextmenu', at));",
+            vec![json!(format!("#p{} a", ids[0]))],
+        )
+        .await;
+    assert_eq!(menu_shown, json!(false), "the link's menu is prevented");
+    b.expect_text("#select-count", "1 selected").await;
+
     // The viewer fills the screen; swipe left for the older photo, down to close.
     b.client.goto(&app.url(&format!("/photos/{}", ids[0]))).await.unwrap();
     b.until("const i = document.getElementById('photo'); return i.complete && i.naturalWidth > 0", "the photo").await;
@@ -360,6 +375,8 @@ async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_
             .eval("const m = document.querySelector('#timeline .month'); return [m.dataset.month, m.querySelector('h2').textContent, Number(m.querySelector('a.tile').dataset.id)]")
             .await;
         assert_eq!(first, json!(["2024-08", "August 2024", ids[122]]), "{screen}");
+        let current = b.eval("return document.querySelector('#scrubber a.tick[aria-current]')?.dataset.month").await;
+        assert_eq!(current, json!("2024-08"), "{screen}: the scrubber marks the month on screen");
         let loaded = b.eval("return document.querySelectorAll('#timeline a.tile').length").await;
         assert!(loaded.as_u64().unwrap() <= shoebox::http::pages::photo_list::PAGE as u64, "{screen}: one page only");
         assert_eq!(b.eval("return !!document.querySelector('.month[data-month=\"2024-09\"]')").await, json!(false));
@@ -376,6 +393,11 @@ async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_
         )
         .await;
         assert_eq!(b.eval("return window.stayed === true && location.search").await, json!("?start=2024-08"));
+        b.until(
+            "return document.querySelector('#scrubber a.tick[aria-current]')?.dataset.month === '2024-07'",
+            "July marked",
+        )
+        .await;
         b.close().await;
     }
 }
