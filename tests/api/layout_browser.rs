@@ -210,7 +210,7 @@ fn assert_justified(rows: &Value, screen: &str) -> usize {
     full
 }
 
-/// 60 photos in two months with the aspect ratios of real cameras and phones, panoramas and
+/// 100 photos in four months (two pages of the timeline) with the aspect ratios of real cameras and phones, panoramas and
 /// squares, as their stored width and height say.
 async fn photos_of_many_shapes(app: &TestApp) -> Vec<i64> {
     // The index at startup marks rows without a file missing: let it finish first (the app's
@@ -218,7 +218,7 @@ async fn photos_of_many_shapes(app: &TestApp) -> Vec<i64> {
     wait_for_index(app).await;
     let admin: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'").fetch_one(&app.db).await.unwrap();
-    let ids = many_photos(app, admin, 60).await;
+    let ids = many_photos(app, admin, 100).await;
     let shapes = [(4000, 3000), (3000, 4000), (1920, 1080), (1080, 1920), (1000, 1000), (6000, 1500), (3000, 2000)];
     for (i, id) in ids.iter().enumerate() {
         let (w, h) = shapes[i % shapes.len()];
@@ -251,6 +251,16 @@ async fn timeline_rows_keep_each_photos_aspect_ratio_share_a_height_and_fill_the
     let full = assert_justified(&desktop.eval(ROWS).await, "desktop");
     assert!(full >= 6, "several full rows on a desktop: {full}");
     desktop.screenshot("layout-justified-desktop").await;
+
+    // The next page, loaded by scrolling, joins the rows: a month split across the two pages
+    // becomes one grid, laid out again.
+    desktop.eval("document.getElementById('next-page').scrollIntoView()").await;
+    desktop.until("return document.querySelectorAll('#timeline a.tile').length === 100", "the second page").await;
+    let rows = desktop.eval(ROWS).await;
+    assert!(assert_justified(&rows, "desktop, two pages") > full, "more full rows");
+    let months =
+        desktop.eval("return [...document.querySelectorAll('#timeline .month')].map(m => m.dataset.month)").await;
+    assert_eq!(months, json!(["2024-12", "2024-11", "2024-10", "2024-09"]), "each month once");
 
     // Narrower window: the rows are laid out again for the new width.
     desktop.client.set_window_size(900, 900).await.unwrap();
