@@ -98,7 +98,12 @@ document.addEventListener("DOMContentLoaded", async () => {
   cluster.on("clusterkeypress", (e) => {
     if (e.originalEvent.key === "Enter") showPhotos(e.layer.getAllChildMarkers().map((m) => m.photoId));
   });
+  // Zoom first, without animation, then draw the clusters once, at that zoom (clusters drawn
+  // during a zoom animation are replaced when it ends).
+  if (places.length) {
+    const bounds = L.latLngBounds(places.map((p) => [p.lat, p.lng]));
+    map.fitBounds(bounds, { maxZoom: 13, padding: [30, 30], animate: false });
+  }
   map.addLayer(cluster);
-  if (places.length) map.fitBounds(cluster.getBounds(), { maxZoom: 13, padding: [30, 30] });
   el.dataset.ready = "true";
 });
