@@ -12,7 +12,7 @@ mod server;
 mod upload;
 
 pub use app::*;
-pub use browser::Browser;
+pub use browser::{Browser, PHONE};
 pub use commands::*;
 pub use library::*;
 pub use person::*;
