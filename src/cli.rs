@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `users …`, `config`, `healthcheck`, `backup`.
+//! The command line: `serve` (default), `migrate`, `users …`, `index`, `import …`, `config`, `healthcheck`, `backup`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Bring in what another photo app knows about the photos.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write the deterministic benchmark corpus (camera-like JPEGs and PNGs) into a folder.
     #[command(hide = true)]
     BenchCorpus {
@@ -114,6 +117,34 @@ pub enum UsersCommand {
         username: String,
         #[arg(long)]
         password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Carry PhotoPrism's curation over from its YAML files (sidecars and album backups): titles,
+    /// captions, favourites, private and archived photos, dates and places set by hand, albums.
+    /// ORIGINALS_PATH must be the originals folder PhotoPrism used; the originals are indexed first.
+    Photoprism {
+        /// PhotoPrism's storage folder (PHOTOPRISM_STORAGE_PATH), holding sidecar/ and backup/.
+        storage: PathBuf,
+        /// PhotoPrism's originals are this user's folder, ORIGINALS_PATH/NAME; only their photos are matched.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Store a Google Photos Takeout for a user, as uploads are stored (duplicates recognised),
+    /// with the dates, places, captions, favourites and archived state of its JSON files, and its
+    /// album folders as albums. Run it again to resume an interrupted import.
+    Takeout {
+        /// Takeout parts: .zip or .tgz files, or unpacked folders (give every part at once).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The account the photos are stored for.
+        #[arg(long, value_name = "NAME")]
+        user: String,
     },
 }
 
@@ -189,6 +220,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("backup written to {} ({} bytes)", done.path.display(), done.bytes);
         }
         Command::Index { rescan, json } => index(&config, rescan, json).await?,
+        Command::Import(cmd) => import(cmd, &config).await?,
         Command::BenchCorpus { folder, jpeg12, jpeg24, png, tiny } => {
             tokio::task::spawn_blocking(move || bench_corpus(&folder, jpeg12, jpeg24, png, tiny)).await??
         }
@@ -373,6 +405,40 @@ async fn index(config: &Config, rescan: bool, json: bool) -> anyhow::Result<()> 
         );
         if summary.skipped > 0 {
             println!("skipped files and their reasons are in the files table (status = 'skipped')");
+        }
+    }
+    Ok(())
+}
+
+async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_path()).await?;
+    db::migrate(&pool).await?;
+    app::bootstrap_admin(&pool, config).await?;
+    let library = crate::library::Library::open(config, pool)?;
+    match cmd {
+        ImportCommand::Photoprism { storage, user, dry_run } => {
+            let options = crate::import::photoprism::Options { storage, user, dry_run };
+            print!("{}", crate::import::photoprism::run(&library, options).await?);
+        }
+        ImportCommand::Takeout { paths, user } => {
+            // A bar only for a person watching; scripts and logs get the summary alone.
+            let bar = if std::io::stderr().is_terminal() {
+                indicatif::ProgressBar::new(0)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {elapsed} elapsed, {eta} left")
+                    .expect("valid template"),
+            );
+            let progress = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let options = crate::import::takeout::Options { paths, user };
+            let report = crate::import::takeout::run(&library, options, &progress).await;
+            bar.finish_and_clear();
+            print!("{}", report?);
         }
     }
     Ok(())

@@ -114,3 +114,13 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// `?` opens the list of keyboard shortcuts (a <dialog> in every signed-in page; Esc closes it).
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "?" || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+  const dialog = document.getElementById("shortcuts");
+  if (!dialog || dialog.open) return;
+  e.preventDefault();
+  dialog.showModal();
+});

@@ -39,10 +39,13 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     }
   });
+  // Touch: swipe left or right for the next or previous photo, down to close; a tap shows or
+  // hides the bars, so the photo can fill the screen.
   let start = null;
   const stage = viewer.querySelector(".stage");
   stage.addEventListener("touchstart", (e) => {
     if (e.touches.length === 1) start = { x: e.touches[0].clientX, y: e.touches[0].clientY };
+    else start = null;
   }, { passive: true });
   stage.addEventListener("touchend", (e) => {
     if (!start) return;
@@ -50,5 +53,40 @@ document.addEventListener("DOMContentLoaded", () => {
     const dx = t.clientX - start.x, dy = t.clientY - start.y;
     start = null;
     if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) go(dx > 0 ? newer : older);
+    else if (dy > 80 && dy > 2 * Math.abs(dx)) back.click();
+    else if (Math.abs(dx) < 10 && Math.abs(dy) < 10) viewer.classList.toggle("bare");
   });
+});
+
+// The small map in the info panel: Leaflet (and places.js for the tiles) load only the first
+// time the panel opens, so a viewer page without that costs nothing more.
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.getElementById("minimap");
+  const info = document.getElementById("info");
+  if (!el || !info) return;
+  const load = (tag, attrs) => new Promise((resolve, reject) => {
+    const node = Object.assign(document.createElement(tag), attrs);
+    node.onload = resolve;
+    node.onerror = () => reject(new Error(`${attrs.src || attrs.href} did not load`));
+    document.head.append(node);
+  });
+  let started = false;
+  const show = async () => {
+    if (!info.open || started) return;
+    started = true;
+    try {
+      await load("link", { rel: "stylesheet", href: el.dataset.leafletCss });
+      if (!window.L) await load("script", { src: el.dataset.leafletJs });
+      if (!window.ShoeboxMap) await load("script", { src: el.dataset.placesJs });
+      const at = [Number(el.dataset.lat), Number(el.dataset.lng)];
+      const map = L.map(el, { zoomControl: false, scrollWheelZoom: false }).setView(at, 13);
+      ShoeboxMap.tiles(el).addTo(map);
+      L.marker(at, { icon: L.divIcon({ className: "place-pin", iconSize: [18, 18] }), title: "Where the photo was taken", keyboard: false }).addTo(map);
+      el.dataset.ready = "true";
+    } catch (e) {
+      el.textContent = `The map could not be shown: ${e.message}.`;
+    }
+  };
+  info.addEventListener("toggle", show);
+  show();
 });

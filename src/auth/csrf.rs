@@ -19,6 +19,9 @@ use crate::state::AppState;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
+/// The installed app's share target (`http::pages::install`): the phone's share sheet posts there
+/// and no token can be put in that post.
+pub const SHARE_TARGET: &str = "/share-target";
 /// Forms are small; anything larger must use the header.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
@@ -43,6 +46,21 @@ fn refused() -> Response {
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
         return next.run(request).await;
+    }
+    if request.uri().path() == SHARE_TARGET {
+        // Instead of a token: the browser's own word that the post was not made by another
+        // site. `same-origin` is this site's pages, `none` the browser itself (the share sheet);
+        // a browser that does not say is refused. Signing in is still required (the handler).
+        let site = request.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        return if matches!(site, Some("same-origin" | "none")) {
+            next.run(request).await
+        } else {
+            AppError::Forbidden(
+                "Sharing to Shoebox works from the installed app's share sheet only; upload from the Photos page instead."
+                    .into(),
+            )
+            .into_response()
+        };
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return next.run(request).await;

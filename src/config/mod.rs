@@ -90,6 +90,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub oidc: OidcConfig,
     pub library: LibraryConfig,
+    pub places: PlacesConfig,
     /// Every option with its effective raw value and source, for `shoebox config`.
     pub settings: BTreeMap<&'static str, Setting>,
 }
@@ -149,6 +150,42 @@ impl LibraryConfig {
         let trash_days =
             r.number::<u32>("TRASH_DAYS", 0..=36_500, "not a number of days: use 0 (keep until emptied) or e.g. 30")?;
         Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers, trash_days })
+    }
+}
+
+/// The maps: the Places page and the viewer's small map.
+#[derive(Debug, Clone)]
+pub struct PlacesConfig {
+    pub enabled: bool,
+    /// A tile URL template (`{z}`, `{x}`, `{y}`).
+    pub tiles: String,
+    /// `https://tile.example.org`: the one origin the CSP lets images come from besides this site.
+    pub tile_origin: String,
+    pub attribution: String,
+    /// The OpenStreetMap copyright page, when its tiles are used (its terms ask for the link).
+    pub attribution_url: Option<String>,
+}
+
+impl PlacesConfig {
+    fn read(r: &Reader<'_>) -> Result<PlacesConfig, ConfigError> {
+        let enabled = !r.bool("DISABLE_PLACES")?;
+        let tiles = r.string("PLACES_TILES");
+        let what = "not a tile URL template: use an http(s) URL with {z}, {x} and {y} on one host, \
+                    e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+        let url = Url::parse(&tiles.replace(['{', '}'], "")).map_err(|_| r.bad("PLACES_TILES", what))?;
+        let placeholders = ["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p));
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || !placeholders
+            || tiles.contains("{s}")
+        {
+            return Err(r.bad("PLACES_TILES", what));
+        }
+        let tile_origin = url.origin().ascii_serialization();
+        let attribution = r.string("PLACES_ATTRIBUTION");
+        let attribution_url = (url.host_str() == Some("tile.openstreetmap.org"))
+            .then(|| "https://www.openstreetmap.org/copyright".to_string());
+        Ok(PlacesConfig { enabled, tiles, tile_origin, attribution, attribution_url })
     }
 }
 
@@ -218,6 +255,7 @@ impl Config {
         )?;
         let oidc = OidcConfig::read(&r, &site_url)?;
         let library = LibraryConfig::read(&r)?;
+        let places = PlacesConfig::read(&r)?;
         let password_login = r.bool("PASSWORD_LOGIN")?;
         let webdav = WebDavConfig {
             enabled: !r.bool("DISABLE_WEBDAV")?,
@@ -252,6 +290,7 @@ impl Config {
             log_format,
             oidc,
             library,
+            places,
             settings,
         })
     }

@@ -145,6 +145,21 @@ pub const OPTIONS: &[OptionSpec] = &[
         Some("30"),
         "Days a photo stays in the trash before it is deleted for good; 0 keeps the trash until it is emptied.",
     ),
+    opt(
+        "DISABLE_PLACES",
+        Some("false"),
+        "Turn the maps off: no Places page, no map in the viewer, no tile server contacted.",
+    ),
+    opt(
+        "PLACES_TILES",
+        Some("https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "Map tile server as a URL template with {z}, {x} and {y} (one host: the browser may load images from it only).",
+    ),
+    opt(
+        "PLACES_ATTRIBUTION",
+        Some("© OpenStreetMap contributors"),
+        "Credit for the map tiles shown on every map, as the tile server's terms ask.",
+    ),
 ];
 
 pub fn spec(name: &str) -> &'static OptionSpec {

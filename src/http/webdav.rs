@@ -304,6 +304,9 @@ impl DavFileSystem for Confined {
     }
 }
 
+/// A stored property: namespace, name, prefix, value.
+type StoredProp = (String, String, Option<String>, Option<Vec<u8>>);
+
 /// Dead properties (what PROPPATCH sets), kept in the database by path.
 #[derive(Clone)]
 struct DeadProps {
@@ -350,7 +353,7 @@ impl DeadProps {
     }
 
     async fn all(&self, path: String, with_values: bool) -> FsResult<Vec<DavProp>> {
-        let rows: Vec<(String, String, Option<String>, Option<Vec<u8>>)> =
+        let rows: Vec<StoredProp> =
             sqlx::query_as("SELECT namespace, name, prefix, xml FROM webdav_props WHERE path = ? ORDER BY rowid")
                 .bind(&path)
                 .fetch_all(&self.db)

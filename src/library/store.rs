@@ -142,12 +142,16 @@ pub async fn record_photo(
                  iso, latitude, longitude, altitude, title, description, placeholder, missing, created_at, updated_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) \
                  ON CONFLICT (owner_id, hash) DO UPDATE SET format = excluded.format, width = excluded.width, \
-                 height = excluded.height, orientation = excluded.orientation, taken_at = excluded.taken_at, \
-                 taken_local = excluded.taken_local, taken_offset = excluded.taken_offset, \
+                 height = excluded.height, orientation = excluded.orientation, \
+                 taken_at = CASE WHEN photos.taken_by_hand = 1 THEN photos.taken_at ELSE excluded.taken_at END, \
+                 taken_local = CASE WHEN photos.taken_by_hand = 1 THEN photos.taken_local ELSE excluded.taken_local END, \
+                 taken_offset = CASE WHEN photos.taken_by_hand = 1 THEN photos.taken_offset ELSE excluded.taken_offset END, \
                  taken_source = excluded.taken_source, camera_make = excluded.camera_make, \
                  camera_model = excluded.camera_model, lens = excluded.lens, focal_length = excluded.focal_length, \
                  f_number = excluded.f_number, exposure_time = excluded.exposure_time, iso = excluded.iso, \
-                 latitude = excluded.latitude, longitude = excluded.longitude, altitude = excluded.altitude, \
+                 latitude = CASE WHEN photos.place_by_hand = 1 THEN photos.latitude ELSE excluded.latitude END, \
+                 longitude = CASE WHEN photos.place_by_hand = 1 THEN photos.longitude ELSE excluded.longitude END, \
+                 altitude = CASE WHEN photos.place_by_hand = 1 THEN photos.altitude ELSE excluded.altitude END, \
                  title = CASE WHEN photos.edited = 1 THEN photos.title ELSE excluded.title END, \
                  description = CASE WHEN photos.edited = 1 THEN photos.description ELSE excluded.description END, \
                  placeholder = excluded.placeholder, \

@@ -160,7 +160,35 @@ impl Library {
         }
         file.flush().await.map_err(anyhow::Error::new)?;
         drop(file);
-        Ok(self.import_upload(user_id, username, staged, given_name).await?)
+        Ok(self.import_upload(user_id, username, staged, given_name, chrono::Utc::now()).await?)
+    }
+
+    /// A new, empty staging file under ORIGINALS_PATH, for an import that writes a file itself
+    /// before handing it to [`Library::receive_staged`]; it deletes itself when dropped.
+    pub fn staging_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        staging_file(self.originals())
+    }
+
+    /// Stores a complete staging file for `user` exactly as an upload is stored (analysed, placed
+    /// at `<username>/<yyyy>/<mm>/<name>`, duplicates recognised, nothing overwritten). `date`
+    /// stands in for the date taken when the picture records none (an upload uses the time it
+    /// arrived; an import the date its source knew).
+    pub async fn receive_staged(
+        &self,
+        user_id: i64,
+        username: &str,
+        staged: tempfile::NamedTempFile,
+        given_name: &str,
+        date: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<UploadResult> {
+        let limit = self.upload_limit();
+        if staged.as_file().metadata()?.len() > limit {
+            return Ok(UploadResult::Refused(UploadRefusal {
+                kind: SkipKind::TooLarge,
+                reason: format!("larger than UPLOAD_LIMIT ({limit} bytes)"),
+            }));
+        }
+        self.import_upload(user_id, username, staged, given_name, date).await
     }
 
     /// Analyses a fully received staging file and stores it for `user`. Runs as its own task, so a
@@ -171,10 +199,11 @@ impl Library {
         username: &str,
         staged: tempfile::NamedTempFile,
         given_name: &str,
+        date: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<UploadResult> {
         let this = self.clone();
         let (username, given_name) = (username.to_string(), given_name.to_string());
-        tokio::spawn(async move { this.import_staged(user_id, &username, staged, &given_name).await }).await?
+        tokio::spawn(async move { this.import_staged(user_id, &username, staged, &given_name, date).await }).await?
     }
 
     async fn import_staged(
@@ -183,13 +212,14 @@ impl Library {
         username: &str,
         staged: tempfile::NamedTempFile,
         given_name: &str,
+        date: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<UploadResult> {
         staged.as_file().sync_all()?;
         let settings = self.settings().clone();
         let name = given_name.to_string();
         let (staged, outcome) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             // Typed from its first bytes before the rest is read: a large non-image is refused unread.
-            let outcome = analyze::analyze_file(staged.path(), &name, Some(chrono::Utc::now()), &settings)?;
+            let outcome = analyze::analyze_file(staged.path(), &name, Some(date), &settings)?;
             Ok((staged, outcome))
         })
         .await??;

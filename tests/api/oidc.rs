@@ -984,7 +984,11 @@ async fn password_login_false_leaves_only_the_provider_button_except_at_local() 
     assert!(!html.contains("name=\"password\""));
     assert!(html.contains("src=\"https://auth.example.com/logo.svg\""));
     let csp = app.get("/login").await.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("img-src 'self' data: blob: https://auth.example.com;"), "{csp}");
+    // The provider's icon host, besides the map tile server's (PLACES_TILES).
+    assert!(
+        csp.contains("img-src 'self' data: blob: https://auth.example.com https://tile.openstreetmap.org;"),
+        "{csp}"
+    );
     let local = app.get("/login?local=1").await.text().await.unwrap();
     assert!(local.contains("name=\"password\""));
 }

@@ -133,12 +133,38 @@ fn refusal_status(kind: SkipKind) -> StatusCode {
 
 /// Multipart, one or many files. Each file field's bytes go to the library as they arrive; it
 /// stages, checks, types and indexes them.
-async fn upload(State(state): State<AppState>, current: CurrentUser, mut multipart: Multipart) -> AppResult<Response> {
+async fn upload(State(state): State<AppState>, current: CurrentUser, multipart: Multipart) -> AppResult<Response> {
+    let received = receive_files(&state, &current, multipart).await?;
+    let status = if received.accepted.is_empty() {
+        received.first_refusal.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({ "files": received.results }))).into_response())
+}
+
+/// What became of the files of one multipart upload.
+pub(crate) struct Received {
+    /// One JSON object per file, as `POST /api/v1/upload` answers.
+    pub(crate) results: Vec<Value>,
+    /// The photos stored or already there, in the order sent.
+    pub(crate) accepted: Vec<i64>,
+    pub(crate) first_refusal: Option<StatusCode>,
+}
+
+/// Reads every file field of `multipart` into the library for `current` (the upload API and the
+/// installed app's share target both come here). An error when nothing was sent or the body
+/// broke off; a refused file is one of the results.
+pub(crate) async fn receive_files(
+    state: &AppState,
+    current: &CurrentUser,
+    mut multipart: Multipart,
+) -> AppResult<Received> {
     if current.user.role == Role::Viewer {
         return Err(AppError::Forbidden("viewers cannot upload".into()));
     }
     let mut results = Vec::new();
-    let mut accepted = false;
+    let mut accepted = Vec::new();
     let mut first_refusal = None;
     loop {
         let field = match multipart.next_field().await {
@@ -166,12 +192,12 @@ async fn upload(State(state): State<AppState>, current: CurrentUser, mut multipa
         results.push(match outcome {
             UploadResult::New { photo_id, hash, path } => {
                 tracing::info!(photo_id, user = %username, "upload stored");
-                accepted = true;
+                accepted.push(photo_id);
                 json!({ "name": name, "result": "new", "photo_id": photo_id, "hash": hash, "path": path })
             }
             UploadResult::Existing { photo_id, hash } => {
                 tracing::info!(photo_id, user = %username, "upload stored");
-                accepted = true;
+                accepted.push(photo_id);
                 json!({ "name": name, "result": "existing", "photo_id": photo_id, "hash": hash })
             }
             UploadResult::Refused(UploadRefusal { kind, reason }) => {
@@ -184,6 +210,5 @@ async fn upload(State(state): State<AppState>, current: CurrentUser, mut multipa
     if results.is_empty() {
         return Err(AppError::BadRequest("no file in the upload: send multipart/form-data with file fields".into()));
     }
-    let status = if accepted { StatusCode::OK } else { first_refusal.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY) };
-    Ok((status, Json(json!({ "files": results }))).into_response())
+    Ok(Received { results, accepted, first_refusal })
 }

@@ -8,6 +8,7 @@ pub mod library;
 pub mod media;
 pub mod oidc;
 pub mod photos;
+pub mod places;
 pub mod session;
 pub mod users;
 
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(library::router())
         .merge(photos::router())
+        .merge(places::router())
         .merge(albums::router())
         .merge(media::router())
 }

@@ -32,8 +32,10 @@ pub fn security_headers(config: &Config) -> HeaderMap {
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .map(|u| format!(" {}", u.origin().ascii_serialization()))
             .unwrap_or_default();
+        // Map tiles come from the one tile server configured (PLACES_TILES).
+        let tiles = if config.places.enabled { format!(" {}", config.places.tile_origin) } else { String::new() };
         let csp = format!(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{icon}; \
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{icon}{tiles}; \
              connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
              form-action 'self'{provider}; frame-ancestors 'none'"
         );

@@ -31,16 +31,7 @@ async fn album_page(
     let a = catalog::album(&state.db, current.user.id, id).await?;
     let info =
         AlbumInfo { id: a.id, title: a.title.clone(), description: a.description.clone(), photo_count: a.photo_count };
-    list_page(
-        &state,
-        &current,
-        kind(Scope::Album(id), Some(&a.title)),
-        Filter::default(),
-        None,
-        p.after.as_deref(),
-        Some(info),
-    )
-    .await
+    list_page(&state, &current, kind(Scope::Album(id), Some(&a.title)), Filter::default(), None, &p, Some(info)).await
 }
 
 pub struct AlbumCard {

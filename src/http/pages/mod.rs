@@ -5,8 +5,10 @@ pub mod account;
 pub mod admin_library;
 pub mod admin_users;
 pub mod albums;
+pub mod install;
 pub mod photo_list;
 pub mod photos;
+pub mod places;
 pub mod sign_in;
 pub mod viewer;
 
@@ -31,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .merge(viewer::router())
         .merge(admin_users::router())
         .merge(admin_library::router())
+        .merge(install::router())
+        .merge(places::router())
 }
 
 /// What the base layout needs on every page.
@@ -42,6 +46,10 @@ pub struct Layout {
     pub js: String,
     /// Page scripts besides `app.js`, as versioned URLs.
     pub scripts: Vec<String>,
+    /// Stylesheets besides `app.css` (the map's), as versioned URLs.
+    pub styles: Vec<String>,
+    /// Maps are on (not DISABLE_PLACES): the navigation offers Places.
+    pub places: bool,
     /// `upload.js`, loaded for everyone who may upload.
     pub upload_js: String,
     /// No sign-in at all (AUTH_MODE=public): no sign-out button.
@@ -57,6 +65,8 @@ impl Layout {
             css: assets::url("app.css"),
             js: assets::url("app.js"),
             scripts: Vec::new(),
+            styles: Vec::new(),
+            places: state.config.places.enabled,
             upload_js: assets::url("upload.js"),
             public_mode: state.config.auth_mode == AuthMode::Public,
         }
@@ -65,6 +75,12 @@ impl Layout {
     /// Adds `static/<name>` to the page's scripts.
     pub fn with_script(mut self, name: &str) -> Self {
         self.scripts.push(assets::url(name));
+        self
+    }
+
+    /// Adds `static/<name>` to the page's stylesheets.
+    pub fn with_style(mut self, name: &str) -> Self {
+        self.styles.push(assets::url(name));
         self
     }
 

@@ -62,10 +62,16 @@ pub(super) fn alt_text(p: &PhotoRow) -> String {
 pub struct Tile {
     pub id: i64,
     pub href: String,
+    /// An uncropped thumbnail (justified rows show each photo whole, in its own aspect ratio),
+    /// 720 px at most: sharp for a row 220 px high at twice the pixel density. One URL, no
+    /// srcset: a timeline page of 80 tiles stays small.
     pub small: String,
-    pub large: String,
     pub placeholder: String,
     pub alt: String,
+    /// As displayed (orientation applied): gallery.js lays out rows from these before any image
+    /// has loaded, so nothing moves when they arrive.
+    pub width: i64,
+    pub height: i64,
 }
 
 pub struct Month {
@@ -87,10 +93,11 @@ pub fn months(state: &AppState, viewer: &User, rows: &[PhotoRow], link_suffix: &
         let tile = Tile {
             id: p.id,
             href: format!("/photos/{}{link_suffix}", p.id),
-            small: thumb("tile_224"),
-            large: thumb("tile_500"),
+            small: thumb("fit_720"),
             placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
             alt: alt_text(p),
+            width: p.width.max(1),
+            height: p.height.max(1),
         };
         out.last_mut().expect("pushed above").tiles.push(tile);
     }
@@ -168,10 +175,10 @@ pub(super) fn scope_of(name: Option<&str>) -> Option<Scope> {
     }
 }
 
-/// The query string without `after` (and, for the viewer, without `in`): the filters.
+/// The query string without `after` and `start` (and, for the viewer, without `in`): the filters.
 pub(super) fn filters_only(raw: Option<&str>) -> String {
     let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .filter(|(k, v)| k != "after" && k != "in" && !v.is_empty())
+        .filter(|(k, v)| k != "after" && k != "start" && k != "in" && !v.is_empty())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect::<Vec<_>>();
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
@@ -201,6 +208,68 @@ pub struct SearchForm {
 #[derive(Deserialize, Default)]
 pub(super) struct Paging {
     pub(super) after: Option<String>,
+    /// `YYYY-MM`: the page that starts at this month's newest photo (the date scrubber's links),
+    /// without loading the months in between.
+    pub(super) start: Option<String>,
+}
+
+impl Paging {
+    fn after(&self) -> Option<&str> {
+        self.after.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    fn start(&self) -> Option<&str> {
+        self.start.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+/// One year of the date scrubber: its months, newest first, each a link to the page that starts
+/// there.
+pub struct ScrubberYear {
+    pub year: String,
+    pub href: String,
+    pub months: Vec<ScrubberMonth>,
+}
+
+pub struct ScrubberMonth {
+    pub key: String,
+    pub label: String,
+    pub photos: i64,
+    pub href: String,
+}
+
+fn scrubber(base: &str, months: Vec<catalog::Month>) -> Vec<ScrubberYear> {
+    let mut years: Vec<ScrubberYear> = Vec::new();
+    for m in months {
+        let (key, label) = month_of(&m.month);
+        let year = key[..4].to_string();
+        let href = with_query(base, "", Some(("start", &key)));
+        if years.last().is_none_or(|y| y.year != year) {
+            years.push(ScrubberYear { year, href: href.clone(), months: Vec::new() });
+        }
+        years.last_mut().expect("pushed above").months.push(ScrubberMonth { key, label, photos: m.photos, href });
+    }
+    years
+}
+
+/// The cursor of the page that starts at `month` (`YYYY-MM`): just before the newest photo taken
+/// in that month or earlier, so a page from there begins with it.
+async fn month_start(state: &AppState, viewer: i64, scope: Scope, filter: &Filter, month: &str) -> AppResult<Cursor> {
+    let invalid = || AppError::BadRequest(format!("start: {month:?} is not a month; give it as YYYY-MM, e.g. 2023-07"));
+    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| invalid())?;
+    if month.len() != 7 {
+        return Err(invalid());
+    }
+    let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).ok_or_else(invalid)?;
+    let until = Filter { to: Some(last), ..filter.clone() };
+    let page = catalog::list(&state.db, viewer, scope, &until, None, 1).await?;
+    Ok(match page.photos.first() {
+        // Keyset order is (taken_at, id) descending and `after` is exclusive: one id above
+        // this photo's is the place just before it.
+        Some(p) => Cursor { taken_at: p.taken_at, id: p.id.saturating_add(1) },
+        // Nothing that old: the page after the oldest photo, which is empty.
+        None => Cursor { taken_at: i64::MIN, id: i64::MIN },
+    })
 }
 
 #[derive(Template)]
@@ -215,6 +284,7 @@ struct PhotosPage {
     search: Option<SearchForm>,
     trash_form: Option<String>,
     months: Vec<Month>,
+    scrubber: Vec<ScrubberYear>,
     next: Option<String>,
     first_page: String,
     later_page: bool,
@@ -244,15 +314,16 @@ pub(super) async fn list_page(
     kind: ListKind,
     filter: Filter,
     raw: Option<&str>,
-    after: Option<&str>,
+    paging: &Paging,
     album: Option<AlbumInfo>,
 ) -> AppResult<Html<String>> {
     let uid = current.user.id;
-    let after = match after.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(c) => Some(Cursor::parse(c).ok_or_else(|| {
+    let after = match (paging.after(), paging.start()) {
+        (Some(c), _) => Some(Cursor::parse(c).ok_or_else(|| {
             AppError::BadRequest("after: not a cursor from this page; start again at the top".into())
         })?),
+        (None, Some(month)) => Some(month_start(state, uid, kind.scope, &filter, month).await?),
+        (None, None) => None,
     };
     let page = catalog::list(&state.db, uid, kind.scope, &filter, after, PAGE).await?;
     let filters = filters_only(raw);
@@ -260,6 +331,9 @@ pub(super) async fn list_page(
     let in_scope = with_query("", &filters, Some(("in", &kind.name)));
     let months = months(state, &current.user, &page.photos, &in_scope);
     let filtered = filter != Filter::default();
+    // The scrubber spans the whole list; a search result is short and has its own dates.
+    let scrubber =
+        if filtered { Vec::new() } else { scrubber(&kind.base, catalog::months(&state.db, uid, kind.scope).await?) };
     let search = if kind.scope == Scope::Timeline {
         let cameras = catalog::cameras(&state.db, uid).await?;
         let q =
@@ -303,6 +377,7 @@ pub(super) async fn list_page(
         search,
         trash_form,
         months,
+        scrubber,
         next,
         first_page: with_query(&kind.base, &filters, None),
         later_page: after.is_some(),

@@ -30,7 +30,7 @@ async fn timeline(
     Query(p): Query<Paging>,
 ) -> AppResult<Html<String>> {
     let filter = lq.filter()?;
-    list_page(&state, &current, kind(Scope::Timeline, None), filter, raw.as_deref(), p.after.as_deref(), None).await
+    list_page(&state, &current, kind(Scope::Timeline, None), filter, raw.as_deref(), &p, None).await
 }
 
 async fn favorites(
@@ -38,7 +38,7 @@ async fn favorites(
     current: CurrentUser,
     Query(p): Query<Paging>,
 ) -> AppResult<Html<String>> {
-    list_page(&state, &current, kind(Scope::Favorites, None), Filter::default(), None, p.after.as_deref(), None).await
+    list_page(&state, &current, kind(Scope::Favorites, None), Filter::default(), None, &p, None).await
 }
 
 async fn archive(
@@ -46,7 +46,7 @@ async fn archive(
     current: CurrentUser,
     Query(p): Query<Paging>,
 ) -> AppResult<Html<String>> {
-    list_page(&state, &current, kind(Scope::Archive, None), Filter::default(), None, p.after.as_deref(), None).await
+    list_page(&state, &current, kind(Scope::Archive, None), Filter::default(), None, &p, None).await
 }
 
 async fn trash(
@@ -54,7 +54,7 @@ async fn trash(
     current: CurrentUser,
     Query(p): Query<Paging>,
 ) -> AppResult<Html<String>> {
-    list_page(&state, &current, kind(Scope::Trash, None), Filter::default(), None, p.after.as_deref(), None).await
+    list_page(&state, &current, kind(Scope::Trash, None), Filter::default(), None, &p, None).await
 }
 
 async fn empty_trash(State(state): State<AppState>, current: CurrentUser) -> AppResult<Redirect> {

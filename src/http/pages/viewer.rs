@@ -13,7 +13,9 @@ use super::photo_list::{album_choices, alt_text, day_and_time, filters_only, kin
 use super::{Layout, render};
 use crate::auth::CurrentUser;
 use crate::auth::session::safe_next;
+use crate::config::PlacesConfig;
 use crate::error::{AppError, AppResult};
+use crate::http::assets;
 use crate::http::extract::ListQuery;
 use crate::http::media_urls::MediaUrls;
 use crate::library::catalog::{self, Cursor, Filter, Scope};
@@ -97,6 +99,7 @@ struct ViewerPage {
     here: String,
     facts: Vec<Fact>,
     map: Option<(String, String)>,
+    minimap: Option<MiniMap>,
     download: String,
     file_name: String,
     owned: bool,
@@ -105,6 +108,18 @@ struct ViewerPage {
     trashed: bool,
     albums: Vec<(i64, String)>,
     in_album: Option<i64>,
+}
+
+/// The small map in the info panel (when maps are on): viewer.js loads Leaflet for it only when
+/// the panel is opened, so the viewer stays light.
+pub struct MiniMap {
+    pub lat: f64,
+    pub lng: f64,
+    pub places: PlacesConfig,
+    pub leaflet_js: String,
+    pub leaflet_css: String,
+    /// `places.js`, for the tile layer and its credit, made as on the Places page.
+    pub places_js: String,
 }
 
 fn fit_urls(urls: &MediaUrls, p: &PhotoRow) -> (String, String) {
@@ -229,6 +244,17 @@ async fn viewer(
         )),
         _ => None,
     };
+    let minimap = match (p.latitude, p.longitude) {
+        (Some(lat), Some(lng)) if state.config.places.enabled => Some(MiniMap {
+            lat,
+            lng,
+            places: state.config.places.clone(),
+            leaflet_js: assets::url("vendor/leaflet/leaflet.js"),
+            leaflet_css: assets::url("vendor/leaflet/leaflet.css"),
+            places_js: assets::url("places.js"),
+        }),
+        _ => None,
+    };
     let title = if p.title.is_empty() { day_and_time(&p.taken_local) } else { p.title.clone() };
     let albums = if owned { album_choices(&state, uid).await? } else { Vec::new() };
     let page = ViewerPage {
@@ -247,6 +273,7 @@ async fn viewer(
         here: format!("/photos/{}{link_q}", p.id),
         facts: facts(&p, file),
         map,
+        minimap,
         download: MediaUrls::original(&p.hash),
         file_name,
         owned,

@@ -8,6 +8,7 @@
 mod albums;
 mod downloads;
 mod photos;
+mod places;
 mod purge;
 mod query;
 
@@ -24,6 +25,7 @@ pub use albums::{
 };
 pub use downloads::{ZipItem, album_files, selection_files};
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
+pub use places::{Place, places};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
 pub use query::{Camera, Month, cameras, list, months, neighbours, query_plan};
 

@@ -212,6 +212,20 @@ impl TestApp {
         self.client.post(self.url("/api/v1/upload")).header("x-csrf-token", csrf).multipart(form).send().await.unwrap()
     }
 
+    /// `POST /share-target` as a phone's share sheet sends it: multipart `files`, no CSRF token,
+    /// and the `Sec-Fetch-Site` the browser would put (none at all with `None`).
+    pub async fn share(&self, sec_fetch_site: Option<&str>, files: &[(&str, Vec<u8>)]) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+        }
+        let mut request = self.client.post(self.url("/share-target")).multipart(form);
+        if let Some(site) = sec_fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send().await.unwrap()
+    }
+
     /// `POST /api/v1/albums` with `{title, description}` (201 and the album).
     pub async fn create_album(&self, csrf: &str, album: &Value) -> Response {
         self.client.post(self.url("/api/v1/albums")).header("x-csrf-token", csrf).json(album).send().await.unwrap()

@@ -16,6 +16,12 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long a page may take to show what a test waits for (the machines are shared and slow).
 const PATIENCE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(50);
+/// axe-core, installed by `scripts/test` from the pinned package in `tests/axe`.
+const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/axe/node_modules/axe-core/axe.min.js");
+/// The phone `start_phone` emulates: CSS pixels, as a small Android phone reports them.
+pub const PHONE: (u32, u32) = (360, 800);
+const PHONE_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) \
+                                Chrome/120.0.0.0 Mobile Safari/537.36";
 
 pub struct Browser {
     pub client: Client,
@@ -31,15 +37,21 @@ impl Browser {
 
     /// `start()` with more Chromium switches (e.g. `--force-dark-mode`).
     pub async fn start_with(extra: &[&str]) -> Browser {
-        Browser::launch(extra, None).await
+        Browser::launch(extra, None, false).await
+    }
+
+    /// `start()` as a 360×800 Android phone: Chromium's device emulation (touch, a mobile user
+    /// agent, the meta viewport honoured, zooming out when a page is too wide).
+    pub async fn start_phone() -> Browser {
+        Browser::launch(&[], None, true).await
     }
 
     /// `start()` with downloads saved, without asking, into `dir`.
     pub async fn start_downloading_to(dir: &std::path::Path) -> Browser {
-        Browser::launch(&[], Some(dir)).await
+        Browser::launch(&[], Some(dir), false).await
     }
 
-    async fn launch(extra: &[&str], downloads: Option<&std::path::Path>) -> Browser {
+    async fn launch(extra: &[&str], downloads: Option<&std::path::Path>, phone: bool) -> Browser {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: run ./scripts/test, which installs Debian's chromium and chromium-driver"
@@ -76,18 +88,22 @@ impl Browser {
             format!("--user-data-dir={}", profile.path().display()),
         ];
         args.extend(extra.iter().map(|a| a.to_string()));
+        let mut options = json!({
+            "binary": CHROMIUM,
+            "args": args,
+            "prefs": downloads.map(|dir| json!({
+                "download.default_directory": dir,
+                "download.prompt_for_download": false,
+            })).unwrap_or_else(|| json!({})),
+        });
+        if phone {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": PHONE.0, "height": PHONE.1, "pixelRatio": 3.0, "mobile": true, "touch": true },
+                "userAgent": PHONE_USER_AGENT,
+            });
+        }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": args,
-                "prefs": downloads.map(|dir| json!({
-                    "download.default_directory": dir,
-                    "download.prompt_for_download": false,
-                })).unwrap_or_else(|| json!({})),
-            }),
-        );
+        caps.insert("goog:chromeOptions".into(), options);
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -103,6 +119,49 @@ impl Browser {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page, returning its value.
+    pub async fn eval_with(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.eval_with(script, vec![]).await
+    }
+
+    /// Polls the page until `script` returns true (pages work asynchronously: fetches, timers).
+    pub async fn until(&self, script: &str, what: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while tokio::time::Instant::now() < deadline {
+            if self.eval(script).await == json!(true) {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!("the page never showed {what} on {}", self.path().await);
+    }
+
+    /// Runs axe-core on the page on screen; returns its serious and critical violations, each
+    /// as `rule: help (impact) at selectors`. Empty when the page passes.
+    pub async fn axe(&self) -> Vec<String> {
+        let source = std::fs::read_to_string(AXE).unwrap_or_else(|e| {
+            panic!("{AXE}: {e}; run ./scripts/test, which installs the pinned axe-core from npm into tests/axe")
+        });
+        // WebDriver's scripts run outside the page's CSP, so axe needs no exception there.
+        self.eval(&format!("if (!window.axe) {{ {source} }} return true;")).await;
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[0];
+                axe.run(document, { resultTypes: ["violations"] }).then((r) => done(r.violations
+                  .filter((v) => v.impact === "serious" || v.impact === "critical")
+                  .map((v) => `${v.id}: ${v.help} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)));"#,
+                vec![],
+            )
+            .await
+            .expect("axe.run");
+        serde_json::from_value(found).expect("a list of violations")
     }
 
     pub async fn path(&self) -> String {

@@ -289,3 +289,44 @@ pub fn webp_bomb(width: u32, height: u32) -> Vec<u8> {
     out.extend_from_slice(&vp8l);
     out
 }
+
+/// A JPEG that records no date and no place (a screenshot, a picture saved from a chat).
+pub fn undated_jpeg(seed: u64) -> Vec<u8> {
+    synth::jpeg(&Spec { width: 320, height: 240, seed, ..Default::default() })
+}
+
+/// A landscape-like picture for screenshots: a sky and a sea in colours chosen by `seed`, a
+/// horizon at a height chosen by it, a sun. No metadata.
+pub fn scenery_jpeg(width: u16, height: u16, seed: u64) -> Vec<u8> {
+    let pick = |k: u64| ((seed.wrapping_mul(2_654_435_761).wrapping_add(k * 40_503)) % 1000) as f32 / 1000.0;
+    let sky = [90.0 + 120.0 * pick(1), 130.0 + 90.0 * pick(2), 200.0 + 50.0 * pick(3)];
+    let dusk = [230.0 + 25.0 * pick(4), 120.0 + 100.0 * pick(5), 80.0 + 60.0 * pick(6)];
+    let sea = [20.0 + 60.0 * pick(7), 70.0 + 80.0 * pick(8), 90.0 + 90.0 * pick(9)];
+    let horizon = 0.45 + 0.25 * pick(10);
+    let (sun_x, sun_y, sun_r) = (0.2 + 0.6 * pick(11), horizon - 0.12 - 0.15 * pick(12), 0.06 + 0.04 * pick(13));
+    let (w, h) = (f32::from(width), f32::from(height));
+    let mut px = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+    for y in 0..height {
+        for x in 0..width {
+            let (u, v) = (f32::from(x) / w, f32::from(y) / h);
+            let c = if v < horizon {
+                let t = v / horizon;
+                let d = ((u - sun_x) * w / h).hypot(v - sun_y);
+                let base: Vec<f32> = (0..3).map(|i| sky[i] * (1.0 - t) + dusk[i] * t).collect();
+                if d < sun_r { [255.0, 236.0, 180.0] } else { [base[0], base[1], base[2]] }
+            } else {
+                let t = (v - horizon) / (1.0 - horizon);
+                let shimmer = if ((u - sun_x).abs() < sun_r * (1.0 - t)) && (y % 6 < 3) { 60.0 } else { 0.0 };
+                [
+                    sea[0] * (1.0 - 0.5 * t) + shimmer,
+                    sea[1] * (1.0 - 0.5 * t) + shimmer,
+                    sea[2] * (1.0 - 0.4 * t) + shimmer * 0.6,
+                ]
+            };
+            px.extend(c.iter().map(|v| v.clamp(0.0, 255.0) as u8));
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 85).encode(&px, width, height, jpeg_encoder::ColorType::Rgb).unwrap();
+    out
+}

@@ -3,6 +3,7 @@
 
 mod app;
 pub mod browser;
+mod commands;
 pub mod fake_provider;
 mod library;
 mod person;
@@ -12,7 +13,8 @@ mod upload;
 mod webdav;
 
 pub use app::*;
-pub use browser::Browser;
+pub use browser::{Browser, PHONE};
+pub use commands::*;
 pub use library::*;
 pub use person::*;
 pub use server::*;
