@@ -178,3 +178,29 @@ async fn litmus_passes_the_basic_copymove_props_and_http_suites() {
     }
     assert!(out.status.success(), "{text}");
 }
+
+#[tokio::test]
+async fn the_account_page_makes_an_app_password_shows_it_once_and_revokes_it() {
+    let p = party().await;
+    let page = p.bob.app.get("/account").await.text().await.unwrap();
+    assert!(page.contains("App passwords") && page.contains("/originals/"), "the page says where WebDAV is");
+    let form = [("csrf_token", p.bob.csrf.as_str()), ("name", "Laptop rclone")];
+    let r = p.bob.app.client.post(p.bob.app.url("/account/app-passwords")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let shown = r.text().await.unwrap();
+    let at = shown.find("sbx_").expect("the new secret is on the page");
+    let secret: String = shown[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    assert_eq!(dav(&p.app, "PROPFIND", "/originals/", ("bob", &secret), None).await.status(), 207);
+    let again = p.bob.app.get("/account").await.text().await.unwrap();
+    assert!(again.contains("Laptop rclone") && !again.contains(&secret), "listed, never shown again");
+
+    let id = p.bob.get("/api/v1/account/app-passwords").await["app_passwords"][0]["id"].as_i64().unwrap();
+    let path = format!("/account/app-passwords/{id}/delete");
+    let r = p.alice.app.client.post(p.alice.app.url(&path)).form(&[("csrf_token", p.alice.csrf.as_str())]).send().await;
+    assert_eq!(r.unwrap().status(), 404, "not alice's to revoke");
+    let r = p.bob.app.client.post(p.bob.app.url(&path)).form(&[("csrf_token", "wrong")]).send().await.unwrap();
+    assert_eq!(r.status(), 403, "revoking needs the CSRF token");
+    let r = p.bob.app.client.post(p.bob.app.url(&path)).form(&[("csrf_token", p.bob.csrf.as_str())]).send().await;
+    assert_eq!(r.unwrap().status(), 303);
+    assert_eq!(dav(&p.app, "PROPFIND", "/originals/", ("bob", &secret), None).await.status(), 401);
+}
