@@ -31,13 +31,43 @@ use crate::auth::sign_in;
 use crate::db::{self, audit, users::User};
 use crate::state::AppState;
 
-pub const PREFIX: &str = "/originals";
-
-pub fn router() -> Router<AppState> {
-    Router::new().route(PREFIX, any(serve)).route("/originals/", any(serve)).route("/originals/{*path}", any(serve))
+/// The two WebDAV areas, PhotoPrism's paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Area {
+    /// `/originals/`: the account's folder of originals itself.
+    Originals,
+    /// `/import/`: an inbox; what is put there is stored like an upload and leaves the inbox.
+    Import,
 }
 
-async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request) -> Response {
+impl Area {
+    fn prefix(self) -> &'static str {
+        match self {
+            Area::Originals => "/originals",
+            Area::Import => "/import",
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    let originals = any(|s, a, r| serve(s, a, r, Area::Originals));
+    let import = any(|s, a, r| serve(s, a, r, Area::Import));
+    Router::new()
+        .route("/originals", originals.clone())
+        .route("/originals/", originals.clone())
+        .route("/originals/{*path}", originals)
+        .route("/import", import.clone())
+        .route("/import/", import.clone())
+        .route("/import/{*path}", import)
+}
+
+/// Where an account's `/import/` inbox lives: under ORIGINALS_PATH (so a file moves into the
+/// library without a copy) in a hidden folder, which the index does not walk.
+pub fn inbox(originals: &std::path::Path, username: &str) -> PathBuf {
+    originals.join(".shoebox-import").join(username)
+}
+
+async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request, area: Area) -> Response {
     if !state.config.webdav.enabled {
         return (StatusCode::NOT_FOUND, "WebDAV is turned off (DISABLE_WEBDAV).").into_response();
     }
@@ -45,9 +75,10 @@ async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let root = match user.role {
-        Role::Admin => state.library.originals().to_path_buf(),
-        _ => state.library.originals().join(&user.username),
+    let root = match (area, user.role) {
+        (Area::Import, _) => inbox(state.library.originals(), &user.username),
+        (Area::Originals, Role::Admin) => state.library.originals().to_path_buf(),
+        (Area::Originals, _) => state.library.originals().join(&user.username),
     };
     if let Err(e) = std::fs::create_dir_all(&root) {
         tracing::error!(error = %e, root = %root.display(), "cannot create the WebDAV root");
@@ -63,15 +94,77 @@ async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request
             root,
         }))
         .locksystem(FakeLs::new())
-        .strip_prefix(PREFIX)
+        .strip_prefix(area.prefix())
         .hide_symlinks(true)
         .methods(if readonly { DavMethodSet::WEBDAV_RO } else { DavMethodSet::WEBDAV_RW })
         .build_handler();
     let response = dav.handle(request).await.into_response();
     if changes && response.status().is_success() {
-        state.library.index_soon();
+        match area {
+            Area::Originals => state.library.index_soon(),
+            Area::Import => sweep_inbox_soon(state.clone(), user),
+        }
     }
     response
+}
+
+/// Files that arrived in an inbox move into the library like uploads (`<yyyy>/<mm>/`, duplicates
+/// recognised, nothing overwritten) a moment after the last write, so a file still arriving is
+/// left for the next sweep. A file the library refuses stays in the inbox, and the log says why.
+fn sweep_inbox_soon(state: AppState, user: User) {
+    tokio::spawn(async move {
+        tokio::time::sleep(INBOX_SETTLE).await;
+        let dir = inbox(state.library.originals(), &user.username);
+        let mut waiting = Vec::new();
+        let mut dirs = vec![dir.clone()];
+        while let Some(d) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            for e in entries.flatten() {
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => dirs.push(e.path()),
+                    Ok(t) if t.is_file() => waiting.push(e.path()),
+                    _ => {}
+                }
+            }
+        }
+        let mut still_arriving = false;
+        for path in waiting {
+            let settled = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= INBOX_SETTLE));
+            if !settled {
+                still_arriving = true;
+                continue;
+            }
+            if let Err(e) = store_from_inbox(&state, &user, &path).await {
+                tracing::warn!(error = format!("{e:#}"), file = %path.display(), "a file in the import inbox was not stored");
+            }
+        }
+        if still_arriving {
+            sweep_inbox_soon(state, user);
+        }
+    });
+}
+
+/// How long an inbox file must be unchanged before it is stored.
+const INBOX_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn store_from_inbox(state: &AppState, user: &User, path: &std::path::Path) -> anyhow::Result<()> {
+    use crate::library::upload::UploadResult;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let taken = std::fs::metadata(path)?.modified().map(chrono::DateTime::<chrono::Utc>::from)?;
+    // A second name for the same bytes: the library takes the staging name, the inbox keeps its
+    // own until the library has the file, so a refusal or a crash loses nothing.
+    let staged = state.library.staging_file()?;
+    std::fs::remove_file(staged.path())?;
+    std::fs::hard_link(path, staged.path())?;
+    match state.library.receive_staged(user.id, &user.username, staged, &name, taken).await? {
+        UploadResult::Refused(r) => {
+            tracing::warn!(file = %path.display(), reason = %r.reason, "the import inbox keeps a file the library refused");
+        }
+        UploadResult::New { .. } | UploadResult::Existing { .. } => std::fs::remove_file(path)?,
+    }
+    Ok(())
 }
 
 fn challenge(status: StatusCode, message: &str) -> Response {

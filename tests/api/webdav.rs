@@ -204,3 +204,43 @@ async fn the_account_page_makes_an_app_password_shows_it_once_and_revokes_it() {
     assert_eq!(r.unwrap().status(), 303);
     assert_eq!(dav(&p.app, "PROPFIND", "/originals/", ("bob", &secret), None).await.status(), 401);
 }
+
+#[tokio::test]
+async fn photos_put_into_the_import_inbox_move_into_the_library_once_and_a_refused_file_stays() {
+    let p = party().await;
+    let secret = p.bob.app_password("PhotoSync").await;
+    let bob = ("bob", secret.as_str());
+    let photo = dated_jpeg("2021:05:06 07:08:09", 11);
+    assert_eq!(dav(&p.app, "MKCOL", "/import/Phone", bob, None).await.status(), 201);
+    assert!(dav(&p.app, "PUT", "/import/Phone/IMG_0001.jpg", bob, Some(photo.clone())).await.status().is_success());
+    assert!(
+        dav(&p.app, "PUT", "/import/Phone/notes.txt", bob, Some(b"not a picture".to_vec())).await.status().is_success()
+    );
+    let photos = wait_for_photos(&p.bob, 1).await;
+    let stored = p.app.originals_path().join("bob/2021/05/IMG_0001.jpg");
+    assert_eq!(std::fs::read(&stored).unwrap(), photo, "stored like an upload, in its dated folder");
+    let inbox = p.app.originals_path().join(".shoebox-import/bob/Phone");
+    for _ in 0..100 {
+        if !inbox.join("IMG_0001.jpg").exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!inbox.join("IMG_0001.jpg").exists(), "the photo left the inbox");
+    assert!(inbox.join("notes.txt").exists(), "a refused file stays where it was put");
+
+    // PhotoSync sends the same photo again: no second photo.
+    assert!(dav(&p.app, "PUT", "/import/Phone/IMG_0001.jpg", bob, Some(photo.clone())).await.status().is_success());
+    for _ in 0..100 {
+        if !inbox.join("IMG_0001.jpg").exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!inbox.join("IMG_0001.jpg").exists(), "the duplicate left the inbox too");
+    let v: Value = p.bob.photos("").await.json().await.unwrap();
+    assert_eq!(v["photos"].as_array().unwrap().len(), photos.len(), "recognised as the same photo");
+    assert!(!p.app.originals_path().join("bob/2021/05/IMG_0001 (2).jpg").exists());
+    // Alice's inbox is hers: bob's app password does not open it under her name.
+    assert_eq!(dav(&p.app, "PROPFIND", "/import/", ("alice", &secret), None).await.status(), 401);
+}
