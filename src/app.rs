@@ -108,11 +108,14 @@ impl App {
         let _ = self.state.library.start_index(crate::library::IndexOptions::default());
         // Photos in the trash longer than TRASH_DAYS are deleted for good, checked hourly.
         let purge = self.state.library.spawn_trash_purge();
+        // Originals added by anything else are picked up every INDEX_INTERVAL.
+        let rescans = self.state.library.spawn_periodic_index(self.state.config.library.index_interval);
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         let limits = self.state.config.http_limits;
         serve(self.listener, self.router, limits, shutdown).await;
         cleanup.abort();
         purge.abort();
+        rescans.abort();
         self.state.db.close().await;
         Ok(())
     }

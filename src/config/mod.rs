@@ -130,6 +130,9 @@ pub struct LibraryConfig {
     pub index_workers: usize,
     /// 0: never purge the trash automatically.
     pub trash_days: u32,
+    /// Files added to the originals by anything else (SMB, Syncthing, a copy) are picked up by an
+    /// index run this often; zero turns it off.
+    pub index_interval: std::time::Duration,
 }
 
 impl LibraryConfig {
@@ -149,7 +152,8 @@ impl LibraryConfig {
         let index_workers = if workers == 0 { cores } else { workers };
         let trash_days =
             r.number::<u32>("TRASH_DAYS", 0..=36_500, "not a number of days: use 0 (keep until emptied) or e.g. 30")?;
-        Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers, trash_days })
+        let index_interval = r.duration("INDEX_INTERVAL", std::time::Duration::ZERO)?;
+        Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers, trash_days, index_interval })
     }
 }
 

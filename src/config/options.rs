@@ -141,6 +141,11 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("JPEG_QUALITY", Some("85"), "Quality of generated thumbnails, 25-100."),
     opt("INDEX_WORKERS", Some("0"), "Pictures analysed in parallel while indexing; 0 means one per CPU core."),
     opt(
+        "INDEX_INTERVAL",
+        Some("15m"),
+        "New, changed and removed originals are picked up by an index run this often, whatever put them there (SMB, Syncthing, a copy): seconds, or with s/m/h/d; 0 turns it off.",
+    ),
+    opt(
         "TRASH_DAYS",
         Some("30"),
         "Days a photo stays in the trash before it is deleted for good; 0 keeps the trash until it is emptied.",

@@ -148,6 +148,26 @@ impl Library {
         self.inner.trash_days
     }
 
+    /// Runs an index every `interval` (INDEX_INTERVAL) until the task is aborted; a run still
+    /// busy (or one from `shoebox index`) is left alone. Unchanged files cost a stat each.
+    pub fn spawn_periodic_index(&self, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if interval.is_zero() {
+                return;
+            }
+            let mut every = tokio::time::interval(interval);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                match this.start_index(IndexOptions::default()) {
+                    Ok(()) | Err(CannotIndex::AlreadyRunning) => {}
+                    Err(e) => tracing::warn!(error = %e, "the periodic index did not start"),
+                }
+            }
+        })
+    }
+
     /// Purges expired trash now and then every hour, until the task is aborted.
     pub fn spawn_trash_purge(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();

@@ -110,6 +110,7 @@ fn each_bad_value_is_one_line_that_names_the_variable_and_the_fix() {
         ("SHOEBOX_OIDC_PROMPT", "none", "use login, consent or select_account"),
         ("SHOEBOX_OIDC_REGISTER", "maybe", "not a boolean"),
         ("SHOEBOX_TRASH_DAYS", "a month", "not a number of days: use 0 (keep until emptied) or e.g. 30"),
+        ("SHOEBOX_INDEX_INTERVAL", "often", "not a duration"),
         ("SHOEBOX_AUDIT_DAYS", "forever", "not a number of days: use 0 (keep forever) or e.g. 90"),
         ("PHOTOPRISM_TRASH_DAYS", "-1", "not a number of days"),
         ("SHOEBOX_UPLOAD_LIMIT", "lots", "not a size: use bytes or a number with KB, MB or GB"),

@@ -244,3 +244,15 @@ async fn photos_put_into_the_import_inbox_move_into_the_library_once_and_a_refus
     // Alice's inbox is hers: bob's app password does not open it under her name.
     assert_eq!(dav(&p.app, "PROPFIND", "/import/", ("alice", &secret), None).await.status(), 401);
 }
+
+#[tokio::test]
+async fn a_photo_copied_into_the_originals_by_anything_else_is_picked_up_every_index_interval() {
+    let app = spawn_app_with(&[("INDEX_INTERVAL", "1s")]).await;
+    let csrf = app.sign_in_admin().await;
+    let admin = Person { app: app.with_client(app.client.clone()), csrf };
+    wait_for_index(&app).await;
+    // Syncthing, SMB or `cp` put a photo there; nobody presses "Index now".
+    write_original(&app, "admin/2024/synced.jpg", &camera_jpeg(21));
+    let photos = wait_for_photos(&admin, 1).await;
+    assert_eq!(photos.len(), 1);
+}
