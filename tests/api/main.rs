@@ -24,6 +24,7 @@ mod pages;
 mod revocation;
 mod security;
 mod sessions;
+mod share_links;
 mod sign_in;
 mod slow_clients;
 mod thumbnails;

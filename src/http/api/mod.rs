@@ -4,10 +4,12 @@
 pub mod albums;
 pub mod health;
 pub mod library;
+pub mod links;
 pub mod media;
 pub mod oidc;
 pub mod photos;
 pub mod session;
+pub mod shared;
 pub mod users;
 
 use axum::Router;
@@ -28,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .merge(photos::router())
         .merge(albums::router())
         .merge(media::router())
+        .merge(links::router())
+        .merge(shared::router())
 }
 
 /// A photo as the API shows it: its row, the placeholder, and its media URLs.

@@ -18,6 +18,8 @@ pub struct Album {
     pub cover_hash: Option<String>,
     /// Photos shown in the album (not in the trash, not missing).
     pub photo_count: i64,
+    /// The album behind a selection link: not listed among the owner's albums.
+    pub hidden: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -29,14 +31,16 @@ const ALBUM_SELECT: &str = "SELECT a.id, a.owner_id, a.title, a.description, a.c
                ORDER BY ap.taken_at DESC, ap.photo_id DESC LIMIT 1)) AS cover_hash, \
      (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
       WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL) AS photo_count, \
-     a.created_at, a.updated_at FROM albums a";
+     a.hidden, a.created_at, a.updated_at FROM albums a";
 
-/// `viewer`'s albums, most recently changed first.
+/// `viewer`'s albums, most recently changed first (not the hidden ones behind selection links).
 pub async fn albums(db: &SqlitePool, viewer: i64) -> Result<Vec<Album>> {
-    Ok(sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.owner_id = ? ORDER BY a.updated_at DESC, a.id DESC"))
-        .bind(viewer)
-        .fetch_all(db)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{ALBUM_SELECT} WHERE a.owner_id = ? AND a.hidden = 0 ORDER BY a.updated_at DESC, a.id DESC"
+    ))
+    .bind(viewer)
+    .fetch_all(db)
+    .await?)
 }
 
 pub async fn album(db: &SqlitePool, viewer: i64, id: i64) -> Result<Album> {

@@ -14,6 +14,9 @@ pub struct ZipItem {
     pub path: PathBuf,
     /// Unique name inside the archive.
     pub name: String,
+    /// Some(format): the entry is the original with its metadata stripped (a share link that
+    /// hides metadata); a file that cannot be stripped is left out.
+    pub strip: Option<String>,
 }
 
 /// The album's originals (one present file per photo, newest first) with unique names.
@@ -55,7 +58,7 @@ pub async fn selection_files(db: &SqlitePool, originals: &Path, viewer: i64, ids
     Ok(zip_items(originals, paths))
 }
 
-fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
+pub(super) fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
     let mut taken = HashSet::new();
     paths
         .into_iter()
@@ -72,7 +75,7 @@ fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
                 name = format!("{stem} ({n}){ext}");
                 n += 1;
             }
-            Some(ZipItem { path: originals.join(rel_path), name })
+            Some(ZipItem { path: originals.join(rel_path), name, strip: None })
         })
         .collect()
 }

@@ -7,6 +7,7 @@
 
 mod albums;
 mod downloads;
+mod links;
 mod photos;
 mod purge;
 mod query;
@@ -23,6 +24,11 @@ pub use albums::{
     Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, update_album,
 };
 pub use downloads::{ZipItem, album_files, selection_files};
+pub use links::{
+    DEFAULT_EXPIRY_SECS, Link, LinkChange, LinkState, MAX_PASSWORD, SharedAlbum, create_link, create_selection_link,
+    extension, links, open_link, record_view, revoke_links, shared_file, shared_files, shared_photo, shared_photos,
+    token_hash, update_link,
+};
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
 pub use query::{Camera, Month, cameras, list, months, neighbours, query_plan};

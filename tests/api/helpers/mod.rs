@@ -7,10 +7,12 @@ pub mod fake_provider;
 mod library;
 mod person;
 pub mod real_provider;
+mod sharing;
 mod upload;
 
 pub use app::*;
 pub use browser::Browser;
 pub use library::*;
 pub use person::*;
+pub use sharing::*;
 pub use upload::*;
