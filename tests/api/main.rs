@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod admin;
 mod albums;
 mod api_docs;
