@@ -22,6 +22,8 @@ CREATE TABLE share_links (
     last_view_at  INTEGER,
     can_download  INTEGER NOT NULL DEFAULT 1 CHECK (can_download IN (0, 1)),
     show_metadata INTEGER NOT NULL DEFAULT 0 CHECK (show_metadata IN (0, 1)),
+    -- Visitors may add photos: they go to the owner's library and into the album.
+    can_upload    INTEGER NOT NULL DEFAULT 0 CHECK (can_upload IN (0, 1)),
     comment       TEXT    NOT NULL DEFAULT '',
     created_at    INTEGER NOT NULL,
     -- Unix seconds; a revoked link serves nothing and is kept so the owner sees what it was.
@@ -29,3 +31,7 @@ CREATE TABLE share_links (
 );
 
 CREATE INDEX share_links_album ON share_links (album_id, id);
+
+-- The link a visitor uploaded a photo through: the photo is the album owner's, and this says it
+-- came from outside. Kept (as NULL) if the link row is ever deleted with its album.
+ALTER TABLE photos ADD COLUMN contributed_link_id INTEGER REFERENCES share_links (id) ON DELETE SET NULL;

@@ -4,7 +4,9 @@
 //! unlocked) it. The pass is an HMAC-signed cookie scoped to one link; no server session is made
 //! for visitors.
 
+use axum::extract::Multipart;
 use axum::http::{HeaderMap, HeaderValue, header};
+use serde_json::{Value, json};
 
 use crate::accounts::password;
 use crate::auth::client::ClientAddr;
@@ -153,4 +155,55 @@ pub async fn unlock(
     }
     state.throttle.clear_user(&addr, &subject);
     start_visit(state, s, now).await
+}
+
+/// A visitor's upload through a link that allows it: each file goes to the album owner's library
+/// (their upload limit and checks apply) and into the shared album. Answers one line per file,
+/// as `POST /api/v1/upload` does.
+pub async fn receive_visitor_files(
+    state: &AppState,
+    s: &SharedAlbum,
+    mut multipart: Multipart,
+) -> AppResult<Vec<Value>> {
+    use crate::library::upload::{UploadError, UploadResult};
+    if !s.link.can_upload {
+        return Err(AppError::Forbidden("This link does not take uploads.".into()));
+    }
+    let owner = crate::db::users::by_id(&state.db, s.owner_id).await?.ok_or(AppError::NotFound)?;
+    let malformed = |d: String| AppError::BadRequest(format!("the upload was interrupted or malformed: {d}"));
+    let (mut results, mut new, mut existing) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(malformed(e.to_string())),
+        };
+        let Some(name) = field.file_name().map(str::to_string) else { continue };
+        let outcome = match state.library.receive_upload(owner.id, &owner.username, &name, field).await {
+            Ok(o) => o,
+            Err(UploadError::Interrupted(d)) => return Err(malformed(d)),
+            Err(UploadError::Other(e)) => {
+                tracing::error!(link = s.link.id, "a visitor's upload was not stored: {e:#}");
+                results.push(json!({ "name": name, "result": "refused", "reason": "a problem on the server; the server log says why" }));
+                continue;
+            }
+        };
+        results.push(match outcome {
+            UploadResult::New { photo_id, .. } => {
+                new.push(photo_id);
+                json!({ "name": name, "result": "new", "photo_id": photo_id })
+            }
+            UploadResult::Existing { photo_id, .. } => {
+                existing.push(photo_id);
+                json!({ "name": name, "result": "existing", "photo_id": photo_id })
+            }
+            UploadResult::Refused(r) => json!({ "name": name, "result": "refused", "reason": r.reason }),
+        });
+    }
+    if results.is_empty() {
+        return Err(AppError::BadRequest("no file in the upload: send multipart/form-data with file fields".into()));
+    }
+    catalog::add_contributions(&state.db, s, &new, &existing).await?;
+    tracing::info!(link = s.link.id, new = new.len(), "a visitor uploaded through a share link");
+    Ok(results)
 }

@@ -362,13 +362,15 @@ pub struct PhotoRow {
     pub trashed_at: Option<i64>,
     /// Its owner's alone: never shown through sharing unless the owner names it (a selection).
     pub private: bool,
+    /// The share link a visitor uploaded this photo through, or None.
+    pub contributed_link_id: Option<i64>,
 }
 
 /// The columns of `PhotoRow`, for a query that names the photos table `p`.
 pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.height, p.orientation, p.taken_at, \
      p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
-     p.favorite, p.archived_at, p.trashed_at, p.private";
+     p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id";
 
 /// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
 /// photo, not its content: owning the same bytes shows nobody another owner's photo.

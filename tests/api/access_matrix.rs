@@ -1,5 +1,5 @@
-//! Who may do what with shared albums, proven: every sharing route and the photo, thumbnail,
-//! original, zip and album routes they sit beside, asked by every kind of visitor. Each cell is
+//! Who may do what with shared albums, proven: every sharing route (the upload too) and the
+//! photo, thumbnail, original, zip and album routes they sit beside, asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
 //! `SHOEBOX_WRITE_MATRIX=1` to write the document after changing the expectations).
@@ -48,6 +48,7 @@ const MATRIX: &[(&str, [u16; 10])] = &[
     ("GET /api/v1/s/{T}/t/{X}/tile_224", [401, 401, 401, 401, 404, 410, 410, 410, 401, 404]),
     ("GET /api/v1/s/{T}/dl/{H}", [401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
     ("GET /api/v1/s/{T}/zip", [401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
+    ("POST /api/v1/s/{T}/upload", [401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
     ("GET /s/{T}/photos/{P}", [303, 303, 303, 303, 200, 410, 410, 410, 303, 404]),
     ("GET /api/v1/s/{T}", [200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
     ("GET /s/{T}", [200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
@@ -153,7 +154,7 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let alice_media = media_token(
         p.alice.get(&format!("/api/v1/photos/{}", ids[0])).await["thumbnails"]["tile_224"].as_str().unwrap(),
     );
-    let valid = p.alice.make_link(album_a, json!({})).await;
+    let valid = p.alice.make_link(album_a, json!({ "can_upload": true })).await;
     let expired = p.alice.make_link(album_a, json!({})).await;
     let revoked = p.alice.make_link(album_a, json!({})).await;
     let used_up = p.alice.make_link(album_a, json!({ "max_views": 1 })).await;
@@ -215,6 +216,10 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
             if let Some(body) = body_for(template, column.photo) {
                 request = request.json(&body);
             }
+            if template.ends_with("/upload") {
+                let part = reqwest::multipart::Part::bytes(photo("2024:01:01 10:00:00", 500 + i as u64));
+                request = request.multipart(reqwest::multipart::Form::new().part("files", part.file_name("v.jpg")));
+            }
             let status = request.send().await.unwrap().status().as_u16();
             if status != expected[i] {
                 wrong.push(format!("{template} as {}: {status}, expected {}", COLUMNS[i], expected[i]));
@@ -239,5 +244,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 230);
+    assert_eq!(cells_count, 240);
 }

@@ -190,7 +190,7 @@ async fn links_expire_after_thirty_days_unless_null_is_asked_for_explicitly() {
         json!({ "expires_in": 0 }),
         json!({ "max_views": 0 }),
         json!({ "expires_in": "soon" }),
-        json!({ "can_upload": true }),
+        json!({ "can_print": true }),
     ] {
         let r = p.alice.send(Method::POST, &format!("/api/v1/albums/{album}/links"), Some(bad.clone())).await;
         assert_eq!(r.status(), 400, "{bad}");
@@ -360,4 +360,46 @@ async fn the_owner_makes_a_password_link_on_the_album_page_and_a_visitor_unlocks
         p.alice.app.client.post(p.alice.app.url(&format!("/albums/{album}/links"))).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(v.get(path).await.status(), 410);
+}
+
+#[tokio::test]
+async fn a_link_that_takes_uploads_puts_visitors_photos_in_the_owners_library_and_album_marked_as_contributed() {
+    let p = party().await;
+    let (album, _, _) = alices_album(&p.alice).await;
+    let link = p.alice.make_link(album, json!({ "can_upload": true })).await;
+    let closed = p.alice.make_link(album, json!({})).await;
+    let v = visitor(&p.app);
+    let upload = |token: &str, seed: u64| {
+        let form = reqwest::multipart::Form::new()
+            .part("files", reqwest::multipart::Part::bytes(photo("2024:05:05 12:00:00", seed)).file_name("mine.jpg"));
+        v.app.client.post(v.app.url(&format!("/api/v1/s/{token}/upload"))).multipart(form).send()
+    };
+    assert_eq!(upload(&link.token, 50).await.unwrap().status(), 401, "no visit yet");
+    let shared = v.open(&link.token).await.ok_json().await;
+    assert_eq!(shared["link"]["can_upload"], true);
+    let r = upload(&link.token, 50).await.unwrap().json::<Value>().await.unwrap();
+    assert_eq!(r["files"][0]["result"], "new", "{r}");
+    let id = r["files"][0]["photo_id"].as_i64().unwrap();
+    let mine = p.alice.get(&format!("/api/v1/photos/{id}")).await;
+    assert_eq!(
+        (mine["owner_id"].clone(), mine["contributed_link_id"].clone()),
+        (json!(p.alice.get("/api/v1/session").await["user"]["id"]), json!(link.id))
+    );
+    let in_album = p.alice.album_photos(album, "").await.ok_json().await;
+    assert!(in_album["photos"].as_array().unwrap().iter().any(|ph| ph["id"] == id), "{in_album}");
+    assert_eq!(v.open(&link.token).await.ok_json().await["photos"].as_array().unwrap().len(), 3);
+    // The page's form does the same, then goes back to the album.
+    let form = reqwest::multipart::Form::new()
+        .part("files", reqwest::multipart::Part::bytes(photo("2024:05:06 12:00:00", 51)).file_name("two.jpg"));
+    let r = v.app.client.post(v.app.url(&format!("/s/{}/upload", link.token))).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/s/{}", link.token));
+    assert_eq!(p.alice.album(album).await.ok_json().await["photo_count"], 4);
+    // A link without uploads refuses them; a revoked one serves nothing.
+    v.open(&closed.token).await.ok_json().await;
+    assert_eq!(upload(&closed.token, 52).await.unwrap().status(), 403);
+    p.alice.send(Method::DELETE, &format!("/api/v1/albums/{album}/links/{}", link.id), None).await.ok_json().await;
+    assert_eq!(upload(&link.token, 53).await.unwrap().status(), 410);
+    let photos: i64 = sqlx::query_scalar("SELECT count(*) FROM photos").fetch_one(&p.app.db).await.unwrap();
+    assert_eq!(photos, 4, "refused uploads leave nothing behind");
 }

@@ -55,6 +55,7 @@ struct Settings {
     max_views: Option<Option<i64>>,
     can_download: Option<bool>,
     show_metadata: Option<bool>,
+    can_upload: Option<bool>,
     comment: Option<String>,
 }
 
@@ -79,6 +80,7 @@ impl Settings {
             max_views: self.max_views,
             can_download: self.can_download,
             show_metadata: self.show_metadata,
+            can_upload: self.can_upload,
             comment: self.comment,
         })
     }

@@ -6,7 +6,7 @@
 
 use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/s/{token}/t/{hash}/{size}", get(thumbnail))
         .route("/api/v1/s/{token}/dl/{hash}", get(original))
         .route("/api/v1/s/{token}/zip", get(zip))
+        .route("/api/v1/s/{token}/upload", post(upload).layer(DefaultBodyLimit::disable()))
 }
 
 /// A photo as a visitor sees it.
@@ -86,6 +87,7 @@ async fn album_json(state: &AppState, token: &str, s: &SharedAlbum, q: &ListQuer
             "show_metadata": s.link.show_metadata,
             "expires_at": s.link.expires_at,
             "comment": s.link.comment,
+            "can_upload": s.link.can_upload,
         },
         "zip": s.link.can_download.then(|| urls.zip()),
         "photos": photos,
@@ -215,4 +217,16 @@ async fn zip(State(state): State<AppState>, Path(token): Path<String>, headers: 
         })
         .collect();
     Ok(zip_response(&s.title, items))
+}
+
+/// Multipart, one or many files; they go to the album owner's library and into the album.
+async fn upload(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> AppResult<Json<Value>> {
+    let s = share_access::continue_visit(&state, &token, &headers).await?;
+    let files = share_access::receive_visitor_files(&state, &s, multipart).await?;
+    Ok(Json(json!({ "files": files })))
 }

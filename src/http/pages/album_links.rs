@@ -32,6 +32,7 @@ pub struct LinkCard {
     pub password: bool,
     pub can_download: bool,
     pub show_metadata: bool,
+    pub can_upload: bool,
     pub comment: String,
 }
 
@@ -81,6 +82,7 @@ async fn render_page(
                 password: l.has_password(),
                 can_download: l.can_download,
                 show_metadata: l.show_metadata,
+                can_upload: l.can_upload,
                 comment: l.comment,
             }
         })
@@ -110,6 +112,7 @@ struct LinkForm {
     max_views: String,
     can_download: Option<String>,
     show_metadata: Option<String>,
+    can_upload: Option<String>,
     #[serde(default)]
     comment: String,
 }
@@ -150,6 +153,7 @@ async fn change(
                 max_views: Some(max_views),
                 can_download: Some(f.can_download.is_some()),
                 show_metadata: Some(f.show_metadata.is_some()),
+                can_upload: Some(f.can_upload.is_some()),
                 comment: Some(f.comment),
             };
             let (_, token) = catalog::create_link(&state.db, me, id, &change).await?;

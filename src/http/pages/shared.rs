@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/s/{token}", get(album))
         .route("/s/{token}/unlock", post(unlock))
         .route("/s/{token}/photos/{id}", get(photo))
+        .route("/s/{token}/upload", post(upload).layer(DefaultBodyLimit::disable()))
 }
 
 pub struct Tile {
@@ -42,6 +43,11 @@ struct AlbumPage {
     description: String,
     comment: String,
     zip: Option<String>,
+    /// The upload form's address, when the link takes uploads and the visitor has no session
+    /// here (a signed-in session's CSRF check needs a header that a plain multipart form
+    /// cannot send).
+    upload: Option<String>,
+    uploads_need_sign_out: bool,
     tiles: Vec<Tile>,
     next: Option<String>,
 }
@@ -127,6 +133,8 @@ async fn album(
         description: s.description.clone(),
         comment: s.link.comment.clone(),
         zip: s.link.can_download.then(|| urls.zip()),
+        upload: (s.link.can_upload && visitor.0.is_none()).then(|| format!("{}/upload", urls.page())),
+        uploads_need_sign_out: s.link.can_upload && visitor.0.is_some(),
         tiles,
         next: page.next.map(|c| format!("{}?after={c}", urls.page())),
     })?;
@@ -201,4 +209,16 @@ async fn photo(
         facts: if s.link.show_metadata { facts(&p) } else { Vec::new() },
     };
     Ok(render(&page)?.into_response())
+}
+
+/// The upload form: files go to the owner's library and the album; back to the album after.
+async fn upload(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let s = share_access::continue_visit(&state, &token, &headers).await?;
+    share_access::receive_visitor_files(&state, &s, multipart).await?;
+    Ok(Redirect::to(&LinkUrls::new(&token).page()).into_response())
 }

@@ -48,13 +48,14 @@ pub struct Link {
     pub last_view_at: Option<i64>,
     pub can_download: bool,
     pub show_metadata: bool,
+    pub can_upload: bool,
     pub comment: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
 
 const LINK_COLUMNS: &str = "l.id, l.album_id, l.password_hash, l.epoch, l.expires_at, l.max_views, l.view_count, \
-     l.last_view_at, l.can_download, l.show_metadata, l.comment, l.created_at, l.revoked_at";
+     l.last_view_at, l.can_download, l.show_metadata, l.can_upload, l.comment, l.created_at, l.revoked_at";
 
 /// Where a link stands now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,6 +97,7 @@ pub struct LinkChange {
     pub max_views: Option<Option<i64>>,
     pub can_download: Option<bool>,
     pub show_metadata: Option<bool>,
+    pub can_upload: Option<bool>,
     pub comment: Option<String>,
 }
 
@@ -158,7 +160,7 @@ async fn insert_link(conn: &mut sqlx::SqliteConnection, album: i64, token: &str,
     let expires_at = settings.expires_in.unwrap_or(Some(DEFAULT_EXPIRY_SECS)).map(|s| now + s);
     Ok(sqlx::query_scalar(
         "INSERT INTO share_links (album_id, token_hash, password_hash, expires_at, max_views, can_download, \
-         show_metadata, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         show_metadata, can_upload, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(album)
     .bind(token_hash(token))
@@ -167,6 +169,7 @@ async fn insert_link(conn: &mut sqlx::SqliteConnection, album: i64, token: &str,
     .bind(settings.max_views.flatten())
     .bind(settings.can_download.unwrap_or(true))
     .bind(settings.show_metadata.unwrap_or(false))
+    .bind(settings.can_upload.unwrap_or(false))
     .bind(settings.comment.as_deref().unwrap_or(""))
     .bind(now)
     .fetch_one(&mut *conn)
@@ -237,7 +240,7 @@ pub async fn update_link(db: &SqlitePool, owner: i64, album: i64, id: i64, chang
              epoch = CASE WHEN ?3 = 1 THEN epoch + 1 ELSE epoch END, \
              max_views = CASE WHEN ?5 = 1 THEN ?6 ELSE max_views END, \
              can_download = coalesce(?7, can_download), show_metadata = coalesce(?8, show_metadata), \
-             comment = coalesce(?9, comment) WHERE id = ?10",
+             comment = coalesce(?9, comment), can_upload = coalesce(?11, can_upload) WHERE id = ?10",
         )
         .bind(change.expires_in.is_some())
         .bind(change.expires_in.flatten().map(|s| now + s))
@@ -249,6 +252,7 @@ pub async fn update_link(db: &SqlitePool, owner: i64, album: i64, id: i64, chang
         .bind(change.show_metadata)
         .bind(change.comment.as_deref())
         .bind(id)
+        .bind(change.can_upload)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -426,4 +430,46 @@ pub fn extension(format: &str) -> &str {
         "jpeg" => "jpg",
         other => other,
     }
+}
+
+/// Files a visitor uploaded through a link: each photo joins the shared album, and a photo new
+/// to the owner's library is marked as contributed through the link (one the owner already had
+/// stays theirs as it was). Returns how many joined the album.
+pub async fn add_contributions(db: &SqlitePool, s: &SharedAlbum, new: &[i64], existing: &[i64]) -> Result<u64> {
+    let all: Vec<i64> = new.iter().chain(existing).copied().collect();
+    if all.is_empty() {
+        return Ok(0);
+    }
+    retry_busy(|| async {
+        let mut tx = write_tx(db).await?;
+        let now = now();
+        sqlx::query(
+            "UPDATE photos SET contributed_link_id = ?1 WHERE owner_id = ?2 \
+             AND id IN (SELECT value FROM json_each(?3)) AND contributed_link_id IS NULL",
+        )
+        .bind(s.link.id)
+        .bind(s.owner_id)
+        .bind(json_ids(new))
+        .execute(&mut *tx)
+        .await?;
+        let added = sqlx::query(
+            "INSERT INTO album_photos (album_id, photo_id, taken_at, added_at) \
+             SELECT ?, id, taken_at, ? FROM photos WHERE owner_id = ? AND id IN (SELECT value FROM json_each(?)) \
+             ON CONFLICT (album_id, photo_id) DO NOTHING",
+        )
+        .bind(s.link.album_id)
+        .bind(now)
+        .bind(s.owner_id)
+        .bind(json_ids(&all))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(s.link.album_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, CatalogError>(added.rows_affected())
+    })
+    .await
 }

@@ -25,9 +25,9 @@ pub use albums::{
 };
 pub use downloads::{ZipItem, album_files, selection_files};
 pub use links::{
-    DEFAULT_EXPIRY_SECS, Link, LinkChange, LinkState, MAX_PASSWORD, SharedAlbum, create_link, create_selection_link,
-    extension, links, open_link, record_view, revoke_links, shared_file, shared_files, shared_photo, shared_photos,
-    token_hash, update_link,
+    DEFAULT_EXPIRY_SECS, Link, LinkChange, LinkState, MAX_PASSWORD, SharedAlbum, add_contributions, create_link,
+    create_selection_link, extension, links, open_link, record_view, revoke_links, shared_file, shared_files,
+    shared_photo, shared_photos, token_hash, update_link,
 };
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
