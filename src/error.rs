@@ -50,6 +50,7 @@ impl From<crate::library::catalog::CatalogError> for AppError {
         match e {
             CatalogError::NotFound => AppError::NotFound,
             CatalogError::Invalid(m) => AppError::BadRequest(m),
+            CatalogError::NotAllowed(m) => AppError::Forbidden(m),
             CatalogError::Db(e) => AppError::Internal(e.into()),
             CatalogError::Other(e) => AppError::Internal(e),
         }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (and `/health`): one module per resource, each with its own
 //! `router()`. Shared here: how a photo and a page of photos look in JSON.
 
+pub mod album_members;
 pub mod albums;
 pub mod health;
 pub mod library;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(library::router())
         .merge(photos::router())
         .merge(albums::router())
+        .merge(album_members::router())
         .merge(media::router())
         .merge(links::router())
         .merge(shared::router())

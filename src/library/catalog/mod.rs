@@ -8,6 +8,7 @@
 mod albums;
 mod downloads;
 mod links;
+mod members;
 mod photos;
 mod purge;
 mod query;
@@ -21,7 +22,8 @@ use sqlx::SqlitePool;
 use super::store::PhotoRow;
 
 pub use albums::{
-    Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, update_album,
+    Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, shared_albums,
+    update_album,
 };
 pub use downloads::{ZipItem, album_files, selection_files};
 pub use links::{
@@ -29,6 +31,7 @@ pub use links::{
     create_selection_link, extension, links, open_link, record_view, revoke_links, shared_file, shared_files,
     shared_photo, shared_photos, token_hash, update_link,
 };
+pub use members::{AlbumRole, Member, album_credits, album_role, members, remove_member, require_role, set_member};
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
 pub use query::{Camera, Month, cameras, list, months, neighbours, query_plan};
@@ -47,6 +50,9 @@ pub enum CatalogError {
     /// The request cannot be done as asked; the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// The viewer may see the album but their role does not allow this; the message says who may.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
