@@ -1,5 +1,5 @@
-//! Who may do what with shared albums, proven: every sharing route (the upload too) and the
-//! photo, thumbnail, original, zip and album routes they sit beside, asked by every kind of visitor. Each cell is
+//! Who may do what with shared albums, proven: every sharing route (links, the upload, members)
+//! and the photo, thumbnail, original, zip and album routes they sit beside, asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
 //! `SHOEBOX_WRITE_MATRIX=1` to write the document after changing the expectations).
@@ -7,17 +7,20 @@
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{Person, ResponseExt, client, expire_link, party, photo, visitor};
+use crate::helpers::{PASSWORD, Person, ResponseExt, client, expire_link, party, person, photo, visitor};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
 const BEGIN: &str = "<!-- access matrix: written by tests/api/access_matrix.rs -->";
 const END: &str = "<!-- end of access matrix -->";
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 13] = [
     "anonymous",
     "owner",
     "another user",
     "administrator",
+    "album viewer",
+    "contributor",
+    "editor",
     "link visitor",
     "expired link",
     "revoked link",
@@ -27,32 +30,42 @@ const COLUMNS: [&str; 10] = [
 ];
 
 /// Each row: the request (placeholders filled per column, see `Cells::fill`) and the status each
-/// column must get, in the order of `COLUMNS`.
-const MATRIX: &[(&str, [u16; 10])] = &[
-    ("GET /api/v1/albums/{A}", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/photos", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/zip", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{P}", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/t/{H}/{MT}/tile_224", [404, 200, 404, 404, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/dl/{H}", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/zip?ids={P}", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}", [303, 200, 404, 404, 303, 303, 303, 303, 303, 303]),
-    ("GET /albums/{A}/links", [303, 200, 404, 404, 303, 303, 303, 303, 303, 303]),
-    ("GET /api/v1/albums/{A}/links", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/links", [401, 201, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("PATCH /api/v1/albums/{A}/links/{L}", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/links/{SPARE}", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{C}/links", [401, 200, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/links", [401, 201, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/s/{T}/t/{H}/tile_224", [401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/t/{X}/tile_224", [401, 401, 401, 401, 404, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/dl/{H}", [401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/zip", [401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
-    ("POST /api/v1/s/{T}/upload", [401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
-    ("GET /s/{T}/photos/{P}", [303, 303, 303, 303, 200, 410, 410, 410, 303, 404]),
-    ("GET /api/v1/s/{T}", [200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("GET /s/{T}", [200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("POST /api/v1/s/{T}/unlock", [200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+/// column must get, in the order of `COLUMNS`. Rows that change things come in an order that
+/// keeps the later rows meaningful (members leave last).
+#[rustfmt::skip]
+const MATRIX: &[(&str, [u16; 13])] = &[
+    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 303, 303, 303, 303, 303, 303]),
+    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303]),
+    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
+    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404]),
+    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
+    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
+    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
+    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404]),
+    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 401, 401, 401, 401, 401, 401]),
 ];
 
 /// What a column asks as: its cookies (a session or a link's pass), CSRF token, link token and
@@ -60,6 +73,9 @@ const MATRIX: &[(&str, [u16; 10])] = &[
 struct Column {
     client: Client,
     csrf: String,
+    username: String,
+    /// A photo of the asker's own (what they would add to an album).
+    own_photo: i64,
     token: String,
     media_token: String,
     album: i64,
@@ -73,6 +89,7 @@ struct Cells {
     spare: i64,
     album_c: i64,
     private_hash: String,
+    private_photo: i64,
 }
 
 impl Cells {
@@ -80,7 +97,9 @@ impl Cells {
         template
             .replace("{A}", &c.album.to_string())
             .replace("{C}", &self.album_c.to_string())
+            .replace("{XP}", &self.private_photo.to_string())
             .replace("{P}", &c.photo.to_string())
+            .replace("{ME}", &c.username)
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
             .replace("{MT}", &c.media_token)
@@ -90,8 +109,11 @@ impl Cells {
     }
 }
 
-fn body_for(template: &str, photo: i64) -> Option<Value> {
+fn body_for(template: &str, photo: i64, own_photo: i64) -> Option<Value> {
     match template {
+        "PATCH /api/v1/albums/{A}" => Some(json!({ "description": "checked" })),
+        "POST /api/v1/albums/{A}/photos" => Some(json!({ "ids": [own_photo] })),
+        "PUT /api/v1/albums/{A}/members/dave" => Some(json!({ "role": "viewer" })),
         "POST /api/v1/albums/{A}/links" => Some(json!({})),
         "PATCH /api/v1/albums/{A}/links/{L}" => Some(json!({ "comment": "checked" })),
         "POST /api/v1/links" => Some(json!({ "photos": [photo] })),
@@ -105,16 +127,20 @@ fn media_token(url: &str) -> String {
     url.split('/').nth(5).unwrap().to_string()
 }
 
-async fn own_media_token(p: &Person) -> String {
-    p.upload(&[("mine.jpg", photo("2020:02:02 10:00:00", 99))]).await;
+/// The person's media token and a photo of their own (uploaded for it).
+async fn own_media_token(p: &Person, seed: u64) -> (String, i64) {
+    let id = p.upload(&[("mine.jpg", photo("2020:02:02 10:00:00", seed))]).await[0];
     let v = p.photos("").await.ok_json().await;
-    media_token(v["photos"][0]["thumbnails"]["tile_224"].as_str().unwrap())
+    (media_token(v["photos"][0]["thumbnails"]["tile_224"].as_str().unwrap()), id)
 }
 
-fn account(p: &Person, token: &str, media: String, album: i64, photo: i64, hash: &str) -> Column {
+fn account(p: &Person, name: &str, token: &str, media: (String, i64), album: i64, photo: i64, hash: &str) -> Column {
+    let (media, own_photo) = media;
     Column {
         client: p.app.client.clone(),
         csrf: p.csrf.clone(),
+        username: name.into(),
+        own_photo,
         token: token.into(),
         media_token: media,
         album,
@@ -168,17 +194,29 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     columns.push(Column {
         client: anonymous.client.clone(),
         csrf: String::new(),
+        username: "nobody".into(),
+        own_photo: 0,
         token: valid.token.clone(),
         media_token: "u1.0-1-00".into(),
         album: album_a,
         photo: ids[0],
         hash: hash.clone(),
     });
-    columns.push(account(&p.alice, &valid.token, alice_media, album_a, ids[0], &hash));
-    let bob_media = own_media_token(&p.bob).await;
-    columns.push(account(&p.bob, &valid.token, bob_media, album_a, ids[0], &hash));
-    let admin_media = own_media_token(&p.admin).await;
-    columns.push(account(&p.admin, &valid.token, admin_media, album_a, ids[0], &hash));
+    columns.push(account(&p.alice, "alice", &valid.token, (alice_media, ids[0]), album_a, ids[0], &hash));
+    let bob_media = own_media_token(&p.bob, 90).await;
+    columns.push(account(&p.bob, "bob", &valid.token, bob_media, album_a, ids[0], &hash));
+    let admin_media = own_media_token(&p.admin, 91).await;
+    columns.push(account(&p.admin, "admin", &valid.token, admin_media, album_a, ids[0], &hash));
+    // Album A's members, one per role.
+    for (i, (name, role)) in [("carol", "viewer"), ("dan", "contributor"), ("erin", "editor")].into_iter().enumerate() {
+        p.app.add_user(name, PASSWORD, "user").await;
+        let member = person(&p.app, name).await;
+        let path = format!("/api/v1/albums/{album_a}/members/{name}");
+        p.alice.send(Method::PUT, &path, Some(json!({ "role": role }))).await.ok_json().await;
+        let media = own_media_token(&member, 92 + i as u64).await;
+        columns.push(account(&member, name, &valid.token, media, album_a, ids[0], &hash));
+    }
+    p.app.add_user("dave", PASSWORD, "user").await;
     for link in [&valid, &expired, &revoked, &used_up, &locked, &valid] {
         let v = visitor(&p.app);
         if link.id != locked.id && link.id != used_up.id {
@@ -187,6 +225,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         columns.push(Column {
             client: v.app.client.clone(),
             csrf: String::new(),
+            username: "nobody".into(),
+            own_photo: 0,
             token: link.token.clone(),
             media_token: "u1.0-1-00".into(),
             album: album_a,
@@ -201,7 +241,7 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let last = columns.last_mut().unwrap();
     (last.album, last.photo, last.hash) = (album_b, ids[2], hash_b);
 
-    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash };
+    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1] };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
     for (template, expected) in MATRIX {
@@ -213,7 +253,7 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
             if !column.csrf.is_empty() {
                 request = request.header("X-CSRF-Token", &column.csrf);
             }
-            if let Some(body) = body_for(template, column.photo) {
+            if let Some(body) = body_for(template, column.photo, column.own_photo) {
                 request = request.json(&body);
             }
             if template.ends_with("/upload") {
@@ -244,5 +284,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 240);
+    assert_eq!(cells_count, 416);
 }
