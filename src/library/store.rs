@@ -316,11 +316,13 @@ pub async fn refresh_missing_photos(db: &SqlitePool) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Whether photo `p` (not private) is in an album that user ?2 owns or is a member of: sharing
-/// an album shows its photos to its members, and contributors' photos to its owner.
+/// Whether photo `p` (not private) is in an album that user ?2 owns, is a member of, or is in a
+/// sign-on group it is shared with: sharing an album shows its photos to its members, and
+/// contributors' photos to its owner.
 const IN_SHARED_ALBUM: &str = "(p.private = 0 AND EXISTS (SELECT 1 FROM album_photos ap JOIN albums a ON a.id = ap.album_id \
      WHERE ap.photo_id = p.id AND (a.owner_id = ?2 OR EXISTS (SELECT 1 FROM album_members m \
-     WHERE m.album_id = a.id AND m.user_id = ?2))))";
+     WHERE m.album_id = a.id AND m.user_id = ?2) OR EXISTS (SELECT 1 FROM album_groups g \
+     JOIN user_groups ug ON ug.name = g.group_name WHERE g.album_id = a.id AND ug.user_id = ?2))))";
 
 /// Photos with this content that `viewer` may see: their own (the trash included), or in a folder
 /// granted to them, or in an album shared with them (not when its owner put it in the trash).

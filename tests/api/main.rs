@@ -4,6 +4,7 @@ mod helpers;
 
 mod access_matrix;
 mod admin;
+mod album_groups;
 mod album_members;
 mod albums;
 mod api_docs;

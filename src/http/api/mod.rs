@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (and `/health`): one module per resource, each with its own
 //! `router()`. Shared here: how a photo and a page of photos look in JSON.
 
+pub mod album_groups;
 pub mod album_members;
 pub mod albums;
 pub mod health;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(photos::router())
         .merge(albums::router())
         .merge(album_members::router())
+        .merge(album_groups::router())
         .merge(media::router())
         .merge(links::router())
         .merge(shared::router())

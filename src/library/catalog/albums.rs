@@ -48,11 +48,12 @@ pub async fn albums(db: &SqlitePool, viewer: i64) -> Result<Vec<Album>> {
     .await?)
 }
 
-/// Albums shared with `viewer` (they are a member), most recently changed first, with their role.
+/// Albums shared with `viewer` (as a member or through a sign-on group), most recently changed first, with their role.
 pub async fn shared_albums(db: &SqlitePool, viewer: i64) -> Result<Vec<(Album, AlbumRole)>> {
     let albums: Vec<Album> = sqlx::query_as(&format!(
-        "{ALBUM_SELECT} JOIN album_members m ON m.album_id = a.id AND m.user_id = ? \
-         ORDER BY a.updated_at DESC, a.id DESC"
+        "{ALBUM_SELECT} WHERE a.owner_id != ?1 AND a.id IN (SELECT album_id FROM album_members WHERE user_id = ?1 \
+         UNION SELECT g.album_id FROM album_groups g JOIN user_groups ug ON ug.name = g.group_name \
+         WHERE ug.user_id = ?1) ORDER BY a.updated_at DESC, a.id DESC"
     ))
     .bind(viewer)
     .fetch_all(db)

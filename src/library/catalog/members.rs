@@ -40,11 +40,15 @@ impl AlbumRole {
     }
 }
 
-/// The viewer's role in the album; `NotFound` when they have none (hidden albums behind
-/// selection links have no members).
+/// The viewer's role in the album: its owner, a member, or in a sign-on group it is shared with
+/// (the strongest of these); `NotFound` when they have none (hidden albums behind selection
+/// links have no members).
 pub async fn album_role(db: &SqlitePool, viewer: i64, album: i64) -> Result<AlbumRole> {
     let row: Option<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT a.owner_id, (SELECT m.role FROM album_members m WHERE m.album_id = a.id AND m.user_id = ?2) \
+        "SELECT a.owner_id, (SELECT group_concat(role) FROM ( \
+             SELECT m.role FROM album_members m WHERE m.album_id = a.id AND m.user_id = ?2 \
+             UNION ALL SELECT g.role FROM album_groups g JOIN user_groups ug ON ug.name = g.group_name \
+             WHERE g.album_id = a.id AND ug.user_id = ?2)) \
          FROM albums a WHERE a.id = ?1",
     )
     .bind(album)
@@ -53,7 +57,9 @@ pub async fn album_role(db: &SqlitePool, viewer: i64, album: i64) -> Result<Albu
     .await?;
     match row {
         Some((owner, _)) if owner == viewer => Ok(AlbumRole::Owner),
-        Some((_, Some(role))) => AlbumRole::parse_member(&role).map_err(|_| CatalogError::NotFound),
+        Some((_, Some(roles))) => {
+            roles.split(',').filter_map(|r| AlbumRole::parse_member(r).ok()).max().ok_or(CatalogError::NotFound)
+        }
         _ => Err(CatalogError::NotFound),
     }
 }
@@ -180,4 +186,70 @@ pub async fn album_credits(db: &SqlitePool, album: i64, ids: &[i64]) -> Result<V
     .bind(json_ids(ids))
     .fetch_all(db)
     .await?)
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct GroupShare {
+    pub group: String,
+    pub role: String,
+    pub added_at: i64,
+}
+
+/// The sign-on groups the album is shared with (its owner and members may see them).
+pub async fn album_groups(db: &SqlitePool, viewer: i64, album: i64) -> Result<Vec<GroupShare>> {
+    album_role(db, viewer, album).await?;
+    Ok(sqlx::query_as(
+        "SELECT group_name AS \"group\", role, added_at FROM album_groups WHERE album_id = ? ORDER BY group_name",
+    )
+    .bind(album)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Shares the owner's album with everyone in a sign-on group, as `role`, or changes the role.
+pub async fn set_album_group(db: &SqlitePool, owner: i64, album: i64, group: &str, role: &str) -> Result<GroupShare> {
+    let role = AlbumRole::parse_member(role)?;
+    let group = super::check_text("group", group, 200)?;
+    if group.is_empty() {
+        return Err(CatalogError::Invalid("group is empty: use the group's name as the provider sends it".into()));
+    }
+    require_role(db, owner, album, AlbumRole::Owner).await?;
+    let hidden: bool = sqlx::query_scalar("SELECT hidden FROM albums WHERE id = ?").bind(album).fetch_one(db).await?;
+    if hidden {
+        return Err(CatalogError::Invalid("this album belongs to a selection link: share a real album instead".into()));
+    }
+    retry_busy(|| async {
+        let mut tx = write_tx(db).await?;
+        sqlx::query(
+            "INSERT INTO album_groups (album_id, group_name, role, added_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (album_id, group_name) DO UPDATE SET role = excluded.role",
+        )
+        .bind(album)
+        .bind(&group)
+        .bind(role.as_str())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, CatalogError>(())
+    })
+    .await?;
+    album_groups(db, owner, album).await?.into_iter().find(|g| g.group == group).ok_or(CatalogError::NotFound)
+}
+
+/// Stops sharing the owner's album with a group.
+pub async fn remove_album_group(db: &SqlitePool, owner: i64, album: i64, group: &str) -> Result<()> {
+    require_role(db, owner, album, AlbumRole::Owner).await?;
+    let done = retry_busy(|| async {
+        let mut tx = write_tx(db).await?;
+        let done = sqlx::query("DELETE FROM album_groups WHERE album_id = ? AND group_name = ?")
+            .bind(album)
+            .bind(group)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, CatalogError>(done.rows_affected())
+    })
+    .await?;
+    if done == 0 { Err(CatalogError::NotFound) } else { Ok(()) }
 }

@@ -31,7 +31,10 @@ pub use links::{
     create_selection_link, extension, links, open_link, record_view, revoke_links, shared_file, shared_files,
     shared_photo, shared_photos, token_hash, update_link,
 };
-pub use members::{AlbumRole, Member, album_credits, album_role, members, remove_member, require_role, set_member};
+pub use members::{
+    AlbumRole, GroupShare, Member, album_credits, album_groups, album_role, members, remove_album_group, remove_member,
+    require_role, set_album_group, set_member,
+};
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
 pub use query::{Camera, Month, cameras, list, months, neighbours, query_plan};

@@ -111,3 +111,51 @@ pub async fn stored_link(app: &TestApp, link: i64) -> (String, Option<String>) {
         .await
         .unwrap()
 }
+
+/// A Shoebox that signs in through `fake`.
+pub async fn app_with_provider(fake: &super::fake_provider::FakeProvider) -> TestApp {
+    let env: Vec<(String, String)> = fake.env().into_iter().map(|(k, v)| (format!("SHOEBOX_{k}"), v)).collect();
+    super::spawn_app_with_env(env).await
+}
+
+/// The whole single sign-on in `app`'s browser; returns Shoebox's answer to the callback.
+pub async fn sso_sign_in(app: &TestApp) -> Response {
+    let r = app.get("/api/v1/oidc/login").await;
+    assert_eq!(r.status(), 303, "to the provider");
+    let r = client().get(super::location(&r)).send().await.unwrap();
+    assert_eq!(r.status(), 303, "back from the provider");
+    let back = url::Url::parse(&super::location(&r)).unwrap();
+    app.get(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).await
+}
+
+/// Sets the groups the fake provider reports for its person.
+pub fn provider_groups(fake: &super::fake_provider::FakeProvider, groups: &[&str]) {
+    fake.with(|b| b.userinfo_claims.insert("groups".into(), json!(groups)));
+}
+
+/// The provider's back-channel logout of its person.
+pub async fn back_channel_logout(fake: &super::fake_provider::FakeProvider, app: &TestApp) -> Response {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let claims = json!({
+        "iss": fake.issuer,
+        "aud": super::fake_provider::CLIENT_ID,
+        "iat": now,
+        "exp": now + 120,
+        "jti": format!("jti-{now}-{}", rand::random::<u32>()),
+        "sub": fake.with(|b| b.sub.clone()),
+        "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+    });
+    let token = fake.sign(&claims);
+    client().post(app.url("/api/v1/oidc/backchannel-logout")).form(&[("logout_token", token)]).send().await.unwrap()
+}
+
+/// The groups stored for a user, as the last sign-on reported them.
+pub async fn stored_groups(app: &TestApp, username: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT g.name FROM user_groups g JOIN users u ON u.id = g.user_id WHERE u.username = ? ORDER BY g.name",
+    )
+    .bind(username)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
