@@ -1,4 +1,5 @@
-//! Who may do what with shared albums, proven: every sharing route (links, the upload, members)
+//! Who may do what with shared albums, proven: every sharing route (links, the upload, members,
+//! groups)
 //! and the photo, thumbnail, original, zip and album routes they sit beside, asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
@@ -7,13 +8,13 @@
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Person, ResponseExt, client, expire_link, party, person, photo, visitor};
+use crate::helpers::{PASSWORD, Person, ResponseExt, client, expire_link, party, person, photo, store_groups, visitor};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
 const BEGIN: &str = "<!-- access matrix: written by tests/api/access_matrix.rs -->";
 const END: &str = "<!-- end of access matrix -->";
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 15] = [
     "anonymous",
     "owner",
     "another user",
@@ -21,6 +22,8 @@ const COLUMNS: [&str; 13] = [
     "album viewer",
     "contributor",
     "editor",
+    "group member",
+    "ex-group member",
     "link visitor",
     "expired link",
     "revoked link",
@@ -33,39 +36,41 @@ const COLUMNS: [&str; 13] = [
 /// column must get, in the order of `COLUMNS`. Rows that change things come in an order that
 /// keeps the later rows meaningful (members leave last).
 #[rustfmt::skip]
-const MATRIX: &[(&str, [u16; 13])] = &[
-    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 303, 303, 303, 303, 303, 303]),
-    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
-    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303]),
-    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
-    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
-    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404]),
-    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 401, 401, 401, 401, 401, 401]),
+const MATRIX: &[(&str, [u16; 15])] = &[
+    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303]),
+    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 403, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/groups",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
+    ("PUT /api/v1/albums/{A}/groups/friends",   [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401]),
+    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303]),
+    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
+    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404]),
+    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
+    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
+    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
+    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404]),
+    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
+    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 404, 404, 401, 401, 401, 401, 401, 401]),
 ];
 
 /// What a column asks as: its cookies (a session or a link's pass), CSRF token, link token and
@@ -113,7 +118,9 @@ fn body_for(template: &str, photo: i64, own_photo: i64) -> Option<Value> {
     match template {
         "PATCH /api/v1/albums/{A}" => Some(json!({ "description": "checked" })),
         "POST /api/v1/albums/{A}/photos" => Some(json!({ "ids": [own_photo] })),
-        "PUT /api/v1/albums/{A}/members/dave" => Some(json!({ "role": "viewer" })),
+        "PUT /api/v1/albums/{A}/members/dave" | "PUT /api/v1/albums/{A}/groups/friends" => {
+            Some(json!({ "role": "viewer" }))
+        }
         "POST /api/v1/albums/{A}/links" => Some(json!({})),
         "PATCH /api/v1/albums/{A}/links/{L}" => Some(json!({ "comment": "checked" })),
         "POST /api/v1/links" => Some(json!({ "photos": [photo] })),
@@ -216,6 +223,20 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         let media = own_media_token(&member, 92 + i as u64).await;
         columns.push(account(&member, name, &valid.token, media, album_a, ids[0], &hash));
     }
+    // In the sign-on group `family` album A is shared with, and someone the provider took out of it.
+    p.alice
+        .send(Method::PUT, &format!("/api/v1/albums/{album_a}/groups/family"), Some(json!({ "role": "viewer" })))
+        .await
+        .ok_json()
+        .await;
+    for (i, (name, groups)) in [("frank", vec!["family", "work"]), ("gina", vec!["family"])].into_iter().enumerate() {
+        p.app.add_user(name, PASSWORD, "user").await;
+        store_groups(&p.app, name, &groups).await;
+        let member = person(&p.app, name).await;
+        let media = own_media_token(&member, 95 + i as u64).await;
+        columns.push(account(&member, name, &valid.token, media, album_a, ids[0], &hash));
+    }
+    store_groups(&p.app, "gina", &["work"]).await;
     p.app.add_user("dave", PASSWORD, "user").await;
     for link in [&valid, &expired, &revoked, &used_up, &locked, &valid] {
         let v = visitor(&p.app);
@@ -284,5 +305,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 416);
+    assert_eq!(cells_count, 510);
 }

@@ -159,3 +159,18 @@ pub async fn stored_groups(app: &TestApp, username: &str) -> Vec<String> {
     .await
     .unwrap()
 }
+
+/// Stores a user's sign-on groups as a single sign-on would (for tests without a provider).
+pub async fn store_groups(app: &TestApp, username: &str, groups: &[&str]) {
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = ?").bind(username).fetch_one(&app.db).await.unwrap();
+    sqlx::query("DELETE FROM user_groups WHERE user_id = ?").bind(id).execute(&app.db).await.unwrap();
+    for g in groups {
+        sqlx::query("INSERT INTO user_groups (user_id, name) VALUES (?, ?)")
+            .bind(id)
+            .bind(g)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+}
