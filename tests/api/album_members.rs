@@ -167,3 +167,25 @@ async fn only_the_owner_shares_and_bad_roles_or_usernames_get_a_clear_400() {
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM album_members").fetch_one(&p.app.db).await.unwrap();
     assert_eq!(rows, 1);
 }
+
+#[tokio::test]
+async fn the_viewer_page_marks_a_photo_private_which_takes_it_out_of_shared_albums() {
+    let p = party().await;
+    let ids = p.alice.upload(&[("a.jpg", photo("2023:01:01 10:00:00", 1))]).await;
+    let album = p.alice.album_with("Family", &ids).await;
+    share(&p.alice, album, "bob", "viewer").await.ok_json().await;
+    assert_eq!(ids_of(&p.bob.album_photos(album, "").await.ok_json().await), ids);
+    let page = p.alice.app.get(&format!("/photos/{}", ids[0])).await.text().await.unwrap();
+    assert!(page.contains("value=\"private\""), "a Make private button");
+    let form = [("csrf_token", p.alice.csrf.as_str()), ("action", "private")];
+    let r = p.alice.app.client.post(p.alice.app.url(&format!("/photos/{}", ids[0]))).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(p.alice.photo(ids[0]).await.ok_json().await["private"], true);
+    assert!(ids_of(&p.bob.album_photos(album, "").await.ok_json().await).is_empty());
+    assert_eq!(p.bob.photo(ids[0]).await.status(), 404);
+    let page = p.alice.app.get(&format!("/photos/{}", ids[0])).await.text().await.unwrap();
+    assert!(page.contains("value=\"not_private\""));
+    let form = [("csrf_token", p.alice.csrf.as_str()), ("action", "not_private")];
+    p.alice.app.client.post(p.alice.app.url(&format!("/photos/{}", ids[0]))).form(&form).send().await.unwrap();
+    assert_eq!(ids_of(&p.bob.album_photos(album, "").await.ok_json().await), ids);
+}
