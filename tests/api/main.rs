@@ -28,6 +28,7 @@ mod revocation;
 mod security;
 mod sessions;
 mod share_links;
+mod sharing_browser;
 mod sign_in;
 mod slow_clients;
 mod thumbnails;
