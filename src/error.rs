@@ -19,6 +19,13 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A share link that was revoked, expired or used up: it served once and never will again.
+    #[error("{0}")]
+    Gone(String),
+    /// A share link with a password not yet unlocked by this visitor: 401 with
+    /// `"password_required": true`, so a client knows to ask for the password.
+    #[error("{0}")]
+    PasswordRequired(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
@@ -43,6 +50,7 @@ impl From<crate::library::catalog::CatalogError> for AppError {
         match e {
             CatalogError::NotFound => AppError::NotFound,
             CatalogError::Invalid(m) => AppError::BadRequest(m),
+            CatalogError::NotAllowed(m) => AppError::Forbidden(m),
             CatalogError::Db(e) => AppError::Internal(e.into()),
             CatalogError::Other(e) => AppError::Internal(e),
         }
@@ -102,6 +110,8 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::PasswordRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NeedsAdministrator(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -121,7 +131,11 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut body = serde_json::json!({ "error": message });
+        if let AppError::PasswordRequired(_) = self {
+            body["password_required"] = serde_json::json!(true);
+        }
+        let mut response = (status, Json(body)).into_response();
         if let AppError::TooManyRequests { retry_after_secs, .. } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod groups;
 pub mod oidc_sessions;
 pub mod private;
 mod tx;

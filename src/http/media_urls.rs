@@ -1,6 +1,8 @@
 //! The only place that issues media tokens and builds media URLs: thumbnails
 //! (`/api/v1/t/{hash}/{token}/{size}`, the token names the viewer so `<img>` tags need no
-//! session), originals (`/api/v1/dl/{hash}`) and the inline ThumbHash placeholders.
+//! session), originals (`/api/v1/dl/{hash}`) and the inline ThumbHash placeholders; and the
+//! URLs under a share link (`/s/{token}`, `/api/v1/s/{token}/…`), which carry the link's token
+//! and are checked against the link's row at every request, so revoking a link ends them at once.
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -43,14 +45,84 @@ impl MediaUrls {
     }
 }
 
+/// The URLs of one share link. The token is a credential; it appears only in these paths.
+pub struct LinkUrls {
+    token: String,
+}
+
+impl LinkUrls {
+    pub fn new(token: &str) -> LinkUrls {
+        LinkUrls { token: token.to_string() }
+    }
+
+    /// The visitor's album page, as a path.
+    pub fn page(&self) -> String {
+        format!("/s/{}", self.token)
+    }
+
+    /// The shareable address: the album page on SITE_URL.
+    pub fn shareable(&self, site_url: &url::Url) -> String {
+        format!("{}{}", site_url.as_str().trim_end_matches('/'), self.page())
+    }
+
+    pub fn photo_page(&self, id: i64) -> String {
+        format!("/s/{}/photos/{id}", self.token)
+    }
+
+    pub fn unlock_form(&self) -> String {
+        format!("/s/{}/unlock", self.token)
+    }
+
+    pub fn thumbnail(&self, hash: &str, size: &str) -> String {
+        format!("/api/v1/s/{}/t/{hash}/{size}", self.token)
+    }
+
+    pub fn thumbnails(&self, hash: &str) -> Value {
+        let map: serde_json::Map<String, Value> =
+            SIZES.iter().map(|s| (s.name.to_string(), json!(self.thumbnail(hash, s.name)))).collect();
+        Value::Object(map)
+    }
+
+    pub fn original(&self, hash: &str) -> String {
+        format!("/api/v1/s/{}/dl/{hash}", self.token)
+    }
+
+    pub fn zip(&self) -> String {
+        format!("/api/v1/s/{}/zip", self.token)
+    }
+}
+
 /// The request path as logged. A thumbnail URL (`/api/v1/t/{hash}/{token}/{size}`) carries a
 /// media token that opens every thumbnail of its viewer for a day or more: a credential, so the
 /// log shows `***` in its place.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     const THUMBNAILS: &str = "/api/v1/t/";
+    // A share link's token opens its album: `***` too, in the page and the API paths.
+    for prefix in ["/s/", "/api/v1/s/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return match rest.split_once('/') {
+                Some((_, tail)) => format!("{prefix}***/{tail}").into(),
+                None => format!("{prefix}***").into(),
+            };
+        }
+    }
     match path.strip_prefix(THUMBNAILS).map(|rest| rest.splitn(3, '/').collect::<Vec<_>>()) {
         Some(parts) if parts.len() == 3 => format!("{THUMBNAILS}{}/***/{}", parts[0], parts[2]).into(),
         Some(_) => format!("{THUMBNAILS}***").into(),
         None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn share_link_tokens_and_media_tokens_never_reach_the_log() {
+        assert_eq!(loggable_path("/s/abc123"), "/s/***");
+        assert_eq!(loggable_path("/s/abc123/photos/7"), "/s/***/photos/7");
+        assert_eq!(loggable_path("/api/v1/s/abc123/t/ff/tile_224"), "/api/v1/s/***/t/ff/tile_224");
+        assert_eq!(loggable_path("/api/v1/t/ff/tok/tile_224"), "/api/v1/t/ff/***/tile_224");
+        assert_eq!(loggable_path("/albums/3/links"), "/albums/3/links");
     }
 }

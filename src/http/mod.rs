@@ -2,8 +2,9 @@
 //! module per resource, each with its own `router()`; resource modules never import each other.
 //! The pieces they share have their own modules: `extract` (list queries, JSON bodies, the
 //! `Admin` extractor), `media_urls` (the only place media tokens and URLs are made), `download`
-//! (Content-Disposition and zips), `assets` (static files and their versioned URLs) and
-//! `middleware` (security headers, HTML error pages).
+//! (Content-Disposition and zips), `assets` (static files and their versioned URLs),
+//! `share_access` (the checks every request under a share link passes), `middleware` (security
+//! headers, HTML error pages) and `webdav` (`/originals/` and `/import/` for sync clients).
 
 pub mod api;
 pub mod assets;
@@ -12,6 +13,7 @@ pub mod extract;
 pub mod media_urls;
 pub mod middleware;
 pub mod pages;
+pub mod share_access;
 pub mod webdav;
 
 use axum::Router;

@@ -7,7 +7,7 @@ use async_zip::tokio::write::ZipFileWriter;
 use async_zip::{Compression, ZipDateTimeBuilder, ZipEntryBuilder};
 use chrono::{Datelike, Timelike};
 use futures_util::Stream;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::bytes::Bytes;
 use tokio_util::compat::FuturesAsyncWriteCompatExt;
 use tokio_util::io::ReaderStream;
@@ -51,12 +51,37 @@ async fn write_zip(items: Vec<ZipItem>, writer: tokio::io::DuplexStream) -> anyh
                 continue;
             }
         };
+        // Stripped before the entry starts, so a file that cannot be stripped is left out
+        // rather than ending the archive. Whole files in memory, one at a time: stripping needs
+        // the segment layout up front.
+        let stripped = match item.strip {
+            Some(format) => {
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).await?;
+                match tokio::task::spawn_blocking(move || super::strip::strip_metadata(&format, &bytes)).await? {
+                    Some(b) => Some(b),
+                    None => {
+                        tracing::warn!(path = %item.path.display(), "left a file that could not be stripped out of a zip download");
+                        continue;
+                    }
+                }
+            }
+            None => None,
+        };
         let mut entry = ZipEntryBuilder::new(item.name.into(), Compression::Stored).unix_permissions(0o644);
-        if let Ok(modified) = file.metadata().await.and_then(|m| m.modified()) {
+        // A stripped entry keeps no file time either: it can tell when a picture was taken.
+        if stripped.is_none()
+            && let Ok(modified) = file.metadata().await.and_then(|m| m.modified())
+        {
             entry = entry.last_modification_date(zip_date(modified));
         }
         let mut out = zip.write_entry_stream(entry).await?.compat_write();
-        tokio::io::copy(&mut file, &mut out).await?;
+        match stripped {
+            Some(bytes) => out.write_all(&bytes).await?,
+            None => {
+                tokio::io::copy(&mut file, &mut out).await?;
+            }
+        }
         out.into_inner().close().await?;
     }
     let mut pipe = zip.close().await?.into_inner();

@@ -11,6 +11,7 @@ pub mod index;
 pub mod metadata;
 pub mod sniff;
 pub mod store;
+pub mod strip;
 pub mod synth;
 pub mod thumbs;
 pub mod token;

@@ -320,15 +320,28 @@ pub async fn refresh_missing_photos(db: &SqlitePool) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Whether photo `p` (not private) is in an album that user ?2 owns, is a member of, or is in a
+/// sign-on group it is shared with: sharing an album shows its photos to its members, and
+/// contributors' photos to its owner.
+const IN_SHARED_ALBUM: &str = "(p.private = 0 AND EXISTS (SELECT 1 FROM album_photos ap JOIN albums a ON a.id = ap.album_id \
+     WHERE ap.photo_id = p.id AND (a.owner_id = ?2 OR EXISTS (SELECT 1 FROM album_members m \
+     WHERE m.album_id = a.id AND m.user_id = ?2) OR EXISTS (SELECT 1 FROM album_groups g \
+     JOIN user_groups ug ON ug.name = g.group_name WHERE g.album_id = a.id AND ug.user_id = ?2))))";
+
 /// Photos with this content that `viewer` may see: their own (the trash included), or in a folder
-/// granted to them (not when its owner put it in the trash).
-const VISIBLE_FILES: &str = "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
-     WHERE p.hash = ?1 AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND EXISTS (SELECT 1 FROM folder_grants g \
-     WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/'))) ORDER BY f.id LIMIT 1";
+/// granted to them, or in an album shared with them (not when its owner put it in the trash).
+fn visible_files() -> String {
+    format!(
+        "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
+         WHERE p.hash = ?1 AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
+         WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/') OR {IN_SHARED_ALBUM}))) \
+         ORDER BY f.id LIMIT 1"
+    )
+}
 
 /// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).
 pub async fn visible_file(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<(String, i64)>> {
-    sqlx::query_as(VISIBLE_FILES).bind(hash).bind(viewer).fetch_optional(db).await
+    sqlx::query_as(&visible_files()).bind(hash).bind(viewer).fetch_optional(db).await
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -364,13 +377,17 @@ pub struct PhotoRow {
     pub archived_at: Option<i64>,
     /// Unix seconds, or None.
     pub trashed_at: Option<i64>,
+    /// Its owner's alone: never shown through sharing unless the owner names it (a selection).
+    pub private: bool,
+    /// The share link a visitor uploaded this photo through, or None.
+    pub contributed_link_id: Option<i64>,
 }
 
 /// The columns of `PhotoRow`, for a query that names the photos table `p`.
 pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.height, p.orientation, p.taken_at, \
      p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
-     p.favorite, p.archived_at, p.trashed_at";
+     p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id";
 
 /// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
 /// photo, not its content: owning the same bytes shows nobody another owner's photo.
@@ -379,7 +396,7 @@ const GRANTED_PHOTO: &str = "SELECT EXISTS (SELECT 1 FROM files f WHERE f.photo_
      AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/'))";
 
 /// A photo `viewer` may see, by id: their own (the trash included), or one with a file in a folder
-/// granted to them (not when its owner put it in the trash).
+/// granted to them or in an album shared with them (not when its owner put it in the trash).
 pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Option<PhotoRow>> {
     let row: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.id = ?"))
         .bind(id)
@@ -390,7 +407,14 @@ pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Op
         Some(p) if p.trashed_at.is_some() => Ok(None),
         Some(p) => {
             let granted: bool = sqlx::query_scalar(GRANTED_PHOTO).bind(p.id).bind(viewer).fetch_one(db).await?;
-            Ok(granted.then_some(p))
+            let shared: bool = sqlx::query_scalar(&format!(
+                "SELECT EXISTS (SELECT 1 FROM photos p WHERE p.id = ?1 AND {IN_SHARED_ALBUM})"
+            ))
+            .bind(p.id)
+            .bind(viewer)
+            .fetch_one(db)
+            .await?;
+            Ok((granted || shared).then_some(p))
         }
         None => Ok(None),
     }

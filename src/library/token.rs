@@ -39,8 +39,13 @@ impl TokenKey {
     }
 
     fn mac(&self, subject: &str, expires: i64) -> String {
+        self.mac_in("media-v1", subject, expires)
+    }
+
+    /// `domain` keeps the kinds of token apart: a media token is never a link pass.
+    fn mac_in(&self, domain: &str, subject: &str, expires: i64) -> String {
         let mut m = HmacSha256::new_from_slice(&self.0).expect("any key length");
-        m.update(format!("media-v1:{subject}:{expires}").as_bytes());
+        m.update(format!("{domain}:{subject}:{expires}").as_bytes());
         let tag = m.finalize().into_bytes();
         tag[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -72,6 +77,27 @@ impl TokenKey {
     }
 }
 
+/// How long a link pass (the cookie a share-link visit holds) lasts at most; the link's own
+/// state is checked at every request besides.
+pub const LINK_PASS_SECS: i64 = 86_400;
+
+impl TokenKey {
+    /// The value of a link's pass cookie: this visit may go on under link `link` as long as the
+    /// link's password epoch stays `epoch`, until `expires`.
+    pub fn issue_link_pass(&self, link: i64, epoch: i64, expires: i64) -> String {
+        format!("{expires}-{}", self.mac_in("link-pass-v1", &format!("{link}.{epoch}"), expires))
+    }
+
+    /// Whether `value` is an unexpired pass for link `link` at password epoch `epoch`.
+    pub fn verify_link_pass(&self, value: &str, link: i64, epoch: i64, now: i64) -> bool {
+        let Some((expires, mac)) = value.split_once('-') else { return false };
+        let Ok(expires) = expires.parse::<i64>() else { return false };
+        let expected = self.mac_in("link-pass-v1", &format!("{link}.{epoch}"), expires);
+        use subtle::ConstantTimeEq;
+        bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) && expires > now
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +112,17 @@ mod tests {
         assert_eq!(k.verify(&t.replace("u3.", "u4."), 10), None);
         assert_eq!(k.verify(&t.replace(".77-", ".78-"), 10), None, "another generation");
         assert_eq!(TokenKey([8; 32]).verify(&t, 10), None);
+    }
+
+    #[test]
+    fn link_passes_hold_only_for_their_link_epoch_and_time() {
+        let k = TokenKey([7; 32]);
+        let pass = k.issue_link_pass(5, 2, 1000);
+        assert!(k.verify_link_pass(&pass, 5, 2, 999));
+        assert!(!k.verify_link_pass(&pass, 5, 2, 1000), "expired");
+        assert!(!k.verify_link_pass(&pass, 6, 2, 10), "another link");
+        assert!(!k.verify_link_pass(&pass, 5, 3, 10), "the password changed since");
+        assert!(!k.verify_link_pass(&pass.replace("1000-", "9999-"), 5, 2, 10), "a forged expiry");
+        assert_eq!(k.verify(&pass, 10), None, "a pass is not a media token");
     }
 }

@@ -2,7 +2,10 @@
 
 mod helpers;
 
+mod access_matrix;
 mod admin;
+mod album_groups;
+mod album_members;
 mod albums;
 mod api_docs;
 mod bombs;
@@ -30,6 +33,8 @@ mod places;
 mod revocation;
 mod security;
 mod sessions;
+mod share_links;
+mod sharing_browser;
 mod sign_in;
 mod slow_clients;
 mod thumbnails;

@@ -31,6 +31,25 @@ pub async fn logout(state: &AppState, oidc: &Oidc, addr: ClientAddr, body: &[u8]
     let ended = db::oidc_sessions::end(&state.db, &oidc.issuer, sub.as_deref(), sid.as_deref())
         .await
         .map_err(Refused::Internal)?;
+    // The provider ended the person's sessions: the groups it reported end with them, so albums
+    // shared with a group are closed at once, not at the next sign-in.
+    let mut cleared = ended.clone();
+    if let Some(sub) = sub.as_deref()
+        && let Ok(Some(u)) = db::users::by_identity(&state.db, &oidc.issuer, sub).await
+    {
+        cleared.push(u.id);
+    }
+    for user_id in &cleared {
+        let cleared = db::retry_busy(|| async {
+            let mut tx = db::write_tx(&state.db).await?;
+            db::groups::replace(&mut tx, *user_id, &[]).await?;
+            tx.commit().await
+        })
+        .await;
+        if let Err(e) = cleared {
+            return Err(Refused::Internal(e));
+        }
+    }
     for user_id in &ended {
         let name = db::users::by_id(&state.db, *user_id).await.ok().flatten().map(|u| u.username).unwrap_or_default();
         let reason = "back-channel logout from the provider";

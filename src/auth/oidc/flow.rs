@@ -223,6 +223,9 @@ async fn complete_verified(
     }
     let identity = Identity { issuer: discovered.issuer().to_string(), subject: subject.clone(), claims };
     let row = account::sign_in(&state.db, &oidc.settings, &identity).await.map_err(|f| f.with_next(next.clone()))?;
+    // Albums shared with a group follow the provider: the groups are stored anew at every sign-on.
+    let groups = identity.groups(&oidc.settings.group_claim);
+    store_groups(state, row.id, &groups).await.map_err(|e| Failure::internal(e).with_next(next.clone()))?;
     let provider_session = ProviderSession {
         id_token: id_token.to_string(),
         sid,
@@ -234,4 +237,13 @@ async fn complete_verified(
         .await
         .map_err(|f| f.with_next(next.clone()))?;
     Ok(pending.next)
+}
+
+async fn store_groups(state: &AppState, user_id: i64, groups: &[String]) -> sqlx::Result<()> {
+    crate::db::retry_busy(|| async {
+        let mut tx = crate::db::write_tx(&state.db).await?;
+        crate::db::groups::replace(&mut tx, user_id, groups).await?;
+        tx.commit().await
+    })
+    .await
 }

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
 use crate::db::users::User;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::download::zip_response;
 use crate::http::extract::{ListQuery, json_body};
 use crate::http::media_urls::MediaUrls;
-use crate::library::catalog::{self, Album, AlbumUpdate, Scope};
+use crate::library::catalog::{self, Album, AlbumRole, AlbumUpdate, Scope};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -28,16 +28,50 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/albums/{id}/zip", get(zip))
 }
 
-fn album_json(state: &AppState, viewer: &User, a: &Album) -> Value {
+fn album_json(state: &AppState, viewer: &User, a: &Album, role: AlbumRole) -> Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
     let urls = MediaUrls::for_user(state.library.token_key(), viewer);
     v["cover"] = a.cover_hash.as_deref().map(|h| urls.thumbnails(h)).unwrap_or(Value::Null);
+    v["role"] = json!(role);
     v
 }
 
-async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<Json<Value>> {
-    let albums = catalog::albums(&state.db, current.user.id).await?;
-    let albums: Vec<Value> = albums.iter().map(|a| album_json(&state, &current.user, a)).collect();
+/// The album as `viewer` sees it, with their role.
+async fn reply(state: &AppState, viewer: &User, id: i64) -> AppResult<Value> {
+    let album = catalog::album(&state.db, viewer.id, id).await?;
+    let role = catalog::album_role(&state.db, viewer.id, id).await?;
+    Ok(album_json(state, viewer, &album, role))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    shared: Option<String>,
+}
+
+/// The user's own albums, or with `shared=true` the albums others shared with them.
+async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<ListParams>,
+) -> AppResult<Json<Value>> {
+    let shared = match q.shared.as_deref().map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(other) => return Err(AppError::BadRequest(format!("shared={other}: use true or false"))),
+    };
+    let albums: Vec<Value> = if shared {
+        catalog::shared_albums(&state.db, current.user.id)
+            .await?
+            .iter()
+            .map(|(a, role)| album_json(&state, &current.user, a, *role))
+            .collect()
+    } else {
+        catalog::albums(&state.db, current.user.id)
+            .await?
+            .iter()
+            .map(|a| album_json(&state, &current.user, a, AlbumRole::Owner))
+            .collect()
+    };
     Ok(Json(json!({ "albums": albums })))
 }
 
@@ -56,12 +90,11 @@ async fn create(
 ) -> AppResult<Response> {
     let b = json_body(b)?;
     let album = catalog::create_album(&state.db, current.user.id, &b.title, &b.description).await?;
-    Ok((StatusCode::CREATED, Json(album_json(&state, &current.user, &album))).into_response())
+    Ok((StatusCode::CREATED, Json(album_json(&state, &current.user, &album, AlbumRole::Owner))).into_response())
 }
 
 async fn one(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Json<Value>> {
-    let album = catalog::album(&state.db, current.user.id, id).await?;
-    Ok(Json(album_json(&state, &current.user, &album)))
+    Ok(Json(reply(&state, &current.user, id).await?))
 }
 
 /// Absent stays None; `null` becomes Some(None).
@@ -86,8 +119,8 @@ async fn update(
 ) -> AppResult<Json<Value>> {
     let b = json_body(b)?;
     let change = AlbumUpdate { title: b.title, description: b.description, cover: b.cover_photo_id };
-    let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
-    Ok(Json(album_json(&state, &current.user, &album)))
+    catalog::update_album(&state.db, current.user.id, id, &change).await?;
+    Ok(Json(reply(&state, &current.user, id).await?))
 }
 
 async fn remove(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<StatusCode> {
@@ -103,7 +136,19 @@ async fn photos(
 ) -> AppResult<Json<Value>> {
     let page =
         catalog::list(&state.db, current.user.id, Scope::Album(id), &q.filter()?, q.after()?, q.limit()?).await?;
-    Ok(Json(super::page_json(&MediaUrls::for_user(state.library.token_key(), &current.user), &page)))
+    let mut v = super::page_json(&MediaUrls::for_user(state.library.token_key(), &current.user), &page);
+    // Whose each photo is and who put it in the album: a shared album holds several people's.
+    let ids: Vec<i64> = page.photos.iter().map(|p| p.id).collect();
+    let credits = catalog::album_credits(&state.db, id, &ids).await?;
+    if let Some(photos) = v["photos"].as_array_mut() {
+        for photo in photos {
+            if let Some((_, owner, added_by)) = credits.iter().find(|c| photo["id"] == c.0) {
+                photo["owner_name"] = json!(owner);
+                photo["added_by"] = json!(added_by);
+            }
+        }
+    }
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]
@@ -120,8 +165,7 @@ async fn add_photos(
 ) -> AppResult<Json<Value>> {
     let b = json_body(b)?;
     let added = catalog::add_to_album(&state.db, current.user.id, id, &b.ids).await?;
-    let album = catalog::album(&state.db, current.user.id, id).await?;
-    Ok(Json(json!({ "added": added, "album": album_json(&state, &current.user, &album) })))
+    Ok(Json(json!({ "added": added, "album": reply(&state, &current.user, id).await? })))
 }
 
 async fn remove_photos(
@@ -132,8 +176,7 @@ async fn remove_photos(
 ) -> AppResult<Json<Value>> {
     let b = json_body(b)?;
     let removed = catalog::remove_from_album(&state.db, current.user.id, id, &b.ids).await?;
-    let album = catalog::album(&state.db, current.user.id, id).await?;
-    Ok(Json(json!({ "removed": removed, "album": album_json(&state, &current.user, &album) })))
+    Ok(Json(json!({ "removed": removed, "album": reply(&state, &current.user, id).await? })))
 }
 
 #[derive(Deserialize)]
@@ -151,8 +194,8 @@ async fn set_cover(
 ) -> AppResult<Json<Value>> {
     let b = json_body(b)?;
     let change = AlbumUpdate { cover: Some(b.photo_id), ..Default::default() };
-    let album = catalog::update_album(&state.db, current.user.id, id, &change).await?;
-    Ok(Json(album_json(&state, &current.user, &album)))
+    catalog::update_album(&state.db, current.user.id, id, &change).await?;
+    Ok(Json(reply(&state, &current.user, id).await?))
 }
 
 async fn zip(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {

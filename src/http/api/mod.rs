@@ -1,15 +1,19 @@
 //! The JSON API under `/api/v1` (and `/health`): one module per resource, each with its own
 //! `router()`. Shared here: how a photo and a page of photos look in JSON.
 
+pub mod album_groups;
+pub mod album_members;
 pub mod albums;
 pub mod app_passwords;
 pub mod health;
 pub mod library;
+pub mod links;
 pub mod media;
 pub mod oidc;
 pub mod photos;
 pub mod places;
 pub mod session;
+pub mod shared;
 pub mod users;
 
 use axum::Router;
@@ -31,7 +35,11 @@ pub fn router() -> Router<AppState> {
         .merge(photos::router())
         .merge(places::router())
         .merge(albums::router())
+        .merge(album_members::router())
+        .merge(album_groups::router())
         .merge(media::router())
+        .merge(links::router())
+        .merge(shared::router())
 }
 
 /// A photo as the API shows it: its row, the placeholder, and its media URLs.

@@ -91,6 +91,7 @@ struct UpdateBody {
     description: Option<String>,
     favorite: Option<bool>,
     archived: Option<bool>,
+    private: Option<bool>,
 }
 
 async fn update(
@@ -100,7 +101,13 @@ async fn update(
     b: Result<Json<UpdateBody>, JsonRejection>,
 ) -> AppResult<Json<Value>> {
     let b = json_body(b)?;
-    let change = PhotoUpdate { title: b.title, description: b.description, favorite: b.favorite, archived: b.archived };
+    let change = PhotoUpdate {
+        title: b.title,
+        description: b.description,
+        favorite: b.favorite,
+        archived: b.archived,
+        private: b.private,
+    };
     let photo = catalog::update_photo(&state.db, current.user.id, id, &change).await?;
     Ok(Json(photo_json(&state, &current.user, &photo)))
 }

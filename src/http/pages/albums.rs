@@ -39,6 +39,8 @@ pub struct AlbumCard {
     pub title: String,
     pub count: i64,
     pub cover: Option<String>,
+    /// For an album shared with the viewer: "<owner> · <role>".
+    pub shared_by: Option<String>,
 }
 
 #[derive(Template)]
@@ -46,6 +48,8 @@ pub struct AlbumCard {
 struct AlbumsPage {
     layout: Layout,
     albums: Vec<AlbumCard>,
+    /// Albums other people shared with the viewer.
+    shared: Vec<AlbumCard>,
 }
 
 async fn albums(State(state): State<AppState>, current: CurrentUser) -> AppResult<Html<String>> {
@@ -59,9 +63,21 @@ async fn albums(State(state): State<AppState>, current: CurrentUser) -> AppResul
             title: a.title,
             count: a.photo_count,
             cover: a.cover_hash.map(|h| urls.thumbnail(&h, "tile_500")),
+            shared_by: None,
         })
         .collect();
-    render(&AlbumsPage { layout: Layout::new(&state, "Albums", Some(&current)), albums })
+    let shared = catalog::shared_albums(&state.db, uid)
+        .await?
+        .into_iter()
+        .map(|(a, role)| AlbumCard {
+            id: a.id,
+            title: a.title,
+            count: a.photo_count,
+            cover: a.cover_hash.map(|h| urls.thumbnail(&h, "tile_500")),
+            shared_by: Some(format!("{} · {}", a.owner_name, role.as_str())),
+        })
+        .collect();
+    render(&AlbumsPage { layout: Layout::new(&state, "Albums", Some(&current)), albums, shared })
 }
 
 #[derive(Deserialize)]

@@ -4,11 +4,13 @@
 pub mod account;
 pub mod admin_library;
 pub mod admin_users;
+pub mod album_links;
 pub mod albums;
 pub mod install;
 pub mod photo_list;
 pub mod photos;
 pub mod places;
+pub mod shared;
 pub mod sign_in;
 pub mod viewer;
 
@@ -30,7 +32,9 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(photos::router())
         .merge(albums::router())
+        .merge(album_links::router())
         .merge(viewer::router())
+        .merge(shared::router())
         .merge(admin_users::router())
         .merge(admin_library::router())
         .merge(install::router())

@@ -51,6 +51,10 @@ async fn photo_action(
         "archive" => catalog::set_archived(db, uid, ids, true).await.map(|_| here)?,
         "unarchive" => catalog::set_archived(db, uid, ids, false).await.map(|_| here)?,
         "restore" => catalog::restore(db, uid, ids).await.map(|_| here)?,
+        "private" | "not_private" => {
+            let change = catalog::PhotoUpdate { private: Some(f.action == "private"), ..Default::default() };
+            catalog::update_photo(db, uid, id, &change).await.map(|_| here)?
+        }
         "trash" => {
             catalog::trash(db, uid, ids).await?;
             safe_next(f.after_delete.as_deref()).unwrap_or_else(|| "/".into())
@@ -106,6 +110,8 @@ struct ViewerPage {
     favorite: bool,
     archived: bool,
     trashed: bool,
+    /// Never shown through sharing unless named in a selection link.
+    private: bool,
     albums: Vec<(i64, String)>,
     in_album: Option<i64>,
 }
@@ -280,6 +286,7 @@ async fn viewer(
         favorite: p.favorite,
         archived: p.archived_at.is_some(),
         trashed: p.trashed_at.is_some(),
+        private: p.private,
         albums,
         in_album: match scope {
             Scope::Album(a) => Some(a),

@@ -3,13 +3,18 @@
 use serde::Serialize;
 use sqlx::{FromRow, SqlitePool};
 
-use super::{CatalogError, MAX_DESCRIPTION, MAX_TITLE, Result, check_owned, check_text, json_ids, own_album, unique};
+use super::{
+    AlbumRole, CatalogError, MAX_DESCRIPTION, MAX_TITLE, Result, album_role, check_owned, check_text, json_ids,
+    require_role, unique,
+};
 use crate::db::{now, retry_busy, write_tx};
 
 #[derive(Debug, Clone, Serialize, FromRow, PartialEq)]
 pub struct Album {
     pub id: i64,
     pub owner_id: i64,
+    /// The owner's username, shown to members.
+    pub owner_name: String,
     pub title: String,
     pub description: String,
     /// The chosen cover, or None (then `cover_hash` is the newest photo's).
@@ -18,31 +23,54 @@ pub struct Album {
     pub cover_hash: Option<String>,
     /// Photos shown in the album (not in the trash, not missing).
     pub photo_count: i64,
+    /// The album behind a selection link: not listed among the owner's albums.
+    pub hidden: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-const ALBUM_SELECT: &str = "SELECT a.id, a.owner_id, a.title, a.description, a.cover_photo_id, \
+const ALBUM_SELECT: &str = "SELECT a.id, a.owner_id, (SELECT username FROM users WHERE id = a.owner_id) AS owner_name, a.title, a.description, a.cover_photo_id, \
      coalesce((SELECT hash FROM photos WHERE id = a.cover_photo_id), \
               (SELECT p.hash FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
                WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL \
                ORDER BY ap.taken_at DESC, ap.photo_id DESC LIMIT 1)) AS cover_hash, \
      (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
       WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL) AS photo_count, \
-     a.created_at, a.updated_at FROM albums a";
+     a.hidden, a.created_at, a.updated_at FROM albums a";
 
-/// `viewer`'s albums, most recently changed first.
+/// `viewer`'s albums, most recently changed first (not the hidden ones behind selection links).
 pub async fn albums(db: &SqlitePool, viewer: i64) -> Result<Vec<Album>> {
-    Ok(sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.owner_id = ? ORDER BY a.updated_at DESC, a.id DESC"))
-        .bind(viewer)
-        .fetch_all(db)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{ALBUM_SELECT} WHERE a.owner_id = ? AND a.hidden = 0 ORDER BY a.updated_at DESC, a.id DESC"
+    ))
+    .bind(viewer)
+    .fetch_all(db)
+    .await?)
 }
 
+/// Albums shared with `viewer` (as a member or through a sign-on group), most recently changed first, with their role.
+pub async fn shared_albums(db: &SqlitePool, viewer: i64) -> Result<Vec<(Album, AlbumRole)>> {
+    let albums: Vec<Album> = sqlx::query_as(&format!(
+        "{ALBUM_SELECT} WHERE a.owner_id != ?1 AND a.id IN (SELECT album_id FROM album_members WHERE user_id = ?1 \
+         UNION SELECT g.album_id FROM album_groups g JOIN user_groups ug ON ug.name = g.group_name \
+         WHERE ug.user_id = ?1) ORDER BY a.updated_at DESC, a.id DESC"
+    ))
+    .bind(viewer)
+    .fetch_all(db)
+    .await?;
+    let mut out = Vec::new();
+    for a in albums {
+        let role = album_role(db, viewer, a.id).await?;
+        out.push((a, role));
+    }
+    Ok(out)
+}
+
+/// An album `viewer` owns or is a member of.
 pub async fn album(db: &SqlitePool, viewer: i64, id: i64) -> Result<Album> {
-    sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.id = ? AND a.owner_id = ?"))
+    album_role(db, viewer, id).await?;
+    sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.id = ?"))
         .bind(id)
-        .bind(viewer)
         .fetch_optional(db)
         .await?
         .ok_or(CatalogError::NotFound)
@@ -86,7 +114,7 @@ pub async fn update_album(db: &SqlitePool, viewer: i64, id: i64, change: &AlbumU
     let title = change.title.as_deref().map(album_title).transpose()?;
     let description =
         change.description.as_deref().map(|d| check_text("description", d, MAX_DESCRIPTION)).transpose()?;
-    own_album(db, viewer, id).await?;
+    require_role(db, viewer, id, AlbumRole::Editor).await?;
     let (title, description) = (title.as_deref(), description.as_deref());
     retry_busy(|| update_album_once(db, id, title, description, change)).await?;
     album(db, viewer, id).await
@@ -131,15 +159,17 @@ async fn update_album_once(
 
 /// Deletes the album; its photos stay in the library.
 pub async fn delete_album(db: &SqlitePool, viewer: i64, id: i64) -> Result<()> {
+    require_role(db, viewer, id, AlbumRole::Owner).await?;
     let done =
         sqlx::query("DELETE FROM albums WHERE id = ? AND owner_id = ?").bind(id).bind(viewer).execute(db).await?;
     if done.rows_affected() == 0 { Err(CatalogError::NotFound) } else { Ok(()) }
 }
 
-/// Adds `viewer`'s photos to their album; photos already in it stay. Returns how many were new.
+/// Adds `viewer`'s own photos to an album they own or contribute to (a contributed photo stays
+/// its owner's); photos already in it stay. Returns how many were new.
 pub async fn add_to_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
     let ids = unique(ids)?;
-    own_album(db, viewer, album_id).await?;
+    require_role(db, viewer, album_id, AlbumRole::Contributor).await?;
     retry_busy(|| add_to_album_once(db, viewer, album_id, &ids)).await
 }
 
@@ -148,8 +178,8 @@ async fn add_to_album_once(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i
     check_owned(&mut tx, viewer, ids).await?;
     let now = now();
     let added = sqlx::query(
-        "INSERT INTO album_photos (album_id, photo_id, taken_at, added_at) \
-         SELECT ?, id, taken_at, ? FROM photos WHERE owner_id = ? AND id IN (SELECT value FROM json_each(?)) \
+        "INSERT INTO album_photos (album_id, photo_id, taken_at, added_at, added_by) \
+         SELECT ?1, id, taken_at, ?2, ?3 FROM photos WHERE owner_id = ?3 AND id IN (SELECT value FROM json_each(?4)) \
          ON CONFLICT (album_id, photo_id) DO NOTHING",
     )
     .bind(album_id)
@@ -163,21 +193,26 @@ async fn add_to_album_once(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i
     Ok(added.rows_affected())
 }
 
-/// Takes photos out of the album (they stay in the library). Returns how many were in it.
+/// Takes photos out of the album (they stay in the library). The owner and editors take out any;
+/// a contributor only their own. Returns how many were in it.
 pub async fn remove_from_album(db: &SqlitePool, viewer: i64, album_id: i64, ids: &[i64]) -> Result<u64> {
     let ids = unique(ids)?;
-    own_album(db, viewer, album_id).await?;
-    retry_busy(|| remove_from_album_once(db, album_id, &ids)).await
+    let role = require_role(db, viewer, album_id, AlbumRole::Contributor).await?;
+    let only_owner = (role == AlbumRole::Contributor).then_some(viewer);
+    retry_busy(|| remove_from_album_once(db, album_id, &ids, only_owner)).await
 }
 
-async fn remove_from_album_once(db: &SqlitePool, album_id: i64, ids: &[i64]) -> Result<u64> {
+async fn remove_from_album_once(db: &SqlitePool, album_id: i64, ids: &[i64], only_owner: Option<i64>) -> Result<u64> {
     let mut tx = write_tx(db).await?;
-    let removed =
-        sqlx::query("DELETE FROM album_photos WHERE album_id = ? AND photo_id IN (SELECT value FROM json_each(?))")
-            .bind(album_id)
-            .bind(json_ids(ids))
-            .execute(&mut *tx)
-            .await?;
+    let removed = sqlx::query(
+        "DELETE FROM album_photos WHERE album_id = ?1 AND photo_id IN (SELECT value FROM json_each(?2)) \
+         AND (?3 IS NULL OR photo_id IN (SELECT id FROM photos WHERE owner_id = ?3))",
+    )
+    .bind(album_id)
+    .bind(json_ids(ids))
+    .bind(only_owner)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?").bind(now()).bind(album_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(removed.rows_affected())

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::SqlitePool;
 
-use super::{CatalogError, Result, check_owned, own_album, safe_relative, unique};
+use super::{CatalogError, Result, album_role, check_owned, safe_relative, unique};
 
 /// One file of a zip download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,18 +14,23 @@ pub struct ZipItem {
     pub path: PathBuf,
     /// Unique name inside the archive.
     pub name: String,
+    /// Some(format): the entry is the original with its metadata stripped (a share link that
+    /// hides metadata); a file that cannot be stripped is left out.
+    pub strip: Option<String>,
 }
 
-/// The album's originals (one present file per photo, newest first) with unique names.
+/// The album's originals (one present file per photo, newest first) with unique names; in a
+/// shared album, other people's private photos are left out.
 pub async fn album_files(db: &SqlitePool, originals: &Path, viewer: i64, album_id: i64) -> Result<Vec<ZipItem>> {
-    own_album(db, viewer, album_id).await?;
+    album_role(db, viewer, album_id).await?;
     let rows: Vec<String> = sqlx::query_scalar(
         "SELECT (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'indexed' ORDER BY f.id LIMIT 1) \
          AS path FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
          WHERE ap.album_id = ? AND p.missing = 0 AND p.trashed_at IS NULL AND path IS NOT NULL \
-         ORDER BY ap.taken_at DESC, ap.photo_id DESC",
+         AND (p.owner_id = ? OR p.private = 0) ORDER BY ap.taken_at DESC, ap.photo_id DESC",
     )
     .bind(album_id)
+    .bind(viewer)
     .fetch_all(db)
     .await?;
     Ok(zip_items(originals, rows))
@@ -55,7 +60,7 @@ pub async fn selection_files(db: &SqlitePool, originals: &Path, viewer: i64, ids
     Ok(zip_items(originals, paths))
 }
 
-fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
+pub(super) fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
     let mut taken = HashSet::new();
     paths
         .into_iter()
@@ -72,7 +77,7 @@ fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
                 name = format!("{stem} ({n}){ext}");
                 n += 1;
             }
-            Some(ZipItem { path: originals.join(rel_path), name })
+            Some(ZipItem { path: originals.join(rel_path), name, strip: None })
         })
         .collect()
 }

@@ -7,6 +7,8 @@
 
 mod albums;
 mod downloads;
+mod links;
+mod members;
 mod photos;
 mod places;
 mod purge;
@@ -21,9 +23,19 @@ use sqlx::SqlitePool;
 use super::store::PhotoRow;
 
 pub use albums::{
-    Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, update_album,
+    Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, shared_albums,
+    update_album,
 };
 pub use downloads::{ZipItem, album_files, selection_files};
+pub use links::{
+    DEFAULT_EXPIRY_SECS, Link, LinkChange, LinkState, MAX_PASSWORD, SharedAlbum, add_contributions, create_link,
+    create_selection_link, extension, links, open_link, record_view, revoke_links, shared_file, shared_files,
+    shared_photo, shared_photos, token_hash, update_link,
+};
+pub use members::{
+    AlbumRole, GroupShare, Member, album_credits, album_groups, album_role, members, remove_album_group, remove_member,
+    require_role, set_album_group, set_member,
+};
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use places::{Place, places};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
@@ -43,6 +55,9 @@ pub enum CatalogError {
     /// The request cannot be done as asked; the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// The viewer may see the album but their role does not allow this; the message says who may.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]

@@ -55,6 +55,8 @@ pub struct PhotoUpdate {
     pub description: Option<String>,
     pub favorite: Option<bool>,
     pub archived: Option<bool>,
+    /// Private photos are never shown through sharing unless named in a selection link.
+    pub private: Option<bool>,
 }
 
 /// One of `viewer`'s own photos (the trash included).
@@ -92,7 +94,7 @@ async fn update_photo_once(
          edited = CASE WHEN ?1 IS NOT NULL OR ?2 IS NOT NULL THEN 1 ELSE edited END, \
          favorite = coalesce(?3, favorite), \
          archived_at = CASE WHEN ?4 IS NULL THEN archived_at WHEN ?4 = 1 THEN coalesce(archived_at, ?5) ELSE NULL END, \
-         updated_at = ?5 WHERE id = ?6",
+         private = coalesce(?7, private), updated_at = ?5 WHERE id = ?6",
     )
     .bind(title)
     .bind(description)
@@ -100,6 +102,7 @@ async fn update_photo_once(
     .bind(change.archived)
     .bind(now)
     .bind(id)
+    .bind(change.private)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

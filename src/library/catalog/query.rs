@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqlitePool};
 
-use super::{Cursor, Filter, MAX_PAGE, Page, Result, Scope, own_album};
+use super::{Cursor, Filter, MAX_PAGE, Page, Result, Scope, album_role};
 use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
 
 enum Arg {
@@ -43,9 +43,11 @@ fn page_query(
     let mut args = Vec::new();
     let mut sql = format!("SELECT {PHOTO_COLUMNS} FROM ");
     let (order_t, order_id) = match scope {
+        // The album's photos: the viewer's own and, in a shared album, everyone's that are not
+        // private (the viewer's role was checked by the caller).
         Scope::Album(album) => {
             sql.push_str(
-                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND p.owner_id = ?",
+                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND (p.owner_id = ? OR p.private = 0)",
             );
             args.push(Arg::Int(album));
             args.push(Arg::Int(viewer));
@@ -147,7 +149,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Page> {
     if let Scope::Album(album) = scope {
-        own_album(db, viewer, album).await?;
+        album_role(db, viewer, album).await?;
     }
     let limit = limit.clamp(1, MAX_PAGE);
     let (sql, args) = page_query(viewer, scope, filter, after, limit, false);
@@ -173,7 +175,7 @@ pub async fn neighbours(
     photo: &PhotoRow,
 ) -> Result<(Option<i64>, Option<i64>)> {
     if let Scope::Album(album) = scope {
-        own_album(db, viewer, album).await?;
+        album_role(db, viewer, album).await?;
     }
     let mut ids = [None, None];
     for (i, newer) in [true, false].into_iter().enumerate() {
@@ -228,9 +230,9 @@ pub struct Month {
 pub async fn months(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<Vec<Month>> {
     let (from, args) = match scope {
         Scope::Album(album) => {
-            own_album(db, viewer, album).await?;
+            album_role(db, viewer, album).await?;
             (
-                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND p.owner_id = ?",
+                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND (p.owner_id = ? OR p.private = 0)",
                 vec![album, viewer],
             )
         }

@@ -9,6 +9,7 @@ mod library;
 mod person;
 pub mod real_provider;
 mod server;
+mod sharing;
 mod upload;
 mod webdav;
 
@@ -18,5 +19,6 @@ pub use commands::*;
 pub use library::*;
 pub use person::*;
 pub use server::*;
+pub use sharing::*;
 pub use upload::*;
 pub use webdav::*;
