@@ -1,10 +1,11 @@
 //! Who may do what with shared albums, proven: every sharing route (links, the upload, members,
-//! groups)
-//! and the photo, thumbnail, original, zip and album routes they sit beside, asked by every kind of visitor. Each cell is
+//! groups), the photo, thumbnail, original, zip and album routes they sit beside, and WebDAV with
+//! its app passwords, asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
 //! `SHOEBOX_WRITE_MATRIX=1` to write the document after changing the expectations).
 
+use base64::Engine;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
@@ -14,7 +15,7 @@ const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
 const BEGIN: &str = "<!-- access matrix: written by tests/api/access_matrix.rs -->";
 const END: &str = "<!-- end of access matrix -->";
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     "anonymous",
     "owner",
     "another user",
@@ -30,47 +31,53 @@ const COLUMNS: [&str; 15] = [
     "used-up link",
     "locked link",
     "link A, album B",
+    "owner's app password",
 ];
 
 /// Each row: the request (placeholders filled per column, see `Cells::fill`) and the status each
 /// column must get, in the order of `COLUMNS`. Rows that change things come in an order that
 /// keeps the later rows meaningful (members leave last).
 #[rustfmt::skip]
-const MATRIX: &[(&str, [u16; 15])] = &[
-    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303]),
-    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 403, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/groups",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401]),
-    ("PUT /api/v1/albums/{A}/groups/friends",   [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401]),
-    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303]),
-    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404]),
-    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
-    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200]),
-    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404]),
-    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200]),
-    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 404, 404, 401, 401, 401, 401, 401, 401]),
+const MATRIX: &[(&str, [u16; 16])] = &[
+    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303]),
+    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/albums/{A}/groups",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("PUT /api/v1/albums/{A}/groups/friends",   [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401]),
+    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404, 401]),
+    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401]),
+    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401]),
+    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401]),
+    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404, 303]),
+    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200]),
+    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200]),
+    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200]),
+    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+    // WebDAV opens with an app password only (HTTP Basic), never with a session or a link, and
+    // an app password opens nothing but WebDAV.
+    ("PROPFIND /originals/",                     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 207]),
+    ("PROPFIND /import/",                        [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 207]),
+    ("GET /api/v1/account/app-passwords",        [401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401]),
 ];
 
 /// What a column asks as: its cookies (a session or a link's pass), CSRF token, link token and
@@ -262,6 +269,25 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let last = columns.last_mut().unwrap();
     (last.album, last.photo, last.hash) = (album_b, ids[2], hash_b);
 
+    // Alice's WebDAV client: her username and an app password, on no session.
+    let secret = p.alice.app_password("the matrix's WebDAV client").await;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{secret}"));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Basic {basic}").parse().unwrap());
+    let webdav =
+        Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    columns.push(Column {
+        client: webdav,
+        csrf: String::new(),
+        username: "alice".into(),
+        own_photo: 0,
+        token: valid.token.clone(),
+        media_token: "u1.0-1-00".into(),
+        album: album_a,
+        photo: ids[0],
+        hash: hash.clone(),
+    });
+
     let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1] };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
@@ -305,5 +331,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 510);
+    assert_eq!(cells_count, 592);
 }
