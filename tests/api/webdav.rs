@@ -161,7 +161,10 @@ async fn litmus_passes_the_basic_copymove_props_and_http_suites() {
     let secret = admin.app_password("litmus").await;
     std::fs::create_dir_all(app.originals_path().join("admin/litmus")).unwrap();
     let url = app.url("/originals/admin/litmus/");
+    // litmus writes debug.log and child.log where it runs: a folder of its own.
+    let scratch = tempfile::tempdir().unwrap();
     let out = tokio::process::Command::new("litmus")
+        .current_dir(scratch.path())
         .env("TESTS", std::env::var("LITMUS_TESTS").unwrap_or("basic copymove props http".into()))
         .args([url.as_str(), "admin", secret.as_str()])
         .output()
