@@ -29,6 +29,13 @@ pub fn json_body<T: DeserializeOwned>(b: Result<Json<T>, JsonRejection>) -> AppR
     })
 }
 
+/// `{"role": …}`: the role an album is shared with, for a member or a sign-on group alike.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    pub role: String,
+}
+
 /// The query string of every list: scope, filters, paging. All text, so a bad value gets a
 /// message of ours rather than a deserializer's.
 #[derive(Deserialize, Default)]

@@ -1,30 +1,16 @@
 //! What deployments rely on: `shoebox backup` through the binary, and the example configuration.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 use shoebox::config::{Config, ConfigSource, OPTIONS};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{run_shoebox_in, spawn_app};
 
-const BIN: &str = env!("CARGO_BIN_EXE_shoebox");
 const EXAMPLE_TOML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/shoebox.example.toml");
 
-fn shoebox(storage: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SHOEBOX_STORAGE_PATH", storage)
-        .env("SHOEBOX_LOG_LEVEL", "warn")
-        .current_dir(storage)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn usernames(storage: &Path) -> Vec<String> {
-    let out = shoebox(storage, &["users", "list", "--json"]);
+    let out = run_shoebox_in(storage, &["users", "list", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let users: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     users.iter().map(|u| u["username"].as_str().unwrap().to_string()).collect()
@@ -37,7 +23,7 @@ async fn a_backup_taken_while_the_server_runs_restores_its_accounts() {
     let backups = tempfile::tempdir().unwrap();
     let dest = backups.path().join("shoebox-backup.db");
 
-    let out = shoebox(app.storage.path(), &["backup", dest.to_str().unwrap()]);
+    let out = run_shoebox_in(app.storage.path(), &["backup", dest.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("backup written to {}", dest.display())));
     app.add_user("bob", "bob's password", "user").await;
@@ -77,7 +63,7 @@ async fn the_storage_folder_and_database_are_private_and_a_backup_holds_no_live_
 
     let backups = tempfile::tempdir().unwrap();
     let dest = backups.path().join("backup.db");
-    let out = shoebox(storage, &["backup", dest.to_str().unwrap()]);
+    let out = run_shoebox_in(storage, &["backup", dest.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(mode(&dest), 0o600);
     let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", dest.display())).await.unwrap();
@@ -96,7 +82,7 @@ async fn a_backup_never_overwrites_an_existing_file() {
     let dest = backups.path().join("keep.db");
     std::fs::write(&dest, b"an older backup").unwrap();
 
-    let out = shoebox(app.storage.path(), &["backup", dest.to_str().unwrap()]);
+    let out = run_shoebox_in(app.storage.path(), &["backup", dest.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already exists") && stderr.contains("choose a new name"), "{stderr}");
@@ -107,7 +93,7 @@ async fn a_backup_never_overwrites_an_existing_file() {
 fn a_backup_without_a_database_says_where_it_looked_and_creates_nothing() {
     let storage = tempfile::tempdir().unwrap();
     let dest = storage.path().join("backup.db");
-    let out = shoebox(storage.path(), &["backup", dest.to_str().unwrap()]);
+    let out = run_shoebox_in(storage.path(), &["backup", dest.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("there is no database at") && stderr.contains("STORAGE_PATH"), "{stderr}");
@@ -117,9 +103,9 @@ fn a_backup_without_a_database_says_where_it_looked_and_creates_nothing() {
 #[test]
 fn a_backup_into_a_missing_folder_says_to_create_it() {
     let storage = tempfile::tempdir().unwrap();
-    assert!(shoebox(storage.path(), &["migrate"]).status.success());
+    assert!(run_shoebox_in(storage.path(), &["migrate"]).status.success());
     let dest = storage.path().join("no-such-folder/backup.db");
-    let out = shoebox(storage.path(), &["backup", dest.to_str().unwrap()]);
+    let out = run_shoebox_in(storage.path(), &["backup", dest.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist: create it first"));
 }

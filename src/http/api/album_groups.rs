@@ -7,12 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::json_body;
+use crate::http::extract::{RoleBody, json_body};
 use crate::library::catalog;
 use crate::state::AppState;
 
@@ -33,12 +32,6 @@ async fn one(
 ) -> AppResult<Json<Value>> {
     let groups = catalog::album_groups(&state.db, current.user.id, id).await?;
     Ok(Json(json!(groups.into_iter().find(|g| g.group == group).ok_or(AppError::NotFound)?)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RoleBody {
-    role: String,
 }
 
 async fn set(

@@ -7,12 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::json_body;
+use crate::http::extract::{RoleBody, json_body};
 use crate::library::catalog;
 use crate::state::AppState;
 
@@ -35,12 +34,6 @@ async fn one(
     let members = catalog::members(&state.db, current.user.id, id).await?;
     let member = members.into_iter().find(|m| m.username.eq_ignore_ascii_case(&username)).ok_or(AppError::NotFound)?;
     Ok(Json(json!(member)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RoleBody {
-    role: String,
 }
 
 async fn set(
