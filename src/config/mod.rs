@@ -90,6 +90,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub oidc: OidcConfig,
     pub library: LibraryConfig,
+    pub media: MediaConfig,
     pub places: PlacesConfig,
     /// Every option with its effective raw value and source, for `shoebox config`.
     pub settings: BTreeMap<&'static str, Setting>,
@@ -154,6 +155,88 @@ impl LibraryConfig {
             r.number::<u32>("TRASH_DAYS", 0..=36_500, "not a number of days: use 0 (keep until emptied) or e.g. 30")?;
         let index_interval = r.duration("INDEX_INTERVAL", std::time::Duration::ZERO)?;
         Ok(LibraryConfig { upload_limit, max_pixels, jpeg_quality, index_workers, trash_days, index_interval })
+    }
+}
+
+/// The external tools for phone media, as configured (whether they exist is found at start by
+/// `library::tools`).
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// None: DISABLE_FFMPEG.
+    pub ffmpeg_bin: Option<PathBuf>,
+    pub ffmpeg_encoder: FfmpegEncoder,
+    /// Longest side of a transcoded video.
+    pub ffmpeg_size: u32,
+    /// Mbit/s.
+    pub ffmpeg_bitrate: u32,
+    /// None: DISABLE_HEIFCONVERT.
+    pub heif_convert_bin: Option<PathBuf>,
+    pub raw_enabled: bool,
+}
+
+/// FFMPEG_ENCODER: PhotoPrism's names for the H.264 encoders, or an FFmpeg encoder named directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FfmpegEncoder {
+    Software,
+    Named(String),
+}
+
+impl FfmpegEncoder {
+    /// The FFmpeg encoder to try first.
+    pub fn codec(&self) -> &str {
+        match self {
+            FfmpegEncoder::Software => "libx264",
+            FfmpegEncoder::Named(n) => n,
+        }
+    }
+}
+
+impl MediaConfig {
+    fn read(r: &Reader<'_>) -> Result<MediaConfig, ConfigError> {
+        let tool = |bin: &str, disable: &str| -> Result<Option<PathBuf>, ConfigError> {
+            if r.bool(disable)? {
+                return Ok(None);
+            }
+            Ok(Some(PathBuf::from(r.string_or_default(bin))))
+        };
+        let ffmpeg_bin = tool("FFMPEG_BIN", "DISABLE_FFMPEG")?;
+        let heif_convert_bin = tool("HEIFCONVERT_BIN", "DISABLE_HEIFCONVERT")?;
+        let encoder = r.string_or_default("FFMPEG_ENCODER");
+        let ffmpeg_encoder = match encoder.trim().to_ascii_lowercase().as_str() {
+            "" | "software" | "libx264" | "x264" => FfmpegEncoder::Software,
+            "intel" | "qsv" => FfmpegEncoder::Named("h264_qsv".into()),
+            "nvidia" | "nvenc" => FfmpegEncoder::Named("h264_nvenc".into()),
+            "vaapi" => FfmpegEncoder::Named("h264_vaapi".into()),
+            "apple" | "videotoolbox" => FfmpegEncoder::Named("h264_videotoolbox".into()),
+            "raspberry" | "v4l2" => FfmpegEncoder::Named("h264_v4l2m2m".into()),
+            name if name.starts_with("h264_") && name[5..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                FfmpegEncoder::Named(name.to_string())
+            }
+            _ => {
+                return Err(r.bad(
+                    "FFMPEG_ENCODER",
+                    "not an H.264 encoder: use software, intel, nvidia, vaapi, apple, raspberry or an FFmpeg name like h264_qsv",
+                ));
+            }
+        };
+        let ffmpeg_size = r.number::<u32>(
+            "FFMPEG_SIZE",
+            720..=7680,
+            "not a video size: use 720, 1280, 1920, 2048, 3840, 4096 or 7680",
+        )?;
+        if ![720, 1280, 1920, 2048, 3840, 4096, 7680].contains(&ffmpeg_size) {
+            return Err(r.bad("FFMPEG_SIZE", "not a video size: use 720, 1280, 1920, 2048, 3840, 4096 or 7680"));
+        }
+        let ffmpeg_bitrate =
+            r.number::<u32>("FFMPEG_BITRATE", 1..=1000, "not a bitrate: use Mbit/s from 1 to 1000, e.g. 50")?;
+        Ok(MediaConfig {
+            ffmpeg_bin,
+            ffmpeg_encoder,
+            ffmpeg_size,
+            ffmpeg_bitrate,
+            heif_convert_bin,
+            raw_enabled: !r.bool("DISABLE_RAW")?,
+        })
     }
 }
 
@@ -260,6 +343,7 @@ impl Config {
         let oidc = OidcConfig::read(&r, &site_url)?;
         let library = LibraryConfig::read(&r)?;
         let places = PlacesConfig::read(&r)?;
+        let media = MediaConfig::read(&r)?;
         let password_login = r.bool("PASSWORD_LOGIN")?;
         let webdav = WebDavConfig {
             enabled: !r.bool("DISABLE_WEBDAV")?,
@@ -294,6 +378,7 @@ impl Config {
             log_format,
             oidc,
             library,
+            media,
             places,
             settings,
         })

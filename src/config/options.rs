@@ -146,6 +146,35 @@ pub const OPTIONS: &[OptionSpec] = &[
         "New, changed and removed originals are picked up by an index run this often, whatever put them there (SMB, Syncthing, a copy): seconds, or with s/m/h/d; 0 turns it off.",
     ),
     opt(
+        "FFMPEG_BIN",
+        Some("ffmpeg"),
+        "FFmpeg for videos (metadata, poster frames, transcoding); ffprobe is looked for beside it. A name is searched in PATH.",
+    ),
+    opt(
+        "DISABLE_FFMPEG",
+        Some("false"),
+        "Do not use FFmpeg: videos are recorded as skipped, Live Photos show as stills.",
+    ),
+    opt(
+        "FFMPEG_ENCODER",
+        Some("software"),
+        "H.264 encoder for videos a browser cannot play: `software` (libx264), `intel` (QSV), `nvidia` (NVENC), `vaapi`, \
+         `apple` (VideoToolbox), `raspberry` (V4L2 M2M), or an FFmpeg encoder name; a hardware one falls back to software.",
+    ),
+    opt(
+        "FFMPEG_SIZE",
+        Some("3840"),
+        "Longest side of a transcoded video in pixels: 720, 1280, 1920, 2048, 3840, 4096 or 7680 (never upscaled).",
+    ),
+    opt("FFMPEG_BITRATE", Some("50"), "Highest bitrate of a transcoded video in Mbit/s (1-1000)."),
+    opt(
+        "HEIFCONVERT_BIN",
+        Some("heif-dec"),
+        "libheif's decoder for HEIC and AVIF photos (`heif-dec`; the older name `heif-convert` is tried too). A name is searched in PATH.",
+    ),
+    opt("DISABLE_HEIFCONVERT", Some("false"), "Do not decode HEIC and AVIF: such photos are recorded as skipped."),
+    opt("DISABLE_RAW", Some("false"), "Do not index RAW files (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2)."),
+    opt(
         "TRASH_DAYS",
         Some("30"),
         "Days a photo stays in the trash before it is deleted for good; 0 keeps the trash until it is emptied.",

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::cache::ThumbCache;
 use super::metadata::{self, Metadata};
-use super::sniff::{Format, Sniffed, sniff};
+use super::sniff::{Family, Format, SNIFF_LEN, Sniffed, sniff};
 use super::thumbs::{self, DecodeError, SizeSpec};
 
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct Settings {
     pub jpeg_quality: u8,
     /// Shared by the index workers, uploads and on-request sizes.
     pub decode_budget: std::sync::Arc<super::budget::Budget>,
+    /// ffmpeg, ffprobe, heif-dec as found at start.
+    pub tools: std::sync::Arc<super::tools::MediaTools>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,43 @@ pub struct Analysis {
     pub height: u32,
     pub meta: Metadata,
     pub placeholder: Vec<u8>,
+    pub media: Media,
+}
+
+/// What the item is, as PhotoPrism names it (`photos.media_type`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MediaType {
+    #[default]
+    Image,
+    /// Shown through its embedded preview.
+    Raw,
+    Video,
+    /// A still with a motion clip (Apple Live Photo, Google/Samsung Motion Photo).
+    Live,
+}
+
+impl MediaType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaType::Image => "image",
+            MediaType::Raw => "raw",
+            MediaType::Video => "video",
+            MediaType::Live => "live",
+        }
+    }
+}
+
+/// What a still photo does not have: a video's (or motion clip's) length, codec and rate, and a
+/// Motion Photo's clip inside the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Media {
+    pub media_type: MediaType,
+    pub duration_ms: Option<i64>,
+    /// As ffprobe names it: h264, hevc, vp9, av1, …
+    pub video_codec: Option<String>,
+    pub frame_rate: Option<f64>,
+    /// A Motion Photo's embedded MP4: its byte offset and length in the primary file.
+    pub motion: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,17 +160,14 @@ struct Refusal {
     reason: String,
 }
 
-/// How many bytes `sniff` is given.
-const SNIFF_BYTES: u64 = 32;
-
 /// Reads a file for analysis, or says why not: its type is decided from its first bytes and its
 /// size checked against `max_file_bytes` before the rest is read, because all of it is held in
 /// memory while it is analysed. A video or archive of any size costs one small read, and no file
 /// makes a worker allocate more than the cap.
 fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Format, Vec<u8>), Refusal>> {
     let mut file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(SNIFF_BYTES as usize);
-    (&mut file).take(SNIFF_BYTES).read_to_end(&mut bytes)?;
+    let mut bytes = Vec::with_capacity(SNIFF_LEN);
+    (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut bytes)?;
     let refused = |kind, reason| Ok(Err(Refusal { kind, reason }));
     let format = match sniff(&bytes) {
         Sniffed::Supported(f) => f,
@@ -142,6 +178,12 @@ fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Forma
             return refused(SkipKind::Unsupported, "not an image (JPEG, PNG, WebP and GIF are supported)".into());
         }
     };
+    if format.family() != Family::Still {
+        return refused(
+            SkipKind::Unsupported,
+            format!("{} files are not read yet", format.as_str().to_ascii_uppercase()),
+        );
+    }
     let too_large = |size: u64| {
         let mb = |n: u64| n as f64 / (1024.0 * 1024.0);
         format!(
@@ -208,7 +250,16 @@ fn analyze(bytes: Vec<u8>, format: Format, name: &str, mtime: Option<DateTime<Ut
             }
         },
     };
-    Outcome::Photo(Box::new(Analysis { hash, size, format, width, height, meta: head.meta, placeholder }))
+    Outcome::Photo(Box::new(Analysis {
+        hash,
+        size,
+        format,
+        width,
+        height,
+        meta: head.meta,
+        placeholder,
+        media: Media::default(),
+    }))
 }
 
 pub enum MakeError {

@@ -34,6 +34,8 @@ pub enum DateSource {
     Xmp,
     FileName,
     FileMtime,
+    /// A video's QuickTime/MP4 creation date.
+    Quicktime,
 }
 
 impl DateSource {
@@ -45,6 +47,7 @@ impl DateSource {
             DateSource::Xmp => "xmp",
             DateSource::FileName => "file_name",
             DateSource::FileMtime => "file_mtime",
+            DateSource::Quicktime => "quicktime",
         }
     }
 }

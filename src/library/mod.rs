@@ -15,6 +15,7 @@ pub mod strip;
 pub mod synth;
 pub mod thumbs;
 pub mod token;
+pub mod tools;
 pub mod upload;
 
 use std::path::{Path, PathBuf};
@@ -95,6 +96,7 @@ impl Library {
                 decode_budget: Arc::new(budget::Budget::new(
                     config.library.index_workers.max(1) as u64 * budget::SHARE_PER_WORKER,
                 )),
+                tools: Arc::new(tools::MediaTools::find(&config.media)),
             },
             workers: config.library.index_workers,
             upload_limit: config.library.upload_limit,
@@ -107,6 +109,9 @@ impl Library {
             events,
             last: std::sync::Mutex::new(None),
         };
+        for (tool, state) in inner.settings.tools.report(&config.media) {
+            tracing::info!(tool, state = %state, "media tool");
+        }
         upload::clear_staging(&inner.originals);
         Ok(Library { inner: Arc::new(inner) })
     }

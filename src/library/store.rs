@@ -139,8 +139,9 @@ pub async fn record_photo(
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO photos (owner_id, hash, format, width, height, orientation, taken_at, taken_local, \
                  taken_offset, taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, \
-                 iso, latitude, longitude, altitude, title, description, placeholder, missing, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) \
+                 iso, latitude, longitude, altitude, title, description, placeholder, missing, created_at, updated_at, \
+                 media_type, duration_ms, video_codec, frame_rate, motion_offset, motion_length) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (owner_id, hash) DO UPDATE SET format = excluded.format, width = excluded.width, \
                  height = excluded.height, orientation = excluded.orientation, \
                  taken_at = CASE WHEN photos.taken_by_hand = 1 THEN photos.taken_at ELSE excluded.taken_at END, \
@@ -154,8 +155,10 @@ pub async fn record_photo(
                  altitude = CASE WHEN photos.place_by_hand = 1 THEN photos.altitude ELSE excluded.altitude END, \
                  title = CASE WHEN photos.edited = 1 THEN photos.title ELSE excluded.title END, \
                  description = CASE WHEN photos.edited = 1 THEN photos.description ELSE excluded.description END, \
-                 placeholder = excluded.placeholder, \
-                 missing = 0, updated_at = excluded.updated_at \
+                 placeholder = excluded.placeholder, media_type = excluded.media_type, \
+                 duration_ms = excluded.duration_ms, video_codec = excluded.video_codec, \
+                 frame_rate = excluded.frame_rate, motion_offset = excluded.motion_offset, \
+                 motion_length = excluded.motion_length, missing = 0, updated_at = excluded.updated_at \
                  RETURNING id",
             )
             .bind(owner)
@@ -183,6 +186,12 @@ pub async fn record_photo(
             .bind(&a.placeholder)
             .bind(now)
             .bind(now)
+            .bind(a.media.media_type.as_str())
+            .bind(a.media.duration_ms)
+            .bind(&a.media.video_codec)
+            .bind(a.media.frame_rate)
+            .bind(a.media.motion.map(|(offset, _)| offset as i64))
+            .bind(a.media.motion.map(|(_, len)| len as i64))
             .fetch_one(&mut *conn)
             .await?;
             if existing.is_some() { Recorded::Existing(id) } else { Recorded::New(id) }
@@ -381,13 +390,17 @@ pub struct PhotoRow {
     pub private: bool,
     /// The share link a visitor uploaded this photo through, or None.
     pub contributed_link_id: Option<i64>,
+    /// image, raw, video or live.
+    pub media_type: String,
+    /// A video's or live photo clip's length.
+    pub duration_ms: Option<i64>,
 }
 
 /// The columns of `PhotoRow`, for a query that names the photos table `p`.
 pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.height, p.orientation, p.taken_at, \
      p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
-     p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id";
+     p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id, p.media_type, p.duration_ms";
 
 /// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
 /// photo, not its content: owning the same bytes shows nobody another owner's photo.

@@ -94,7 +94,7 @@ pub fn header_size(bytes: &[u8], format: Format) -> Result<(u32, u32), DecodeErr
             let info = d.info().ok_or_else(|| corrupt("no frame header".into()))?;
             Ok((u32::from(info.width), u32::from(info.height)))
         }
-        other => image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(other))
+        other => image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(other)?)
             .into_dimensions()
             .map_err(|e| corrupt(e.to_string())),
     }
@@ -121,13 +121,21 @@ fn check_pixels_of(what: &'static str, width: u32, height: u32, max_pixels: u64)
     Ok(())
 }
 
-fn image_format(f: Format) -> image::ImageFormat {
-    match f {
+/// The in-process decoder of a still format; other families are decoded elsewhere and reach
+/// these functions as the still they were turned into.
+fn image_format(f: Format) -> Result<image::ImageFormat, DecodeError> {
+    Ok(match f {
         Format::Jpeg => image::ImageFormat::Jpeg,
         Format::Png => image::ImageFormat::Png,
         Format::Webp => image::ImageFormat::WebP,
         Format::Gif => image::ImageFormat::Gif,
-    }
+        other => {
+            return Err(DecodeError::Corrupt {
+                format: other.as_str(),
+                detail: "not a still format decoded in process".into(),
+            });
+        }
+    })
 }
 
 /// What decides a picture's true memory cost, read from its headers before any pixel is decoded.
@@ -173,9 +181,9 @@ pub fn layout(bytes: &[u8], format: Format, stored: (u32, u32), max_pixels: u64)
             let buffer = area(screen) * 4 + if frame == screen { 0 } else { area(frame) * 4 };
             Ok(Layout::Full { buffer, largest: if area(frame) > area(screen) { frame } else { screen } })
         }
-        Format::Png | Format::Webp => {
+        _ => {
             use image::ImageDecoder;
-            let decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(format))
+            let decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(format)?)
                 .into_decoder()
                 .map_err(|e| corrupt(&e.to_string()))?;
             let (w, h) = decoder.dimensions();
@@ -377,7 +385,7 @@ pub fn decode(
             Ok(Rgb { width: w, height: h, pixels })
         }
         other => {
-            let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(other));
+            let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), image_format(other)?);
             let mut limits = image::Limits::default();
             limits.max_image_width = Some(stored.0);
             limits.max_image_height = Some(stored.1);

@@ -90,20 +90,7 @@ pub fn safe_name(given: &str, format: Format) -> String {
     };
     let stem = if stem.is_empty() { "upload".to_string() } else { cut_to_bytes(&stem, MAX_STEM_BYTES).to_string() };
     let lower = ext.to_ascii_lowercase();
-    let fits = match format {
-        Format::Jpeg => ["jpg", "jpeg", "jpe"].contains(&lower.as_str()),
-        Format::Png => lower == "png",
-        Format::Webp => lower == "webp",
-        Format::Gif => lower == "gif",
-    };
-    let ext = if fits {
-        ext
-    } else {
-        match format {
-            Format::Jpeg => "jpg".into(),
-            other => other.as_str().into(),
-        }
-    };
+    let ext = if format.extensions().contains(&lower.as_str()) { ext } else { format.extensions()[0].to_string() };
     format!("{stem}.{ext}")
 }
 

@@ -83,12 +83,7 @@ fn upload_names_become_one_safe_file_name_that_fits_the_file_system() {
             prop_assert!(!name.starts_with('.'), "{name:?} would be hidden");
             prop_assert!(name.len() <= 255, "{} bytes", name.len());
             let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-            let fits = match format {
-                Format::Jpeg => ["jpg", "jpeg", "jpe"].contains(&ext.as_str()),
-                Format::Png => ext == "png",
-                Format::Webp => ext == "webp",
-                Format::Gif => ext == "gif",
-            };
+            let fits = format.extensions().contains(&ext.as_str());
             prop_assert!(fits, "{name:?} for {format:?}");
             Ok(())
         })
