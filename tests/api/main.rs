@@ -25,6 +25,7 @@ mod layout_browser;
 mod library;
 mod library_links;
 mod load;
+mod media_revocation;
 mod oidc;
 mod oidc_e2e;
 mod owners;
