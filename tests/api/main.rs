@@ -39,5 +39,6 @@ mod sharing_browser;
 mod sign_in;
 mod slow_clients;
 mod thumbnails;
+mod timeline_counts;
 mod upload;
 mod webdav;
