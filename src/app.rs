@@ -110,12 +110,16 @@ impl App {
         let purge = self.state.library.spawn_trash_purge();
         // Originals added by anything else are picked up every INDEX_INTERVAL.
         let rescans = self.state.library.spawn_periodic_index(self.state.config.library.index_interval);
+        // Changes committed outside a request (index runs, the purge, the command line) reach
+        // the thumbnail route's memory through this watcher.
+        let media_watch = self.state.library.media_access().spawn_watch(self.state.db.clone());
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         let limits = self.state.config.http_limits;
         serve(self.listener, self.router, limits, shutdown).await;
         cleanup.abort();
         purge.abort();
         rescans.abort();
+        media_watch.abort();
         self.state.db.close().await;
         Ok(())
     }
@@ -249,6 +253,7 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(config.session_timeout.as_secs() as i64)));
 
     http::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), http::middleware::forget_access::after_changes))
         .layer(middleware::from_fn_with_state(state.clone(), http::middleware::html_errors::html_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::require_token))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::visitor::carry))

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod cache;
 pub mod catalog;
 pub mod index;
+pub mod media_access;
 pub mod metadata;
 pub mod sniff;
 pub mod store;
@@ -49,6 +50,8 @@ struct Inner {
     trash_days: u32,
     admin_user: String,
     token_key: TokenKey,
+    /// Remembered media decisions and small thumbnails (`media_access`).
+    media_access: Arc<media_access::MediaAccess>,
     /// STORAGE_PATH/index.lock: locked for every run, by the server and by `shoebox index`.
     lock_path: PathBuf,
     running: AtomicBool,
@@ -103,6 +106,7 @@ impl Library {
             trash_days: config.library.trash_days,
             admin_user: config.admin_user.clone(),
             token_key,
+            media_access: Arc::default(),
             lock_path: config.storage_path.join("index.lock"),
             running: AtomicBool::new(false),
             index_due: AtomicBool::new(false),
@@ -122,6 +126,11 @@ impl Library {
 
     pub fn originals(&self) -> &Path {
         &self.inner.originals
+    }
+
+    /// What the thumbnail route already knows; whatever takes a right away calls its `forget_all`.
+    pub fn media_access(&self) -> &Arc<media_access::MediaAccess> {
+        &self.inner.media_access
     }
 
     pub fn settings(&self) -> &Settings {

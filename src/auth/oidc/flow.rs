@@ -245,5 +245,8 @@ async fn store_groups(state: &AppState, user_id: i64, groups: &[String]) -> sqlx
         crate::db::groups::replace(&mut tx, user_id, groups).await?;
         tx.commit().await
     })
-    .await
+    .await?;
+    // A GET that changes access: the album shares of a group just left end here.
+    state.library.media_access().forget_all();
+    Ok(())
 }

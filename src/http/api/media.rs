@@ -4,7 +4,7 @@
 //! for them.
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::http::download::attachment;
+use crate::library::media_access::{self, Grant};
 use crate::library::{Viewer, store, thumbs};
 use crate::state::AppState;
 
@@ -38,18 +39,28 @@ async fn thumbnail(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let spec = thumbs::size(&size).ok_or(AppError::NotFound)?;
-    if !valid_hash(&hash) {
-        return Err(AppError::NotFound);
-    }
+    let key = media_access::hash_key(&hash).ok_or(AppError::NotFound)?;
     let now = crate::db::now();
     let (Viewer::User { id: viewer, generation }, expires) =
         state.library.token_key().verify(&token, now).ok_or(AppError::NotFound)?;
-    // The account must still be the one the token was issued to, unrevoked and enabled.
-    match crate::db::users::by_id(&state.db, viewer).await? {
-        Some(u) if !u.disabled && u.session_generation == generation => {}
-        _ => return Err(AppError::NotFound),
-    }
-    let (rel, _) = store::visible_file(&state.db, viewer, &hash).await?.ok_or(AppError::NotFound)?;
+    // Answered from memory when this viewer was allowed this picture since the last change that
+    // could take a right away (`library::media_access`); otherwise asked of the database.
+    let access = state.library.media_access();
+    let grant = Grant { viewer, generation, hash: key };
+    let original = match access.granted(&grant) {
+        Some(original) => original,
+        None => {
+            let epoch = access.epoch();
+            // The account must still be the one the token was issued to, unrevoked and enabled.
+            match crate::db::users::by_id(&state.db, viewer).await? {
+                Some(u) if !u.disabled && u.session_generation == generation => {}
+                _ => return Err(AppError::NotFound),
+            }
+            let (rel, _) = store::visible_file(&state.db, viewer, &hash).await?.ok_or(AppError::NotFound)?;
+            access.remember_grant(epoch, grant, &rel);
+            rel.into()
+        }
+    };
     let etag = format!("\"{hash}-{size}-q{}\"", state.library.settings().jpeg_quality);
     let cache_control = format!("private, max-age={}, immutable", (expires - now).max(0));
     if not_modified(&headers, &etag) {
@@ -57,14 +68,22 @@ async fn thumbnail(
             (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)]).into_response()
         );
     }
-    let bytes = state.library.thumbnail(&hash, &rel, spec).await?;
+    let jpeg = match access.thumbnail(&key, spec.name) {
+        Some(jpeg) => jpeg,
+        None => {
+            let epoch = access.epoch();
+            let jpeg = Bytes::from(state.library.thumbnail(&hash, &original, spec).await?);
+            access.remember_thumbnail(epoch, key, spec.name, jpeg.clone());
+            jpeg
+        }
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg".to_string()),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache_control),
         ],
-        bytes,
+        jpeg,
     )
         .into_response())
 }

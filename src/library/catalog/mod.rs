@@ -109,6 +109,18 @@ impl Scope {
             Scope::Album(_) => "p.missing = 0 AND p.trashed_at IS NULL",
         }
     }
+
+    /// [`Scope::terms`] over `photo_month_counts c` (migration 0075), for the scopes of a whole
+    /// library; an album is counted from its photos.
+    fn count_terms(self) -> &'static str {
+        match self {
+            Scope::Timeline => "c.missing = 0 AND c.archived = 0 AND c.trashed = 0",
+            Scope::Archive => "c.missing = 0 AND c.archived = 1 AND c.trashed = 0",
+            Scope::Favorites => "c.missing = 0 AND c.favorite = 1 AND c.trashed = 0",
+            Scope::Trash => "c.trashed = 1",
+            Scope::Album(_) => "c.missing = 0 AND c.trashed = 0",
+        }
+    }
 }
 
 /// Narrows a list; every field is optional and they combine with AND.
