@@ -18,7 +18,7 @@ use crate::state::AppState;
 /// Whether this photo's original may be downloaded under the link: downloads allowed, and with
 /// metadata hidden only in formats whose metadata can be stripped.
 pub fn downloadable(s: &SharedAlbum, format: &str) -> bool {
-    s.link.can_download && (s.link.show_metadata || matches!(format, "jpeg" | "png"))
+    s.link.can_download && (s.link.show_metadata || crate::library::strip::strippable(format))
 }
 
 fn pass_cookie_name(link: i64) -> String {

@@ -337,14 +337,20 @@ const IN_SHARED_ALBUM: &str = "(p.private = 0 AND EXISTS (SELECT 1 FROM album_ph
      WHERE m.album_id = a.id AND m.user_id = ?2) OR EXISTS (SELECT 1 FROM album_groups g \
      JOIN user_groups ug ON ug.name = g.group_name WHERE g.album_id = a.id AND ug.user_id = ?2))))";
 
+/// Whether photo `p` is in the library its owner shares with `?2` as a partner: never a private,
+/// archived or trashed one (the owner keeps those to themselves).
+const IN_PARTNER_LIBRARY: &str = "(p.private = 0 AND p.archived_at IS NULL AND p.trashed_at IS NULL \
+     AND EXISTS (SELECT 1 FROM partners pa WHERE pa.owner_id = p.owner_id AND pa.partner_id = ?2))";
+
 /// Photos with this content that `viewer` may see: their own (the trash included), or in a folder
-/// granted to them, or in an album shared with them (not when its owner put it in the trash).
+/// granted to them, or in an album shared with them (not when its owner put it in the trash), or
+/// in a library a partner shares with them.
 fn visible_files() -> String {
     format!(
         "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
          WHERE p.hash = ?1 AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
-         WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/') OR {IN_SHARED_ALBUM}))) \
-         ORDER BY f.id LIMIT 1"
+         WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/') OR {IN_SHARED_ALBUM} \
+         OR {IN_PARTNER_LIBRARY}))) ORDER BY f.id LIMIT 1"
     )
 }
 
@@ -409,7 +415,8 @@ const GRANTED_PHOTO: &str = "SELECT EXISTS (SELECT 1 FROM files f WHERE f.photo_
      AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/'))";
 
 /// A photo `viewer` may see, by id: their own (the trash included), or one with a file in a folder
-/// granted to them or in an album shared with them (not when its owner put it in the trash).
+/// granted to them or in an album shared with them (not when its owner put it in the trash), or
+/// one of a partner's shared library.
 pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Option<PhotoRow>> {
     let row: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.id = ?"))
         .bind(id)
@@ -421,7 +428,7 @@ pub async fn photo_for(db: &SqlitePool, viewer: i64, id: i64) -> sqlx::Result<Op
         Some(p) => {
             let granted: bool = sqlx::query_scalar(GRANTED_PHOTO).bind(p.id).bind(viewer).fetch_one(db).await?;
             let shared: bool = sqlx::query_scalar(&format!(
-                "SELECT EXISTS (SELECT 1 FROM photos p WHERE p.id = ?1 AND {IN_SHARED_ALBUM})"
+                "SELECT EXISTS (SELECT 1 FROM photos p WHERE p.id = ?1 AND ({IN_SHARED_ALBUM} OR {IN_PARTNER_LIBRARY}))"
             ))
             .bind(p.id)
             .bind(viewer)

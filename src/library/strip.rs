@@ -1,7 +1,7 @@
 //! Metadata stripped from an original on its way out, for share links that hide metadata: the
 //! picture's bytes are kept exactly, everything that can name a place, a camera, a person or a
-//! file goes. Only formats whose metadata containers are fully known here are stripped; anything
-//! else is refused rather than served with its metadata.
+//! file goes. Only formats whose metadata containers are fully known here are stripped (JPEG,
+//! PNG, WebP, GIF); anything else is refused rather than served with its metadata.
 
 /// JPEG markers kept before the scan: JFIF (APP0), the ICC profile (APP2) and Adobe's colour
 /// transform (APP14), which decoders need to show the colours right. Every other APPn (EXIF and
@@ -17,13 +17,139 @@ fn jpeg_marker_kept(marker: u8) -> bool {
 /// PNG chunks that carry text, EXIF or a timestamp.
 const PNG_DROPPED: [&[u8; 4]; 5] = [b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME"];
 
+/// WebP chunks that make the picture (VP8X's header, lossy and lossless frames, alpha,
+/// animation) and its colour profile. Everything else — EXIF, XMP and chunks unknown here — goes:
+/// a list of what to keep cannot miss a new metadata chunk.
+const WEBP_KEPT: [&[u8; 4]; 7] = [b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP"];
+
+/// VP8X flags announcing EXIF (bit 3) and XMP (bit 2) chunks, cleared with the chunks.
+const VP8X_METADATA_FLAGS: u8 = 0b0000_1100;
+
+/// GIF application extensions kept: the looping of animations (Netscape's and its twin).
+const GIF_APPS_KEPT: [&[u8; 11]; 2] = [b"NETSCAPE2.0", b"ANIMEXTS1.0"];
+
+/// Whether originals in `format` can be stripped of their metadata (the others are not served
+/// where metadata is hidden).
+pub fn strippable(format: &str) -> bool {
+    matches!(format, "jpeg" | "png" | "webp" | "gif")
+}
+
 /// The original without its metadata, or None when `format` is one this module cannot strip
-/// (WebP, GIF, …) or the bytes are not a well-formed file of that format.
+/// (HEIC, TIFF, RAW, videos, …) or the bytes are not a well-formed file of that format.
 pub fn strip_metadata(format: &str, bytes: &[u8]) -> Option<Vec<u8>> {
     match format {
         "jpeg" => strip_jpeg(bytes),
         "png" => strip_png(bytes),
+        "webp" => strip_webp(bytes),
+        "gif" => strip_gif(bytes),
         _ => None,
+    }
+}
+
+fn strip_webp(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WEBP" {
+        return None;
+    }
+    let riff_end = 8usize.checked_add(u32::from_le_bytes(bytes[4..8].try_into().ok()?) as usize)?;
+    if riff_end > bytes.len() {
+        return None;
+    }
+    let mut out = b"RIFF\0\0\0\0WEBP".to_vec();
+    let mut at = 12;
+    let mut pictures = 0;
+    while at < riff_end {
+        let header = bytes.get(at..at + 8)?;
+        let size = u32::from_le_bytes(header[4..8].try_into().ok()?) as usize;
+        // Chunks are padded to an even length.
+        let end = at.checked_add(8)?.checked_add(size)?.checked_add(size % 2)?;
+        let chunk = bytes.get(at..end.min(riff_end))?;
+        if end > riff_end && end - riff_end != 1 {
+            return None;
+        }
+        let kind: &[u8; 4] = header[..4].try_into().ok()?;
+        if WEBP_KEPT.contains(&kind) {
+            let start = out.len();
+            out.extend_from_slice(chunk);
+            if kind == b"VP8X" {
+                *out.get_mut(start + 8)? &= !VP8X_METADATA_FLAGS;
+            }
+            if matches!(kind, b"VP8 " | b"VP8L" | b"ANMF") {
+                pictures += 1;
+            }
+        }
+        at = end;
+    }
+    if pictures == 0 {
+        return None;
+    }
+    if out.len() % 2 == 1 {
+        out.push(0);
+    }
+    let riff_size = u32::try_from(out.len() - 8).ok()?;
+    out[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    Some(out)
+}
+
+/// The end of the data sub-blocks starting at `at` (just past their zero-length terminator).
+fn gif_sub_blocks_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let len = *bytes.get(at)? as usize;
+        at += 1;
+        if len == 0 {
+            return Some(at);
+        }
+        at += len;
+    }
+}
+
+fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !(bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")) {
+        return None;
+    }
+    let flags = *bytes.get(10)?;
+    let color_table = |flags: u8| if flags & 0x80 != 0 { 3 << ((flags & 0x07) + 1) } else { 0 };
+    let mut at = 13 + color_table(flags);
+    let mut out = bytes.get(..at)?.to_vec();
+    let mut frames = 0;
+    loop {
+        match *bytes.get(at)? {
+            // Trailer.
+            0x3B => {
+                out.push(0x3B);
+                return (frames > 0).then_some(out);
+            }
+            // Image descriptor, its local colour table, the LZW code size and the image data.
+            0x2C => {
+                let local = *bytes.get(at + 9)?;
+                let data = at + 10 + color_table(local) + 1;
+                let end = gif_sub_blocks_end(bytes, data)?;
+                out.extend_from_slice(&bytes[at..end]);
+                frames += 1;
+                at = end;
+            }
+            0x21 => {
+                let label = *bytes.get(at + 1)?;
+                let end = gif_sub_blocks_end(bytes, at + 2)?;
+                let kept = match label {
+                    // Graphic control (delays, transparency) and plain text (drawn on the picture).
+                    0xF9 | 0x01 => true,
+                    // Application extensions: the looping ones only (XMP and the rest go).
+                    0xFF => {
+                        bytes.get(at + 2) == Some(&11) && {
+                            let id: Option<&[u8; 11]> = bytes.get(at + 3..at + 14).and_then(|b| b.try_into().ok());
+                            id.is_some_and(|id| GIF_APPS_KEPT.contains(&id))
+                        }
+                    }
+                    // Comments and anything unknown.
+                    _ => false,
+                };
+                if kept {
+                    out.extend_from_slice(&bytes[at..end]);
+                }
+                at = end;
+            }
+            _ => return None,
+        }
     }
 }
 
@@ -155,6 +281,8 @@ mod tests {
     #[test]
     fn formats_it_cannot_strip_and_damaged_files_give_nothing() {
         assert_eq!(strip_metadata("webp", b"RIFF...."), None);
+        assert_eq!(strip_metadata("gif", b"GIF89a\x01\0\x01\0\0\0\0\x21\xFE\x05ab"), None);
+        assert_eq!(strip_metadata("heic", b"\0\0\0\x18ftypheic"), None);
         assert_eq!(strip_metadata("jpeg", &[0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF]), None);
         assert_eq!(strip_metadata("png", b"\x89PNG\r\n\x1a\n\0\0\0\x05IHDR"), None);
     }

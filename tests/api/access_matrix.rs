@@ -1,6 +1,6 @@
 //! Who may do what with shared albums, proven: every sharing route (links, the upload, members,
 //! groups), the photo, thumbnail, original, zip and album routes they sit beside, and WebDAV with
-//! its app passwords, asked by every kind of visitor. Each cell is
+//! its app passwords, and partners (a whole library shared read-only), asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
 //! `SHOEBOX_WRITE_MATRIX=1` to write the document after changing the expectations).
@@ -15,7 +15,7 @@ const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
 const BEGIN: &str = "<!-- access matrix: written by tests/api/access_matrix.rs -->";
 const END: &str = "<!-- end of access matrix -->";
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 17] = [
     "anonymous",
     "owner",
     "another user",
@@ -32,53 +32,61 @@ const COLUMNS: [&str; 16] = [
     "locked link",
     "link A, album B",
     "owner's app password",
+    "partner",
 ];
 
 /// Each row: the request (placeholders filled per column, see `Cells::fill`) and the status each
 /// column must get, in the order of `COLUMNS`. Rows that change things come in an order that
 /// keeps the later rows meaningful (members leave last).
 #[rustfmt::skip]
-const MATRIX: &[(&str, [u16; 16])] = &[
-    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
-    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303]),
-    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/albums/{A}/groups",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("PUT /api/v1/albums/{A}/groups/friends",   [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303, 303]),
-    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401]),
-    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404, 401]),
-    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401]),
-    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401]),
-    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401]),
-    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404, 303]),
-    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200]),
-    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200]),
-    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200]),
-    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
-    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
+const MATRIX: &[(&str, [u16; 17])] = &[
+    ("GET /api/v1/albums/{A}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/albums/{A}/photos",            [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/albums/{A}/zip",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/photos/{P}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/photos/{XP}",                  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 200]),
+    ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303, 404]),
+    ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("POST /api/v1/albums/{A}/photos",           [401, 200, 404, 404, 403, 200, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/albums/{A}/members",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/albums/{A}/groups",           [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("PUT /api/v1/albums/{A}/groups/friends",   [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("PUT /api/v1/albums/{A}/members/dave",      [401, 200, 404, 404, 403, 403, 403, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /albums/{A}/links",                    [303, 200, 404, 404, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303, 303, 404]),
+    ("GET /api/v1/albums/{A}/links",             [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("POST /api/v1/albums/{A}/links",            [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("PATCH /api/v1/albums/{A}/links/{L}",       [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("DELETE /api/v1/albums/{A}/links/{SPARE}",  [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("DELETE /api/v1/albums/{C}/links",          [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("POST /api/v1/links",                       [401, 201, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
+    ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404, 401, 401]),
+    ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
+    ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401, 401]),
+    ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401, 401]),
+    ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404, 303, 303]),
+    ("GET /api/v1/s/{T}",                        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200, 200]),
+    ("GET /s/{T}",                               [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200, 200]),
+    ("POST /api/v1/s/{T}/unlock",                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 410, 410, 410, 401, 200, 200, 200]),
+    ("DELETE /api/v1/albums/{C}",                [401, 204, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
+    ("DELETE /api/v1/albums/{A}/members/{ME}",   [401, 404, 404, 404, 204, 204, 204, 404, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
     // WebDAV opens with an app password only (HTTP Basic), never with a session or a link, and
     // an app password opens nothing but WebDAV.
-    ("PROPFIND /originals/",                     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 207]),
-    ("PROPFIND /import/",                        [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 207]),
-    ("GET /api/v1/places",                       [401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET /api/v1/account/app-passwords",        [401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401]),
+    ("PROPFIND /originals/",                     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 207, 401]),
+    ("PROPFIND /import/",                        [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 207, 401]),
+    ("GET /api/v1/places",                       [401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/account/app-passwords",        [401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 200]),
+    // Partners: alice shares her library with the partner; only they see her list and choose
+    // whether it is in their timeline. Everyone signed in may share their own library.
+    ("GET /partners/{ALICE}",                    [303, 404, 404, 404, 404, 404, 404, 404, 404, 303, 303, 303, 303, 303, 303, 303, 200]),
+    ("PATCH /api/v1/account/partners/alice",     [401, 404, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/account/partners",             [401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("POST /api/v1/account/partners",            [401, 201, 201, 201, 201, 201, 201, 201, 201, 401, 401, 401, 401, 401, 401, 401, 201]),
+    ("DELETE /api/v1/account/partners/dave",     [401, 204, 204, 204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 204]),
 ];
 
 /// What a column asks as: its cookies (a session or a link's pass), CSRF token, link token and
@@ -103,6 +111,7 @@ struct Cells {
     album_c: i64,
     private_hash: String,
     private_photo: i64,
+    alice: i64,
 }
 
 impl Cells {
@@ -110,6 +119,7 @@ impl Cells {
         template
             .replace("{A}", &c.album.to_string())
             .replace("{C}", &self.album_c.to_string())
+            .replace("{ALICE}", &self.alice.to_string())
             .replace("{XP}", &self.private_photo.to_string())
             .replace("{P}", &c.photo.to_string())
             .replace("{ME}", &c.username)
@@ -133,6 +143,8 @@ fn body_for(template: &str, photo: i64, own_photo: i64) -> Option<Value> {
         "PATCH /api/v1/albums/{A}/links/{L}" => Some(json!({ "comment": "checked" })),
         "POST /api/v1/links" => Some(json!({ "photos": [photo] })),
         "POST /api/v1/s/{T}/unlock" => Some(json!({ "password": "not it" })),
+        "POST /api/v1/account/partners" => Some(json!({ "username": "dave" })),
+        "PATCH /api/v1/account/partners/alice" => Some(json!({ "in_timeline": true })),
         _ => None,
     }
 }
@@ -289,7 +301,20 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         hash: hash.clone(),
     });
 
-    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1] };
+    // Alice's partner: her whole library, shared read-only (private photos excepted).
+    p.app.add_user("henry", PASSWORD, "user").await;
+    let partner = person(&p.app, "henry").await;
+    p.alice
+        .send(Method::POST, "/api/v1/account/partners", Some(json!({ "username": "henry" })))
+        .await
+        .error_for_status()
+        .unwrap();
+    let partner_media = own_media_token(&partner, 98).await;
+    columns.push(account(&partner, "henry", &valid.token, partner_media, album_a, ids[0], &hash));
+    let alice: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&p.app.db).await.unwrap();
+
+    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1], alice };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
     for (template, expected) in MATRIX {
@@ -332,5 +357,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 608);
+    assert_eq!(cells_count, 731);
 }

@@ -189,3 +189,71 @@ async fn the_viewer_page_marks_a_photo_private_which_takes_it_out_of_shared_albu
     p.alice.app.client.post(p.alice.app.url(&format!("/photos/{}", ids[0]))).form(&form).send().await.unwrap();
     assert_eq!(ids_of(&p.bob.album_photos(album, "").await.ok_json().await), ids);
 }
+
+#[tokio::test]
+async fn a_members_album_counts_only_the_photos_they_see_and_shows_only_the_forms_their_role_allows() {
+    let p = party().await;
+    let ids = p
+        .alice
+        .upload(&[("a.jpg", photo("2023:01:01 10:00:00", 1)), ("secret.jpg", photo("2023:01:02 10:00:00", 2))])
+        .await;
+    p.alice.patch_photo(ids[1], json!({ "private": true })).await.ok_json().await;
+    let album = p.alice.album_with("Family", &ids).await;
+    share(&p.alice, album, "bob", "viewer").await.ok_json().await;
+    p.app.add_user("erin", crate::helpers::PASSWORD, "user").await;
+    let erin = person(&p.app, "erin").await;
+    share(&p.alice, album, "erin", "editor").await.ok_json().await;
+
+    // Alice counts her private photo; her members, who never see it, do not.
+    assert_eq!(p.alice.album(album).await.ok_json().await["photo_count"], 2);
+    let bobs = p.bob.album(album).await.ok_json().await;
+    assert_eq!(bobs["photo_count"], 1);
+    assert_eq!(bobs["cover_hash"], json!(p.alice.hash_of(ids[0]).await), "the newest one he sees");
+    assert_eq!(p.bob.get("/api/v1/albums?shared=true").await["albums"][0]["photo_count"], 1);
+    let page = p.bob.app.get(&format!("/albums/{album}")).await.text().await.unwrap();
+    assert!(page.contains("1 photo(s)"), "the page's count too");
+
+    // The forms: none for a viewer, the edit form for an editor, delete and share for the owner.
+    let forms = |html: &str| {
+        (
+            html.contains("name=\"action\" value=\"update\""),
+            html.contains("name=\"action\" value=\"delete\""),
+            html.contains("id=\"share-album\""),
+        )
+    };
+    assert_eq!(forms(&page), (false, false, false), "viewer");
+    let erins = erin.app.get(&format!("/albums/{album}")).await.text().await.unwrap();
+    assert_eq!(forms(&erins), (true, false, false), "editor");
+    let alices = p.alice.app.get(&format!("/albums/{album}")).await.text().await.unwrap();
+    assert_eq!(forms(&alices), (true, true, true), "owner");
+}
+
+#[tokio::test]
+async fn the_viewer_page_shows_whose_photo_it_is_and_who_added_it_to_the_shared_album() {
+    let p = party().await;
+    let alices = p.alice.upload(&[("a.jpg", photo("2023:01:01 10:00:00", 1))]).await;
+    let album = p.alice.album_with("Family", &alices).await;
+    share(&p.alice, album, "bob", "contributor").await.ok_json().await;
+    let bobs = p.bob.upload(&[("b.jpg", photo("2023:01:02 10:00:00", 2))]).await;
+    p.bob.add_to_album(album, &bobs).await.ok_json().await;
+    let fact = |html: &str, label: &str| {
+        let start = html.find(&format!("<dt>{label}</dt><dd>"))? + label.len() + 13;
+        Some(html[start..start + html[start..].find("</dd>")?].to_string())
+    };
+    let viewer = |who: &Person, id: i64| {
+        let url = who.app.url(&format!("/photos/{id}?in=album-{album}"));
+        let client = who.app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    // Bob sees alice's photo as hers, added by her; alice sees bob's as his, added by him.
+    let html = viewer(&p.bob, alices[0]).await;
+    assert_eq!((fact(&html, "Owner"), fact(&html, "Added by")), (Some("alice".into()), Some("alice".into())));
+    let html = viewer(&p.alice, bobs[0]).await;
+    assert_eq!((fact(&html, "Owner"), fact(&html, "Added by")), (Some("bob".into()), Some("bob".into())));
+    // One's own photo needs no owner line; who added it still shows in the album.
+    let html = viewer(&p.bob, bobs[0]).await;
+    assert_eq!((fact(&html, "Owner"), fact(&html, "Added by")), (None, Some("bob".into())));
+    // Outside an album, someone else's photo still names its owner.
+    let html = p.bob.app.get(&format!("/photos/{}", alices[0])).await.text().await.unwrap();
+    assert_eq!((fact(&html, "Owner"), fact(&html, "Added by")), (Some("alice".into()), None));
+}

@@ -359,6 +359,14 @@ async fn on_a_phone_a_long_press_selects_a_photo_and_the_full_screen_viewer_swip
     b.close().await;
 }
 
+/// The photos whose tile reaches under the scrubber.
+const SCRUBBER_COVERS: &str = r##"
+const left = document.getElementById("scrubber").getBoundingClientRect().left;
+return [...document.querySelectorAll("#timeline a.tile")]
+  .filter(t => t.getBoundingClientRect().right > left + 0.5)
+  .map(t => `${t.dataset.id} ends at ${t.getBoundingClientRect().right}`);
+"##;
+
 #[tokio::test]
 async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_loading_the_months_between() {
     let app = spawn_app().await;
@@ -373,6 +381,13 @@ async fn clicking_a_month_on_the_date_scrubber_shows_that_months_photos_without_
             b.client.set_window_size(1440, 900).await.unwrap();
         }
         sign_in(&b, &app).await;
+        // A finger wide (44 px, like every touch target), and beside the photos, never over them.
+        let (bar, covered) = (
+            b.eval("return document.getElementById('scrubber').getBoundingClientRect().width").await,
+            b.eval(SCRUBBER_COVERS).await,
+        );
+        assert!(bar.as_f64().unwrap() >= 44.0, "{screen}: the scrubber is {bar} px wide");
+        assert_eq!(covered, json!([]), "{screen}: photos under the scrubber");
         let months =
             b.eval("return [...document.querySelectorAll('#scrubber a.tick')].map(a => a.dataset.month)").await;
         assert_eq!(months.as_array().unwrap().len(), 7, "{screen}: June to December 2024: {months}");

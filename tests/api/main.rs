@@ -30,6 +30,7 @@ mod oidc;
 mod oidc_e2e;
 mod owners;
 mod pages;
+mod partners;
 mod places;
 mod revocation;
 mod security;

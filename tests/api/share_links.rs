@@ -403,3 +403,91 @@ async fn a_link_that_takes_uploads_puts_visitors_photos_in_the_owners_library_an
     let photos: i64 = sqlx::query_scalar("SELECT count(*) FROM photos").fetch_one(&p.app.db).await.unwrap();
     assert_eq!(photos, 4, "refused uploads leave nothing behind");
 }
+
+/// A 16×12 picture, different for each seed.
+fn pattern(seed: u8) -> image::RgbaImage {
+    image::RgbaImage::from_fn(16, 12, |x, y| image::Rgba([x as u8 * 15, y as u8 * 20, seed.wrapping_mul(40), 255]))
+}
+
+/// A WebP as cameras and editors write one with metadata: the picture (encoded by the image
+/// crate, lossless) in an extended container that announces and carries EXIF and XMP chunks.
+fn webp_with_metadata(seed: u8) -> Vec<u8> {
+    let img = pattern(seed);
+    let mut plain = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut plain)
+        .encode(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)
+        .unwrap();
+    let chunk = |kind: &[u8; 4], data: &[u8]| {
+        let mut c = kind.to_vec();
+        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        c.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    };
+    // VP8X: ICC no, alpha yes, EXIF yes, XMP yes; canvas 16×12 (each stored minus one, 24 bits).
+    let vp8x = [&[0b0001_1100u8, 0, 0, 0][..], &[15, 0, 0], &[11, 0, 0]].concat();
+    let exif = [&b"MM\0*\0\0\0\x08\0\0\0\0\0\0"[..], b"secret-exif GPS Zurich"].concat();
+    let body = [
+        b"WEBP".to_vec(),
+        chunk(b"VP8X", &vp8x),
+        plain[plain.windows(4).position(|w| w == b"VP8L").unwrap()..].to_vec(),
+        chunk(b"EXIF", &exif),
+        chunk(b"XMP ", b"<x:xmpmeta>secret-xmp Zurich</x:xmpmeta>"),
+    ]
+    .concat();
+    [b"RIFF".to_vec(), (body.len() as u32).to_le_bytes().to_vec(), body].concat()
+}
+
+/// A GIF (encoded by the image crate) with a comment and an XMP application extension before its
+/// trailer, where editors put them.
+fn gif_with_metadata(seed: u8) -> Vec<u8> {
+    let mut gif = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+        encoder.encode_frame(image::Frame::new(pattern(seed))).unwrap();
+    }
+    assert_eq!(gif.pop(), Some(0x3B), "the trailer");
+    gif.extend_from_slice(b"\x21\xFE\x13secret-comment here\0");
+    gif.extend_from_slice(b"\x21\xFF\x0BXMP DataXMP\x1Esecret-xmp <x:xmpmeta/> Zurich\0\x3B");
+    gif
+}
+
+fn pixels(bytes: &[u8]) -> Vec<u8> {
+    image::load_from_memory(bytes).expect("a picture").to_rgba8().into_raw()
+}
+
+#[tokio::test]
+async fn a_link_hiding_metadata_strips_webp_and_gif_originals_and_keeps_their_pixels() {
+    let p = party().await;
+    let (webp, gif) = (webp_with_metadata(1), gif_with_metadata(2));
+    assert_eq!(pixels(&webp), pattern(1).into_raw(), "the fixture decodes with its metadata");
+    let ids = p.alice.upload(&[("zurich.webp", webp.clone()), ("zurich.gif", gif.clone())]).await;
+    let album = p.alice.album_with("Moving pictures", &ids).await;
+    let link = p.alice.make_link(album, json!({})).await;
+    let v = visitor(&p.app);
+    let shared = v.open(&link.token).await.ok_json().await;
+    assert!(shared["photos"].as_array().unwrap().iter().all(|ph| ph["original"].is_string()), "{shared}");
+    for (id, original, ext) in [(ids[0], &webp, "webp"), (ids[1], &gif, "gif")] {
+        let hash = p.alice.hash_of(id).await;
+        let r = v.get(&format!("/api/v1/s/{}/dl/{hash}", link.token)).await;
+        assert_eq!(r.status(), 200, "{ext}");
+        let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert!(disposition.contains(&format!("photo-{id}.{ext}")), "{disposition}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(!bytes.windows(6).any(|w| w == b"secret" || w == b"Zurich"), "{ext}: metadata left");
+        assert!(bytes.len() < original.len(), "{ext}");
+        assert_eq!(pixels(&bytes), pixels(original), "{ext}: the same picture");
+    }
+    let webp_out = v.get(&format!("/api/v1/s/{}/dl/{}", link.token, p.alice.hash_of(ids[0]).await)).await;
+    let webp_out = webp_out.bytes().await.unwrap();
+    assert_eq!(webp_out[20] & 0b1100, 0, "VP8X no longer announces EXIF or XMP");
+    assert_eq!(u32::from_le_bytes(webp_out[4..8].try_into().unwrap()) as usize, webp_out.len() - 8, "RIFF size");
+    let zip = v.get(&format!("/api/v1/s/{}/zip", link.token)).await.bytes().await.unwrap();
+    let entries = zip_entries(&zip);
+    assert_eq!(entries.len(), 2, "both in the zip");
+    for (name, entry) in entries {
+        assert!(!entry.windows(6).any(|w| w == b"secret"), "{name}");
+    }
+}

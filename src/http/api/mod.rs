@@ -10,6 +10,7 @@ pub mod library;
 pub mod links;
 pub mod media;
 pub mod oidc;
+pub mod partners;
 pub mod photos;
 pub mod places;
 pub mod session;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(app_passwords::router())
+        .merge(partners::router())
         .merge(session::router())
         .merge(oidc::router())
         .merge(health::router())

@@ -15,6 +15,7 @@ use crate::auth::sign_in::Method;
 use crate::auth::{CurrentUser, sessions};
 use crate::db::users::User;
 use crate::error::{AppError, AppResult};
+use crate::library::catalog;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -38,6 +39,8 @@ struct AccountPage {
     new_app_password: Option<(String, String)>,
     /// Where WebDAV clients connect: SITE_URL + `originals/`.
     webdav_url: Option<String>,
+    /// Whom the person shares their library with, and who shares theirs with them.
+    partners: catalog::Partners,
 }
 
 pub struct AppPasswordLine {
@@ -97,6 +100,7 @@ async fn page(
         })
         .collect();
     let webdav_url = state.config.webdav.enabled.then(|| format!("{}originals/", state.config.site_url));
+    let partners = catalog::partners(&state.db, user.id).await?;
     render(&AccountPage {
         layout: Layout::new(state, "Account", Some(current)),
         user,
@@ -106,6 +110,7 @@ async fn page(
         app_passwords,
         new_app_password,
         webdav_url,
+        partners,
     })
 }
 

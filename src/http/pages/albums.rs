@@ -29,8 +29,16 @@ async fn album_page(
     Query(p): Query<Paging>,
 ) -> AppResult<Html<String>> {
     let a = catalog::album(&state.db, current.user.id, id).await?;
-    let info =
-        AlbumInfo { id: a.id, title: a.title.clone(), description: a.description.clone(), photo_count: a.photo_count };
+    // Forms a member's role does not allow are not shown (their submit would be refused).
+    let role = catalog::album_role(&state.db, current.user.id, id).await?;
+    let info = AlbumInfo {
+        id: a.id,
+        title: a.title.clone(),
+        description: a.description.clone(),
+        photo_count: a.photo_count,
+        can_edit: role >= catalog::AlbumRole::Editor,
+        is_owner: role == catalog::AlbumRole::Owner,
+    };
     list_page(&state, &current, kind(Scope::Album(id), Some(&a.title)), Filter::default(), None, &p, Some(info)).await
 }
 

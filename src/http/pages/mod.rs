@@ -7,6 +7,7 @@ pub mod admin_users;
 pub mod album_links;
 pub mod albums;
 pub mod install;
+pub mod partners;
 pub mod photo_list;
 pub mod photos;
 pub mod places;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(sign_in::router())
         .merge(account::router())
+        .merge(partners::router())
         .merge(photos::router())
         .merge(albums::router())
         .merge(album_links::router())

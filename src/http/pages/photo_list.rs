@@ -163,6 +163,15 @@ pub(super) fn kind(scope: Scope, album_title: Option<&str>) -> ListKind {
                 ("trash", "Delete"),
             ],
         ),
+        // Read-only: a partner sees the photos and downloads them, nothing more.
+        Scope::Partner(owner) => (
+            format!("partner-{owner}"),
+            format!("/partners/{owner}"),
+            format!("Photos from {}", album_title.unwrap_or("a partner")),
+            "Nothing shared yet",
+            "Photos appear here as your partner takes them (their private and archived ones stay theirs).",
+            Vec::new(),
+        ),
     };
     ListKind { scope, name, base, heading, empty_title, empty_hint, actions }
 }
@@ -171,6 +180,7 @@ pub(super) fn kind(scope: Scope, album_title: Option<&str>) -> ListKind {
 pub(super) fn scope_of(name: Option<&str>) -> Option<Scope> {
     match name.unwrap_or("timeline") {
         n if n.starts_with("album-") => n[6..].parse().ok().map(Scope::Album),
+        n if n.starts_with("partner-") => n[8..].parse().ok().map(Scope::Partner),
         n => Scope::parse(n),
     }
 }
@@ -301,6 +311,10 @@ pub struct AlbumInfo {
     pub title: String,
     pub description: String,
     pub photo_count: i64,
+    /// An editor or the owner: the edit form is shown.
+    pub can_edit: bool,
+    /// The owner: deleting and sharing are shown.
+    pub is_owner: bool,
 }
 
 pub(super) async fn album_choices(state: &AppState, viewer: i64) -> AppResult<Vec<(i64, String)>> {
@@ -365,7 +379,12 @@ pub(super) async fn list_page(
     };
     let trash_form = (kind.scope == Scope::Trash && !page.photos.is_empty())
         .then(|| format!("Photos in the trash are deleted for good after {} days.", state.config.library.trash_days));
-    let albums = if kind.scope == Scope::Trash { Vec::new() } else { album_choices(state, uid).await? };
+    // Nothing goes from the trash or a partner's library into an album.
+    let albums = if matches!(kind.scope, Scope::Trash | Scope::Partner(_)) {
+        Vec::new()
+    } else {
+        album_choices(state, uid).await?
+    };
     let script_layout = Layout::new(state, kind.heading.clone(), Some(current)).with_script("gallery.js");
     render(&PhotosPage {
         layout: script_layout,

@@ -187,6 +187,28 @@ fn facts(p: &PhotoRow, file: Option<&store::FileRow>) -> Vec<Fact> {
     facts
 }
 
+/// Whose photo this is when it is not the viewer's, and who put it in the album it is seen in.
+async fn credits(state: &AppState, p: &PhotoRow, owned: bool, scope: Scope) -> AppResult<Vec<Fact>> {
+    let mut out = Vec::new();
+    if let Scope::Album(album) = scope
+        && let Some((_, owner, added_by)) = catalog::album_credits(&state.db, album, &[p.id]).await?.into_iter().next()
+    {
+        if !owned {
+            out.push(Fact { label: "Owner", value: owner });
+        }
+        out.push(Fact { label: "Added by", value: added_by });
+    } else if !owned && let Some(owner) = crate::db::users::by_id(&state.db, p.owner_id).await? {
+        out.push(Fact { label: "Owner", value: owner.username });
+    }
+    Ok(out)
+}
+
+/// The credits first: who shared a photo matters more than its exposure.
+fn with_credits(facts: Vec<Fact>, mut credits: Vec<Fact>) -> Vec<Fact> {
+    credits.extend(facts);
+    credits
+}
+
 #[derive(Deserialize, Default)]
 struct ViewerQuery {
     #[serde(rename = "in")]
@@ -203,23 +225,26 @@ async fn viewer(
 ) -> AppResult<Response> {
     let uid = current.user.id;
     let p = store::photo_for(&state.db, uid, id).await?.ok_or(AppError::NotFound)?;
-    let scope = scope_of(vq.scope.as_deref())
-        .ok_or_else(|| AppError::BadRequest("in: use timeline, favorites, archive, trash or album-<id>".into()))?;
+    let scope = scope_of(vq.scope.as_deref()).ok_or_else(|| {
+        AppError::BadRequest("in: use timeline, favorites, archive, trash, album-<id> or partner-<id>".into())
+    })?;
     let filter = if scope == Scope::Timeline { lq.filter()? } else { Filter::default() };
     let album_title = match scope {
         Scope::Album(a) => Some(catalog::album(&state.db, uid, a).await?.title),
+        Scope::Partner(owner) => Some(catalog::partner_library(&state.db, uid, owner).await?),
         _ => None,
     };
     let k = kind(scope, album_title.as_deref());
     let owned = p.owner_id == uid;
     let (mut newer_row, mut older_row) = (None, None);
-    if owned {
+    // A partner's photos are walked in their list; a timeline may hold them beside the viewer's.
+    if owned || matches!(scope, Scope::Partner(_) | Scope::Timeline) {
         let (n, o) = catalog::neighbours(&state.db, uid, scope, &filter, &p).await?;
         if let Some(n) = n {
-            newer_row = Some(catalog::own_photo(&state.db, uid, n).await?);
+            newer_row = store::photo_for(&state.db, uid, n).await?;
         }
         if let Some(o) = o {
-            older_row = Some(catalog::own_photo(&state.db, uid, o).await?);
+            older_row = store::photo_for(&state.db, uid, o).await?;
         }
     }
     let urls = MediaUrls::for_user(state.library.token_key(), &current.user);
@@ -261,6 +286,7 @@ async fn viewer(
         }),
         _ => None,
     };
+    let credits = credits(&state, &p, owned, scope).await?;
     let title = if p.title.is_empty() { day_and_time(&p.taken_local) } else { p.title.clone() };
     let albums = if owned { album_choices(&state, uid).await? } else { Vec::new() };
     let page = ViewerPage {
@@ -277,7 +303,7 @@ async fn viewer(
         back,
         after_delete,
         here: format!("/photos/{}{link_q}", p.id),
-        facts: facts(&p, file),
+        facts: with_credits(facts(&p, file), credits),
         map,
         minimap,
         download: MediaUrls::original(&p.hash),

@@ -21,7 +21,8 @@ pub struct Album {
     pub cover_photo_id: Option<i64>,
     /// Content hash of the cover shown: the chosen one or else the newest photo; None when empty.
     pub cover_hash: Option<String>,
-    /// Photos shown in the album (not in the trash, not missing).
+    /// Photos the viewer sees in the album (not in the trash, not missing, not someone else's
+    /// private one).
     pub photo_count: i64,
     /// The album behind a selection link: not listed among the owner's albums.
     pub hidden: bool,
@@ -29,19 +30,21 @@ pub struct Album {
     pub updated_at: i64,
 }
 
+/// An album as viewer `?1` sees it: the count and the newest-photo cover leave out other
+/// people's private photos, which a member never sees.
 const ALBUM_SELECT: &str = "SELECT a.id, a.owner_id, (SELECT username FROM users WHERE id = a.owner_id) AS owner_name, a.title, a.description, a.cover_photo_id, \
      coalesce((SELECT hash FROM photos WHERE id = a.cover_photo_id), \
               (SELECT p.hash FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-               WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL \
+               WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL AND (p.owner_id = ?1 OR p.private = 0) \
                ORDER BY ap.taken_at DESC, ap.photo_id DESC LIMIT 1)) AS cover_hash, \
      (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-      WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL) AS photo_count, \
+      WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL AND (p.owner_id = ?1 OR p.private = 0)) AS photo_count, \
      a.hidden, a.created_at, a.updated_at FROM albums a";
 
 /// `viewer`'s albums, most recently changed first (not the hidden ones behind selection links).
 pub async fn albums(db: &SqlitePool, viewer: i64) -> Result<Vec<Album>> {
     Ok(sqlx::query_as(&format!(
-        "{ALBUM_SELECT} WHERE a.owner_id = ? AND a.hidden = 0 ORDER BY a.updated_at DESC, a.id DESC"
+        "{ALBUM_SELECT} WHERE a.owner_id = ?1 AND a.hidden = 0 ORDER BY a.updated_at DESC, a.id DESC"
     ))
     .bind(viewer)
     .fetch_all(db)
@@ -69,7 +72,8 @@ pub async fn shared_albums(db: &SqlitePool, viewer: i64) -> Result<Vec<(Album, A
 /// An album `viewer` owns or is a member of.
 pub async fn album(db: &SqlitePool, viewer: i64, id: i64) -> Result<Album> {
     album_role(db, viewer, id).await?;
-    sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.id = ?"))
+    sqlx::query_as(&format!("{ALBUM_SELECT} WHERE a.id = ?2"))
+        .bind(viewer)
         .bind(id)
         .fetch_optional(db)
         .await?

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::SqlitePool;
 
-use super::{CatalogError, Result, album_role, check_owned, safe_relative, unique};
+use super::{CatalogError, Result, album_role, check_readable, safe_relative, unique};
 
 /// One file of a zip download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +36,12 @@ pub async fn album_files(db: &SqlitePool, originals: &Path, viewer: i64, album_i
     Ok(zip_items(originals, rows))
 }
 
-/// The originals of `viewer`'s photos `ids`, in the order given, with unique names.
+/// The originals of photos `ids` (the viewer's own, or in a partner's shared library), in the
+/// order given, with unique names.
 pub async fn selection_files(db: &SqlitePool, originals: &Path, viewer: i64, ids: &[i64]) -> Result<Vec<ZipItem>> {
     let ids = unique(ids)?;
     let mut conn = db.acquire().await?;
-    check_owned(&mut conn, viewer, &ids).await?;
+    check_readable(&mut conn, viewer, &ids).await?;
     let mut paths = Vec::new();
     for id in ids {
         let path: Option<String> =

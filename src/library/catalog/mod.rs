@@ -9,6 +9,7 @@ mod albums;
 mod downloads;
 mod links;
 mod members;
+mod partners;
 mod photos;
 mod places;
 mod purge;
@@ -36,6 +37,7 @@ pub use members::{
     AlbumRole, GroupShare, Member, album_credits, album_groups, album_role, members, remove_album_group, remove_member,
     require_role, set_album_group, set_member,
 };
+pub use partners::{Partner, Partners, partner_library, partners, set_in_timeline, share_library, stop_sharing};
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use places::{Place, places};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
@@ -85,6 +87,8 @@ pub enum Scope {
     Favorites,
     /// The album's photos not in the trash (archived ones included).
     Album(i64),
+    /// A partner's shared library (this user id's): not private, not archived, not in the trash.
+    Partner(i64),
 }
 
 impl Scope {
@@ -107,19 +111,21 @@ impl Scope {
             Scope::Favorites => "p.missing = 0 AND p.favorite = 1 AND p.trashed_at IS NULL",
             Scope::Trash => "p.trashed_at IS NOT NULL",
             Scope::Album(_) => "p.missing = 0 AND p.trashed_at IS NULL",
+            Scope::Partner(_) => "p.missing = 0 AND p.archived_at IS NULL AND p.trashed_at IS NULL",
         }
     }
 
-    /// [`Scope::terms`] over `photo_month_counts c` (migration 0075), for the scopes of a whole
-    /// library; an album is counted from its photos.
-    fn count_terms(self) -> &'static str {
-        match self {
+    /// [`Scope::terms`] over `photo_month_counts c` (migration 0075), for the scopes of one's
+    /// own whole library; None for the scopes counted from their photos (an album, a partner's
+    /// library).
+    fn count_terms(self) -> Option<&'static str> {
+        Some(match self {
             Scope::Timeline => "c.missing = 0 AND c.archived = 0 AND c.trashed = 0",
             Scope::Archive => "c.missing = 0 AND c.archived = 1 AND c.trashed = 0",
             Scope::Favorites => "c.missing = 0 AND c.favorite = 1 AND c.trashed = 0",
             Scope::Trash => "c.trashed = 1",
-            Scope::Album(_) => "c.missing = 0 AND c.trashed = 0",
-        }
+            Scope::Album(_) | Scope::Partner(_) => return None,
+        })
     }
 }
 
@@ -209,6 +215,21 @@ async fn check_owned(conn: &mut sqlx::SqliteConnection, viewer: i64, ids: &[i64]
             .fetch_one(&mut *conn)
             .await?;
     if owned as usize == ids.len() { Ok(()) } else { Err(CatalogError::NotFound) }
+}
+
+/// Fails with NotFound unless every id is one of `viewer`'s photos or, for reading only, one of a
+/// library a partner shares with them (not private, archived or in the trash).
+async fn check_readable(conn: &mut sqlx::SqliteConnection, viewer: i64, ids: &[i64]) -> Result<()> {
+    let readable: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM photos p WHERE p.id IN (SELECT value FROM json_each(?2)) AND (p.owner_id = ?1 \
+         OR (p.private = 0 AND p.archived_at IS NULL AND p.trashed_at IS NULL \
+         AND EXISTS (SELECT 1 FROM partners pa WHERE pa.owner_id = p.owner_id AND pa.partner_id = ?1)))",
+    )
+    .bind(viewer)
+    .bind(json_ids(ids))
+    .fetch_one(&mut *conn)
+    .await?;
+    if readable as usize == ids.len() { Ok(()) } else { Err(CatalogError::NotFound) }
 }
 
 /// Control characters other than a newline or a tab have no place in a title or description.

@@ -6,7 +6,8 @@ use serde::Serialize;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqlitePool};
 
-use super::{Cursor, Filter, MAX_PAGE, Page, Result, Scope, album_role};
+use super::partners::timeline_partners;
+use super::{Cursor, Filter, MAX_PAGE, Page, Result, Scope, album_role, partner_library};
 use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
 
 enum Arg {
@@ -31,7 +32,8 @@ fn day_text(d: NaiveDate) -> String {
 
 /// The page query and its arguments. Its plan walks the scope's index in order (tests check it
 /// with `query_plan`), so a page costs the same at any library size.
-/// With `newer`, the photos after the cursor in the other direction, oldest first.
+/// With `newer`, the photos after the cursor in the other direction, oldest first. With `mixed`,
+/// the timeline takes in the partners' libraries the viewer shows in it.
 fn page_query(
     viewer: i64,
     scope: Scope,
@@ -39,26 +41,14 @@ fn page_query(
     after: Option<Cursor>,
     limit: i64,
     newer: bool,
+    mixed: bool,
 ) -> (String, Vec<Arg>) {
     let mut args = Vec::new();
     let mut sql = format!("SELECT {PHOTO_COLUMNS} FROM ");
-    let (order_t, order_id) = match scope {
-        // The album's photos: the viewer's own and, in a shared album, everyone's that are not
-        // private (the viewer's role was checked by the caller).
-        Scope::Album(album) => {
-            sql.push_str(
-                "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND (p.owner_id = ? OR p.private = 0)",
-            );
-            args.push(Arg::Int(album));
-            args.push(Arg::Int(viewer));
-            ("ap.taken_at", "ap.photo_id")
-        }
-        _ => {
-            sql.push_str("photos p WHERE p.owner_id = ?");
-            args.push(Arg::Int(viewer));
-            ("p.taken_at", "p.id")
-        }
-    };
+    let (from, from_args, (order_t, order_id)) =
+        if mixed && scope == Scope::Timeline { mixed_timeline(viewer) } else { source(viewer, scope) };
+    sql.push_str(&from);
+    args.extend(from_args.into_iter().map(Arg::Int));
     sql.push_str(" AND ");
     sql.push_str(scope.terms());
     if let Some(text) = &filter.text {
@@ -127,6 +117,42 @@ fn page_query(
     (sql, args)
 }
 
+/// Where a scope's photos come from (`FROM … WHERE …`, to be continued with AND), its
+/// arguments and the columns it is ordered by.
+fn source(viewer: i64, scope: Scope) -> (String, Vec<i64>, (&'static str, &'static str)) {
+    match scope {
+        // The album's photos: the viewer's own and, in a shared album, everyone's that are not
+        // private (the viewer's role was checked by the caller).
+        Scope::Album(album) => (
+            "album_photos ap JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND (p.owner_id = ? OR p.private = 0)"
+                .into(),
+            vec![album, viewer],
+            ("ap.taken_at", "ap.photo_id"),
+        ),
+        // A partner's library, asked again here so that a revoked partnership shows nothing.
+        Scope::Partner(owner) => (
+            "photos p WHERE p.owner_id = ? AND p.private = 0 \
+             AND EXISTS (SELECT 1 FROM partners pa WHERE pa.owner_id = p.owner_id AND pa.partner_id = ?)"
+                .into(),
+            vec![owner, viewer],
+            ("p.taken_at", "p.id"),
+        ),
+        _ => ("photos p WHERE p.owner_id = ?".into(), vec![viewer], ("p.taken_at", "p.id")),
+    }
+}
+
+/// The viewer's timeline with the libraries of the partners they show in it: their own photos
+/// and the partners' that are not private (archived and trashed ones are out by the scope).
+fn mixed_timeline(viewer: i64) -> (String, Vec<i64>, (&'static str, &'static str)) {
+    (
+        "photos p WHERE (p.owner_id = ? OR (p.private = 0 AND p.owner_id IN \
+         (SELECT owner_id FROM partners WHERE partner_id = ? AND in_timeline = 1)))"
+            .into(),
+        vec![viewer, viewer],
+        ("p.taken_at", "p.id"),
+    )
+}
+
 fn arguments(args: Vec<Arg>) -> SqliteArguments<'static> {
     let mut out = SqliteArguments::default();
     for a in args {
@@ -139,6 +165,17 @@ fn arguments(args: Vec<Arg>) -> SqliteArguments<'static> {
     out
 }
 
+/// Checks that `viewer` may list `scope` (NotFound for an album or a partner's library that is
+/// not theirs to see) and says whether their timeline takes in partners' libraries.
+async fn open_scope(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<bool> {
+    match scope {
+        Scope::Album(album) => album_role(db, viewer, album).await.map(|_| false),
+        Scope::Partner(owner) => partner_library(db, viewer, owner).await.map(|_| false),
+        Scope::Timeline => timeline_partners(db, viewer).await,
+        _ => Ok(false),
+    }
+}
+
 /// One page of `viewer`'s photos in `scope` matching `filter`, newest first by date taken.
 pub async fn list(
     db: &SqlitePool,
@@ -148,11 +185,9 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Page> {
-    if let Scope::Album(album) = scope {
-        album_role(db, viewer, album).await?;
-    }
+    let mixed = open_scope(db, viewer, scope).await?;
     let limit = limit.clamp(1, MAX_PAGE);
-    let (sql, args) = page_query(viewer, scope, filter, after, limit, false);
+    let (sql, args) = page_query(viewer, scope, filter, after, limit, false, mixed);
     let photos: Vec<PhotoRow> = sqlx::query_as_with(&sql, arguments(args)).fetch_all(db).await?;
     let next = if photos.len() as i64 == limit { photos.last().map(Cursor::of) } else { None };
     Ok(Page { photos, next })
@@ -160,7 +195,8 @@ pub async fn list(
 
 /// The lines of `EXPLAIN QUERY PLAN` for a page query (tests check that it walks an index).
 pub async fn query_plan(db: &SqlitePool, viewer: i64, scope: Scope, filter: &Filter) -> Result<Vec<String>> {
-    let (sql, args) = page_query(viewer, scope, filter, None, 100, false);
+    let mixed = open_scope(db, viewer, scope).await?;
+    let (sql, args) = page_query(viewer, scope, filter, None, 100, false, mixed);
     let rows: Vec<(i64, i64, i64, String)> =
         sqlx::query_as_with(&format!("EXPLAIN QUERY PLAN {sql}"), arguments(args)).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| r.3).collect())
@@ -174,12 +210,10 @@ pub async fn neighbours(
     filter: &Filter,
     photo: &PhotoRow,
 ) -> Result<(Option<i64>, Option<i64>)> {
-    if let Scope::Album(album) = scope {
-        album_role(db, viewer, album).await?;
-    }
+    let mixed = open_scope(db, viewer, scope).await?;
     let mut ids = [None, None];
     for (i, newer) in [true, false].into_iter().enumerate() {
-        let (sql, args) = page_query(viewer, scope, filter, Some(Cursor::of(photo)), 1, newer);
+        let (sql, args) = page_query(viewer, scope, filter, Some(Cursor::of(photo)), 1, newer, mixed);
         let row: Option<PhotoRow> = sqlx::query_as_with(&sql, arguments(args)).fetch_optional(db).await?;
         ids[i] = row.map(|p| p.id);
     }
@@ -228,26 +262,28 @@ pub struct Month {
 /// How many photos of `scope` were taken in each month, newest month first (for month headings,
 /// a date scrubber and the year/month filters).
 pub async fn months(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<Vec<Month>> {
-    let (sql, args) = match scope {
-        Scope::Album(album) => {
-            album_role(db, viewer, album).await?;
-            let sql = format!(
-                "SELECT substr(p.taken_local, 1, 7) AS month, count(*) AS photos FROM album_photos ap \
-                 JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = ? AND (p.owner_id = ? OR p.private = 0) \
-                 AND {} GROUP BY month ORDER BY month DESC",
-                scope.terms()
-            );
-            (sql, vec![album, viewer])
-        }
-        // The whole library's scrubber reads the counts of migration 0075, not every photo.
-        _ => (
+    let mixed = open_scope(db, viewer, scope).await?;
+    let (sql, args) = match scope.count_terms() {
+        // One's own library alone reads the counts of migration 0075, not every photo.
+        Some(terms) if !mixed => (
             format!(
-                "SELECT c.month, sum(c.photos) FROM photo_month_counts c WHERE c.owner_id = ? AND {} \
-                 GROUP BY c.month HAVING sum(c.photos) > 0 ORDER BY c.month DESC",
-                scope.count_terms()
+                "SELECT c.month, sum(c.photos) FROM photo_month_counts c WHERE c.owner_id = ? AND {terms} \
+                 GROUP BY c.month HAVING sum(c.photos) > 0 ORDER BY c.month DESC"
             ),
             vec![viewer],
         ),
+        // Albums, a partner's library and a timeline with partners' photos in it are counted
+        // from their photos: the counts know neither albums nor which photos are private.
+        _ => {
+            let (from, args, _) =
+                if mixed && scope == Scope::Timeline { mixed_timeline(viewer) } else { source(viewer, scope) };
+            let sql = format!(
+                "SELECT substr(p.taken_local, 1, 7) AS month, count(*) AS photos FROM {from} AND {} \
+                 GROUP BY month ORDER BY month DESC",
+                scope.terms()
+            );
+            (sql, args)
+        }
     };
     let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
     for a in args {
