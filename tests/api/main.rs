@@ -40,3 +40,5 @@ mod slow_clients;
 mod thumbnails;
 mod upload;
 mod webdav;
+mod webdav_access;
+mod webdav_sync;
