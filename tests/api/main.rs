@@ -42,3 +42,4 @@ mod upload;
 mod webdav;
 mod webdav_access;
 mod webdav_sync;
+mod webdav_watch;
