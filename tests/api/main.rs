@@ -41,5 +41,6 @@ mod thumbnails;
 mod upload;
 mod webdav;
 mod webdav_access;
+mod webdav_big;
 mod webdav_sync;
 mod webdav_watch;
