@@ -34,7 +34,12 @@ async fn an_account_taken_out_of_oidc_group_loses_webdav_at_its_next_request_eve
     assert_eq!(r.status(), 401);
     assert!(!app.originals_path().join("alice/late.jpg").exists());
     let audit = app.audit_outcomes().await;
-    assert!(audit.iter().any(|(name, outcome, reason)| name == "alice" && outcome == "failure" && reason.contains("OIDC_GROUP")), "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .any(|(name, outcome, reason)| name == "alice" && outcome == "failure" && reason.contains("OIDC_GROUP")),
+        "{audit:?}"
+    );
 
     // Back in the group at her next sign-on: the same app password works again.
     provider_groups(&fake, &["family"]);
@@ -90,7 +95,8 @@ async fn unicode_look_alikes_and_overlong_encodings_neither_leave_the_root_nor_r
     let overlong = "/originals/%C0%AE%C0%AE%C0%AFalice%C0%AFplanted.jpg";
     let r = dav(&p.app, "PUT", overlong, bob, Some(camera_jpeg(74))).await;
     assert!(r.status().is_success() || r.status().is_client_error(), "{}", r.status());
-    let alice_files: Vec<_> = std::fs::read_dir(p.app.originals_path().join("alice")).unwrap().flatten().map(|e| e.file_name()).collect();
+    let alice_files: Vec<_> =
+        std::fs::read_dir(p.app.originals_path().join("alice")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(alice_files, vec![std::ffi::OsString::from("2023")], "alice's folder is untouched");
     assert!(!p.app.originals_path().join("alice/planted.jpg").exists());
     // Zoë herself reaches her own file, which the paths above could not.

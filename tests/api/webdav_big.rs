@@ -26,7 +26,12 @@ async fn a_512_mb_put_streams_to_disk_adding_under_50_mb_and_a_non_picture_is_sk
     assert_eq!(r.status(), 201);
     let (peak, _) = server.memory();
     let mb = |n: u64| n as f64 / (1024.0 * 1024.0);
-    eprintln!("server memory: idle {:.1} MB, peak {:.1} MB, growth {:.1} MB", mb(idle), mb(peak), mb(peak.saturating_sub(idle)));
+    eprintln!(
+        "server memory: idle {:.1} MB, peak {:.1} MB, growth {:.1} MB",
+        mb(idle),
+        mb(peak),
+        mb(peak.saturating_sub(idle))
+    );
     assert!(peak < idle + (50 << 20), "a 512 MB PUT added {:.1} MB", mb(peak - idle));
     let stored = server.storage.path().join("originals/big.bin");
     assert_eq!(std::fs::metadata(&stored).unwrap().len(), len, "all of it on disk");
@@ -51,6 +56,11 @@ async fn a_512_mb_put_streams_to_disk_adding_under_50_mb_and_a_non_picture_is_sk
     let (peak, _) = server.memory();
     assert!(peak < idle + (50 << 20), "indexing it added {:.1} MB", mb(peak - idle));
     // And it comes back whole.
-    let r = client().head(format!("{}/originals/big.bin", server.base)).basic_auth("admin", Some(&secret)).send().await.unwrap();
+    let r = client()
+        .head(format!("{}/originals/big.bin", server.base))
+        .basic_auth("admin", Some(&secret))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-length"], len.to_string().as_str());
 }

@@ -43,10 +43,11 @@ async fn a_photosync_like_sequence_keeps_the_sent_mtime_marks_the_favourite_and_
     let photos = wait_for_timeline(&p.bob, 2).await;
     assert_eq!(photos.len(), 2, "the photo sent again is not a second photo");
     assert_eq!(mtime_secs(&stored), 1_715_000_000);
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT path, status FROM files WHERE path LIKE 'bob/%' ORDER BY path")
-        .fetch_all(&p.app.db)
-        .await
-        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT path, status FROM files WHERE path LIKE 'bob/%' ORDER BY path")
+            .fetch_all(&p.app.db)
+            .await
+            .unwrap();
     let want = [("bob/Phone/2024/05/IMG_0001.JPG", "indexed"), ("bob/Phone/2024/05/IMG_0002.JPG", "indexed")];
     assert_eq!(rows, want.map(|(a, b)| (a.to_string(), b.to_string())));
     let v: Value = p.bob.photo(id).await.json().await.unwrap();
@@ -108,7 +109,8 @@ async fn rclone_syncs_a_folder_into_the_import_inbox_and_back_out_of_the_origina
             .enumerate()
     {
         std::fs::create_dir_all(pictures.path().join(folder)).unwrap();
-        std::fs::write(pictures.path().join(format!("{folder}/IMG_{i}.jpg")), dated_jpeg(taken, 40 + i as u64)).unwrap();
+        std::fs::write(pictures.path().join(format!("{folder}/IMG_{i}.jpg")), dated_jpeg(taken, 40 + i as u64))
+            .unwrap();
     }
     let source = pictures.path().to_str().unwrap();
     rclone.run(&["copy", source, "import:"]).await;

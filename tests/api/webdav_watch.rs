@@ -14,7 +14,10 @@ async fn a_file_copied_into_the_originals_folder_shows_in_the_timeline_without_i
     let photos = wait_for_timeline(&admin, 1).await;
     assert_eq!(photos.len(), 1);
     let rows = file_rows(&app).await;
-    assert!(rows.iter().any(|(path, status, _)| path == "admin/Syncthing/2024/copied.jpg" && status == "indexed"), "{rows:?}");
+    assert!(
+        rows.iter().any(|(path, status, _)| path == "admin/Syncthing/2024/copied.jpg" && status == "indexed"),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]

@@ -83,7 +83,9 @@ impl Rclone {
         let mut text = String::new();
         for remote in ["import", "originals"] {
             let url = app.url(&format!("/{remote}/"));
-            text += &format!("[{remote}]\ntype = webdav\nurl = {url}\nvendor = other\nuser = {username}\npass = {pass}\n\n");
+            text += &format!(
+                "[{remote}]\ntype = webdav\nurl = {url}\nvendor = other\nuser = {username}\npass = {pass}\n\n"
+            );
         }
         std::fs::write(config.path().join("rclone.conf"), text).unwrap();
         Rclone { config }
