@@ -104,12 +104,17 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         // Expired sessions and old audit rows are removed at start and hourly.
         let cleanup = crate::auth::housekeeping::spawn(self.state.db.clone(), self.state.config.audit_days);
+        // Originals added by anything else are noticed as they arrive where the OS allows it; the
+        // watch is in place before the startup index, so no file falls between the two.
+        let interval = self.state.config.library.index_interval;
+        let watching = self.state.library.watch_originals(interval).await;
         // New and changed originals are picked up in the background at every start.
         let _ = self.state.library.start_index(crate::library::IndexOptions::default());
         // Photos in the trash longer than TRASH_DAYS are deleted for good, checked hourly.
         let purge = self.state.library.spawn_trash_purge();
-        // Originals added by anything else are picked up every INDEX_INTERVAL.
-        let rescans = self.state.library.spawn_periodic_index(self.state.config.library.index_interval);
+        // And every INDEX_INTERVAL, for what a watch cannot see (changes made on another machine
+        // to a network mount) or where watching failed.
+        let rescans = self.state.library.spawn_periodic_index(interval);
         // Changes committed outside a request (index runs, the purge, the command line) reach
         // the thumbnail route's memory through this watcher.
         let media_watch = self.state.library.media_access().spawn_watch(self.state.db.clone());
@@ -120,6 +125,7 @@ impl App {
         purge.abort();
         rescans.abort();
         media_watch.abort();
+        drop(watching);
         self.state.db.close().await;
         Ok(())
     }

@@ -87,18 +87,46 @@ async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request
     let readonly = state.config.webdav.readonly || user.role == Role::Viewer;
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && request.method().as_str() != "PROPFIND";
+    let put = if request.method() == Method::PUT && !readonly {
+        match PutWishes::read(request.headers()) {
+            Ok(wishes) => Some(wishes),
+            Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+        }
+    } else {
+        None
+    };
+    // The file a PUT writes, as `dav-server` will resolve it (it refuses what this cannot parse).
+    let target = DavPath::new(request.uri().path()).ok().and_then(|mut p| p.set_prefix(area.prefix()).ok().map(|()| p));
+    let confinement = Confinement { root: root.clone() };
     let dav = DavHandler::builder()
         .filesystem(Box::new(Confined {
             inner: LocalFs::new(&root, false, false, false),
             props: DeadProps { db: state.db.clone(), originals: state.library.originals().to_path_buf() },
-            root,
+            confinement: confinement.clone(),
         }))
         .locksystem(FakeLs::new())
         .strip_prefix(area.prefix())
         .hide_symlinks(true)
         .methods(if readonly { DavMethodSet::WEBDAV_RO } else { DavMethodSet::WEBDAV_RW })
         .build_handler();
-    let response = dav.handle(request).await.into_response();
+    let mut response = dav.handle(request).await.into_response();
+    if let (Some(wishes), Some(target), true) = (put, target, response.status().is_success()) {
+        let file = confinement.check(&target).map(|()| root.join(target.as_rel_ospath()));
+        if let (Some(mtime), Ok(file)) = (wishes.mtime, &file) {
+            match set_mtime(file.clone(), mtime).await {
+                Ok(()) => {
+                    response.headers_mut().insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+                }
+                Err(e) => tracing::warn!(error = %e, file = %file.display(), "X-OC-MTime: cannot set the time"),
+            }
+        }
+        if let (true, Ok(file)) = (wishes.favorite, file) {
+            match area {
+                Area::Originals => favorite_once_indexed(state.clone(), file),
+                Area::Import => favorites::wish(file),
+            }
+        }
+    }
     if changes && response.status().is_success() {
         match area {
             Area::Originals => state.library.index_soon(),
@@ -106,6 +134,127 @@ async fn serve(State(state): State<AppState>, addr: ClientAddr, request: Request
         }
     }
     response
+}
+
+/// What a PUT asks for besides its bytes, in the headers Nextcloud clients and PhotoSync send.
+struct PutWishes {
+    /// `X-OC-MTime`: the file's modification time on the client, in seconds since 1970.
+    mtime: Option<SystemTime>,
+    /// `X-Favorite: 1`: the photo is a favourite.
+    favorite: bool,
+}
+
+impl PutWishes {
+    /// Read before anything is written, so a bad header leaves nothing behind.
+    fn read(headers: &axum::http::HeaderMap) -> Result<PutWishes, &'static str> {
+        let mtime = match headers.get("x-oc-mtime") {
+            None => None,
+            Some(v) => {
+                let secs = v.to_str().ok().and_then(|t| t.trim().parse::<f64>().ok()).filter(|s| s.is_finite());
+                let Some(secs) = secs.filter(|s| (0.0..=MAX_MTIME_SECS).contains(s)) else {
+                    return Err("X-OC-MTime must be the modification time in seconds since 1970 (e.g. 1700000000).");
+                };
+                Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs))
+            }
+        };
+        let favorite = headers.get("x-favorite").is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
+        Ok(PutWishes { mtime, favorite })
+    }
+}
+
+/// The year 9999: later times are a client's mistake, not a photo's.
+const MAX_MTIME_SECS: f64 = 253_402_300_799.0;
+
+async fn set_mtime(file: PathBuf, mtime: SystemTime) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || std::fs::File::open(&file)?.set_modified(mtime))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// How long a favourite wish waits for its file to be indexed before it is dropped.
+const FAVORITE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Marks the photo of `file` (under ORIGINALS_PATH) a favourite after the index run that the
+/// PUT starts has indexed it; a file the index skips (not a photo) is left alone.
+fn favorite_once_indexed(state: AppState, file: PathBuf) {
+    let Some(rel) = crate::library::index::relative(state.library.originals(), &file) else { return };
+    // Subscribed before the run that the PUT starts (INDEX_DEBOUNCE from now), so its end is seen.
+    let mut events = state.library.subscribe();
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + FAVORITE_PATIENCE;
+        loop {
+            let event = match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) | Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
+                Ok(Ok(event)) => event,
+            };
+            if !matches!(event, crate::library::Progress::Finished { .. }) {
+                continue;
+            }
+            match favorites::mark_file(&state.db, &rel).await {
+                Ok(favorites::Marked::Done | favorites::Marked::NotAPhoto) => return,
+                Ok(favorites::Marked::NotYet) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, file = %rel, "X-Favorite: the photo was not marked");
+                    return;
+                }
+            }
+        }
+        tracing::info!(file = %rel, "X-Favorite: the file was not indexed in time; not marked");
+    });
+}
+
+/// `X-Favorite: 1` on the way into the library.
+mod favorites {
+    use std::collections::HashSet;
+    use std::path::{Path, PathBuf};
+    use std::sync::{LazyLock, Mutex};
+
+    use sqlx::SqlitePool;
+
+    /// Inbox files sent with `X-Favorite: 1`, until the inbox sweep stores them. Kept in memory:
+    /// a restart in the seconds between the PUT and the sweep loses the wish, not the photo.
+    static WISHES: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Mutex::default);
+
+    pub fn wish(file: PathBuf) {
+        if let Ok(mut w) = WISHES.lock() {
+            w.insert(file);
+        }
+    }
+
+    /// Whether `file` was sent as a favourite; the wish is used up.
+    pub fn take(file: &Path) -> bool {
+        WISHES.lock().is_ok_and(|mut w| w.remove(file))
+    }
+
+    pub enum Marked {
+        Done,
+        NotYet,
+        NotAPhoto,
+    }
+
+    /// Marks the photo of the file at `rel` (under ORIGINALS_PATH) a favourite of its owner.
+    pub async fn mark_file(db: &SqlitePool, rel: &str) -> anyhow::Result<Marked> {
+        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT f.status, p.id, p.owner_id FROM files f LEFT JOIN photos p ON p.id = f.photo_id WHERE f.path = ?",
+        )
+        .bind(rel)
+        .fetch_optional(db)
+        .await?;
+        match row {
+            Some((status, Some(photo), Some(owner))) if status == "indexed" => {
+                mark_photo(db, owner, photo).await?;
+                Ok(Marked::Done)
+            }
+            Some((status, _, _)) if status == "skipped" => Ok(Marked::NotAPhoto),
+            _ => Ok(Marked::NotYet),
+        }
+    }
+
+    pub async fn mark_photo(db: &SqlitePool, owner: i64, photo: i64) -> anyhow::Result<()> {
+        crate::library::catalog::set_favorite(db, owner, &[photo], true).await?;
+        Ok(())
+    }
 }
 
 /// Files that arrived in an inbox move into the library like uploads (`<yyyy>/<mm>/`, duplicates
@@ -129,9 +278,14 @@ fn sweep_inbox_soon(state: AppState, user: User) {
         }
         let mut still_arriving = false;
         for path in waiting {
-            let settled = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= INBOX_SETTLE));
+            // The change time, not the modification time: X-OC-MTime sets the latter to the
+            // phone's (old, or ahead of the server's clock), the former is when it was written.
+            let settled = std::fs::metadata(&path).is_ok_and(|m| {
+                use std::os::unix::fs::MetadataExt;
+                let changed = std::time::UNIX_EPOCH
+                    + std::time::Duration::new(m.ctime().max(0) as u64, m.ctime_nsec().clamp(0, 999_999_999) as u32);
+                changed.elapsed().is_ok_and(|age| age >= INBOX_SETTLE)
+            });
             if !settled {
                 still_arriving = true;
                 continue;
@@ -162,7 +316,12 @@ async fn store_from_inbox(state: &AppState, user: &User, path: &std::path::Path)
         UploadResult::Refused(r) => {
             tracing::warn!(file = %path.display(), reason = %r.reason, "the import inbox keeps a file the library refused");
         }
-        UploadResult::New { .. } | UploadResult::Existing { .. } => std::fs::remove_file(path)?,
+        UploadResult::New { photo_id, .. } | UploadResult::Existing { photo_id, .. } => {
+            std::fs::remove_file(path)?;
+            if favorites::take(path) {
+                favorites::mark_photo(&state.db, user.id, photo_id).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -220,6 +379,9 @@ async fn sign_in_basic(state: &AppState, addr: ClientAddr, headers: &axum::http:
     if row.disabled {
         return Err(refuse("account disabled", Some(row.id)).await);
     }
+    if !in_required_group(state, &row).await.map_err(|e| internal(&e))? {
+        return Err(refuse("not in a required group (OIDC_GROUP)", Some(row.id)).await);
+    }
     let user = row.to_user().map_err(|e| internal(&e))?;
     if state.audit_limit.success_due(user.id, &addr_text, db::now()) {
         sign_in::audit(
@@ -235,6 +397,25 @@ async fn sign_in_basic(state: &AppState, addr: ClientAddr, headers: &axum::http:
         .map_err(|e| internal(&e))?;
     }
     Ok(user)
+}
+
+/// OIDC_GROUP governs single sign-on accounts on every request, not only at sign-in: an app
+/// password opens WebDAV only while the groups the provider last reported (stored at each
+/// sign-on, cleared by its back-channel logout) include one of OIDC_GROUP, so an account taken
+/// out of the group, or a group taken out of OIDC_GROUP, is refused at its next request.
+async fn in_required_group(state: &AppState, row: &db::users::UserRow) -> sqlx::Result<bool> {
+    let required = &state.config.oidc.groups;
+    if required.is_empty() || row.auth_subject.is_none() {
+        return Ok(true);
+    }
+    let member: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM user_groups WHERE user_id = ? AND name IN (SELECT value FROM json_each(?)) LIMIT 1",
+    )
+    .bind(row.id)
+    .bind(serde_json::to_string(required).unwrap_or_default())
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(member.is_some())
 }
 
 fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
@@ -254,11 +435,37 @@ fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)
 #[derive(Clone)]
 struct Confined {
     inner: Box<LocalFs>,
-    root: PathBuf,
+    confinement: Confinement,
     props: DeadProps,
 }
 
 impl Confined {
+    fn check(&self, path: &DavPath) -> FsResult<()> {
+        self.confinement.check(path)
+    }
+
+    /// The resource's path relative to ORIGINALS_PATH, the key of its dead properties.
+    fn key(&self, path: &DavPath) -> String {
+        let full = self.confinement.root.join(path.as_rel_ospath());
+        let rel = full.strip_prefix(&self.props.originals).unwrap_or(&full);
+        rel.to_string_lossy().trim_end_matches('/').to_string()
+    }
+
+    fn checked<'a, T: Send + 'a>(&'a self, paths: &[&DavPath], then: FsFuture<'a, T>) -> FsFuture<'a, T> {
+        match paths.iter().try_for_each(|p| self.check(p)) {
+            Ok(()) => then,
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+}
+
+/// An account's WebDAV root, and the rule that no path through a symbolic link is followed.
+#[derive(Clone)]
+struct Confinement {
+    root: PathBuf,
+}
+
+impl Confinement {
     fn check(&self, path: &DavPath) -> FsResult<()> {
         let mut at = self.root.clone();
         for part in path.as_rel_ospath().components() {
@@ -275,20 +482,6 @@ impl Confined {
             }
         }
         Ok(())
-    }
-
-    /// The resource's path relative to ORIGINALS_PATH, the key of its dead properties.
-    fn key(&self, path: &DavPath) -> String {
-        let full = self.root.join(path.as_rel_ospath());
-        let rel = full.strip_prefix(&self.props.originals).unwrap_or(&full);
-        rel.to_string_lossy().trim_end_matches('/').to_string()
-    }
-
-    fn checked<'a, T: Send + 'a>(&'a self, paths: &[&DavPath], then: FsFuture<'a, T>) -> FsFuture<'a, T> {
-        match paths.iter().try_for_each(|p| self.check(p)) {
-            Ok(()) => then,
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
     }
 }
 

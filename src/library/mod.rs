@@ -18,6 +18,7 @@ pub mod thumbs;
 pub mod token;
 pub mod tools;
 pub mod upload;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -181,6 +182,35 @@ impl Library {
                 }
             }
         })
+    }
+
+    /// Watches ORIGINALS_PATH so originals added by anything else are indexed within seconds
+    /// ([`watch`]); None, with the reason logged, where the operating system does not allow it,
+    /// and then only the periodic index (`interval`, INDEX_INTERVAL) picks them up.
+    pub async fn watch_originals(&self, interval: std::time::Duration) -> Option<watch::FolderWatch> {
+        match watch::start(self).await {
+            Ok(watching) => {
+                tracing::info!(folder = %self.originals().display(), "watching the originals for new files");
+                Some(watching)
+            }
+            Err(e) if interval.is_zero() => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "cannot watch the originals, and INDEX_INTERVAL is 0: files added by anything other than \
+                     uploads and WebDAV are picked up only by Index now or a restart"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    index_interval_secs = interval.as_secs(),
+                    "cannot watch the originals: files added by anything other than uploads and WebDAV are \
+                     picked up by the periodic index run (INDEX_INTERVAL)"
+                );
+                None
+            }
+        }
     }
 
     /// Purges expired trash now and then every hour, until the task is aborted.

@@ -43,3 +43,7 @@ mod thumbnails;
 mod timeline_counts;
 mod upload;
 mod webdav;
+mod webdav_access;
+mod webdav_big;
+mod webdav_sync;
+mod webdav_watch;
