@@ -22,6 +22,9 @@ pub struct Settings {
     pub decode_budget: std::sync::Arc<super::budget::Budget>,
     /// ffmpeg, ffprobe, heif-dec as found at start.
     pub tools: std::sync::Arc<super::tools::MediaTools>,
+    /// Where external decoders write their output (`STORAGE_PATH/decode-tmp`), each call in a
+    /// private folder removed when it is done.
+    pub decode_temp: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -178,7 +181,7 @@ fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Forma
             return refused(SkipKind::Unsupported, "not an image (JPEG, PNG, WebP and GIF are supported)".into());
         }
     };
-    if format.family() != Family::Still {
+    if !matches!(format.family(), Family::Still | Family::Heif) {
         return refused(
             SkipKind::Unsupported,
             format!("{} files are not read yet", format.as_str().to_ascii_uppercase()),
@@ -214,6 +217,9 @@ pub fn analyze_file(
     settings: &Settings,
 ) -> std::io::Result<Outcome> {
     Ok(match read_image(path, settings.max_file_bytes)? {
+        Ok((format, bytes)) if format.family() == Family::Heif => {
+            super::heif::analyze(path, bytes, format, name, mtime, settings)
+        }
         Ok((format, bytes)) => analyze(bytes, format, name, mtime, settings),
         Err(Refusal { kind, reason }) => Outcome::Skipped { hash: None, kind, reason },
     })
@@ -307,6 +313,9 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
         Ok(read) => read,
         Err(Refusal { reason, .. }) => anyhow::bail!("{}: {reason}", original.display()),
     };
+    if format.family() == Family::Heif {
+        return super::heif::make_one(original, &bytes, format, hash, spec, settings);
+    }
     let head = header(&bytes, format, "", None, settings.max_pixels)?;
     let orientation = head.meta.orientation;
     let cost = thumbs::decode_cost(head.layout, head.stored, orientation, &[spec]);

@@ -29,6 +29,7 @@ mod oidc;
 mod oidc_e2e;
 mod owners;
 mod pages;
+mod phone_photos;
 mod places;
 mod revocation;
 mod security;
