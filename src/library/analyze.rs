@@ -102,16 +102,16 @@ pub fn hash(bytes: &[u8]) -> String {
 }
 
 /// Everything the header tells, before any pixel is decoded.
-struct Header {
-    stored: (u32, u32),
-    layout: thumbs::Layout,
-    meta: Metadata,
-    icc: Option<Vec<u8>>,
+pub(super) struct Header {
+    pub(super) stored: (u32, u32),
+    pub(super) layout: thumbs::Layout,
+    pub(super) meta: Metadata,
+    pub(super) icc: Option<Vec<u8>>,
 }
 
 /// Reads the headers and refuses a picture above MAX_PIXELS (every GIF frame included) before
 /// anything else is read from it.
-fn header(
+pub(super) fn header(
     bytes: &[u8],
     format: Format,
     name: &str,
@@ -149,7 +149,7 @@ fn header(
     }
 }
 
-fn skipped(hash: &str, e: DecodeError) -> Outcome {
+pub(super) fn skipped(hash: &str, e: DecodeError) -> Outcome {
     let kind = match e {
         DecodeError::TooManyPixels { .. } | DecodeError::TooCostly { .. } => SkipKind::TooLarge,
         DecodeError::Corrupt { .. } => SkipKind::Corrupt,
@@ -181,7 +181,7 @@ fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Forma
             return refused(SkipKind::Unsupported, "not an image (JPEG, PNG, WebP and GIF are supported)".into());
         }
     };
-    if !matches!(format.family(), Family::Still | Family::Heif) {
+    if format.family() == Family::Video {
         return refused(
             SkipKind::Unsupported,
             format!("{} files are not read yet", format.as_str().to_ascii_uppercase()),
@@ -219,6 +219,9 @@ pub fn analyze_file(
     Ok(match read_image(path, settings.max_file_bytes)? {
         Ok((format, bytes)) if format.family() == Family::Heif => {
             super::heif::analyze(path, bytes, format, name, mtime, settings)
+        }
+        Ok((format, bytes)) if format.family() == Family::Raw => {
+            super::raw::analyze(bytes, format, name, mtime, settings)
         }
         Ok((format, bytes)) => analyze(bytes, format, name, mtime, settings),
         Err(Refusal { kind, reason }) => Outcome::Skipped { hash: None, kind, reason },
@@ -274,7 +277,7 @@ pub enum MakeError {
 }
 
 /// Decodes once and writes `sizes` to the cache; returns the placeholder (also cached).
-fn make(
+pub(super) fn make(
     bytes: Vec<u8>,
     format: Format,
     head: &Header,
@@ -315,6 +318,9 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
     };
     if format.family() == Family::Heif {
         return super::heif::make_one(original, &bytes, format, hash, spec, settings);
+    }
+    if format.family() == Family::Raw {
+        return super::raw::make_one(bytes, format, hash, spec, settings);
     }
     let head = header(&bytes, format, "", None, settings.max_pixels)?;
     let orientation = head.meta.orientation;

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod heif;
 pub mod index;
 pub mod metadata;
+pub mod raw;
 pub mod sniff;
 pub mod store;
 pub mod strip;

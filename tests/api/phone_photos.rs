@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use crate::helpers::{
-    Spec, TestApp, avif_from_camera, decode_jpeg, decode_leftovers, file_rows, has_heif_rotation, heic_from_camera,
-    photos, run_index, spawn_app, spawn_app_with, write_original,
+    Spec, TestApp, avif_from_camera, decode_jpeg, decode_leftovers, dng, dng_without_preview, file_rows,
+    has_heif_rotation, heic_from_camera, photos, plain_tiff, run_index, spawn_app, spawn_app_with, write_original,
 };
 
 fn phone_spec(seed: u64) -> Spec {
@@ -193,4 +193,80 @@ async fn a_heic_upload_becomes_a_photo_and_downloads_as_itself() {
     let r = app.get(p["original"].as_str().unwrap()).await;
     assert_eq!(r.headers()["content-type"], "image/heic");
     assert_eq!(r.bytes().await.unwrap().as_ref(), &heic[..]);
+}
+
+fn camera_raw_spec(seed: u64) -> Spec {
+    Spec {
+        width: 1600,
+        height: 1200,
+        orientation: 6,
+        taken: Some("2022:08:20 14:05:00".into()),
+        make: "Leica Camera AG".into(),
+        model: "LEICA Q3".into(),
+        seed,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_dng_is_shown_through_its_largest_preview_with_its_own_date_camera_and_orientation() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let raw = dng(&camera_raw_spec(1));
+    write_original(&app, "camera/L1000001.DNG", &raw);
+    run_index(&app, &csrf).await;
+
+    let list = photos(&app).await;
+    assert_eq!(list.len(), 1, "{:?}", file_rows(&app).await);
+    let p = &list[0];
+    assert_eq!(p["format"], "dng");
+    assert_eq!(p["media_type"], "raw");
+    // The preview is stored 1200×1600; the DNG's own orientation 6 shows it 1600×1200.
+    assert_eq!((p["width"].as_i64(), p["height"].as_i64()), (Some(1600), Some(1200)), "{p}");
+    assert_eq!(p["orientation"], 6);
+    assert_eq!(p["taken_local"], "2022-08-20T14:05:00");
+    assert_eq!(p["taken_source"], "exif_original");
+    assert_eq!(p["camera_make"], "Leica Camera AG");
+    assert_eq!(p["camera_model"], "LEICA Q3");
+    for (size, w, h) in [("tile_224", 224, 224), ("fit_1280", 1280, 960), ("fit_2560", 1600, 1200)] {
+        let img = decode_jpeg(&thumbnail(&app, p, size).await);
+        assert_eq!((img.width, img.height), (w, h), "{size}");
+        // Not the small dark thumbnail in IFD1: the quadrants of the full preview, upright.
+        img.assert_upright(size);
+    }
+    let r = app.get(p["original"].as_str().unwrap()).await;
+    assert_eq!(r.headers()["content-type"], "image/x-adobe-dng");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &raw[..]);
+}
+
+#[tokio::test]
+async fn raw_files_are_skipped_saying_so_when_disable_raw_is_set() {
+    let app = spawn_app_with(&[("DISABLE_RAW", "true")]).await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "L1000002.dng", &dng(&camera_raw_spec(2)));
+    run_index(&app, &csrf).await;
+
+    assert!(photos(&app).await.is_empty());
+    let rows = file_rows(&app).await;
+    assert_eq!(rows[0].1, "skipped");
+    assert!(rows[0].2.contains("turned off (DISABLE_RAW=true)"), "{}", rows[0].2);
+}
+
+#[tokio::test]
+async fn a_raw_without_a_preview_and_a_plain_tiff_are_skipped_with_their_reasons() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "empty.dng", &dng_without_preview(&camera_raw_spec(3)));
+    write_original(&app, "scan.tif", &plain_tiff());
+    run_index(&app, &csrf).await;
+
+    assert!(photos(&app).await.is_empty());
+    let rows = file_rows(&app).await;
+    let reason = |name: &str| rows.iter().find(|r| r.0 == name).map(|r| (r.1.clone(), r.2.clone())).unwrap();
+    let (status, why) = reason("empty.dng");
+    assert_eq!(status, "skipped");
+    assert!(why.contains("no embedded JPEG preview found in this DNG file"), "{why}");
+    let (status, why) = reason("scan.tif");
+    assert_eq!(status, "skipped");
+    assert!(why.contains("TIFF that is not a camera RAW") && why.contains("convert it to JPEG"), "{why}");
 }
