@@ -22,6 +22,9 @@ pub struct Settings {
     pub decode_budget: std::sync::Arc<super::budget::Budget>,
     /// ffmpeg, ffprobe, heif-dec as found at start.
     pub tools: std::sync::Arc<super::tools::MediaTools>,
+    /// Where external decoders write their output (`STORAGE_PATH/decode-tmp`), each call in a
+    /// private folder removed when it is done.
+    pub decode_temp: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -99,16 +102,16 @@ pub fn hash(bytes: &[u8]) -> String {
 }
 
 /// Everything the header tells, before any pixel is decoded.
-struct Header {
-    stored: (u32, u32),
-    layout: thumbs::Layout,
-    meta: Metadata,
-    icc: Option<Vec<u8>>,
+pub(super) struct Header {
+    pub(super) stored: (u32, u32),
+    pub(super) layout: thumbs::Layout,
+    pub(super) meta: Metadata,
+    pub(super) icc: Option<Vec<u8>>,
 }
 
 /// Reads the headers and refuses a picture above MAX_PIXELS (every GIF frame included) before
 /// anything else is read from it.
-fn header(
+pub(super) fn header(
     bytes: &[u8],
     format: Format,
     name: &str,
@@ -146,7 +149,7 @@ fn header(
     }
 }
 
-fn skipped(hash: &str, e: DecodeError) -> Outcome {
+pub(super) fn skipped(hash: &str, e: DecodeError) -> Outcome {
     let kind = match e {
         DecodeError::TooManyPixels { .. } | DecodeError::TooCostly { .. } => SkipKind::TooLarge,
         DecodeError::Corrupt { .. } => SkipKind::Corrupt,
@@ -178,7 +181,7 @@ fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Forma
             return refused(SkipKind::Unsupported, "not an image (JPEG, PNG, WebP and GIF are supported)".into());
         }
     };
-    if format.family() != Family::Still {
+    if format.family() == Family::Video {
         return refused(
             SkipKind::Unsupported,
             format!("{} files are not read yet", format.as_str().to_ascii_uppercase()),
@@ -214,6 +217,12 @@ pub fn analyze_file(
     settings: &Settings,
 ) -> std::io::Result<Outcome> {
     Ok(match read_image(path, settings.max_file_bytes)? {
+        Ok((format, bytes)) if format.family() == Family::Heif => {
+            super::heif::analyze(path, bytes, format, name, mtime, settings)
+        }
+        Ok((format, bytes)) if format.family() == Family::Raw => {
+            super::raw::analyze(bytes, format, name, mtime, settings)
+        }
         Ok((format, bytes)) => analyze(bytes, format, name, mtime, settings),
         Err(Refusal { kind, reason }) => Outcome::Skipped { hash: None, kind, reason },
     })
@@ -268,7 +277,7 @@ pub enum MakeError {
 }
 
 /// Decodes once and writes `sizes` to the cache; returns the placeholder (also cached).
-fn make(
+pub(super) fn make(
     bytes: Vec<u8>,
     format: Format,
     head: &Header,
@@ -307,6 +316,12 @@ pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings
         Ok(read) => read,
         Err(Refusal { reason, .. }) => anyhow::bail!("{}: {reason}", original.display()),
     };
+    if format.family() == Family::Heif {
+        return super::heif::make_one(original, &bytes, format, hash, spec, settings);
+    }
+    if format.family() == Family::Raw {
+        return super::raw::make_one(bytes, format, hash, spec, settings);
+    }
     let head = header(&bytes, format, "", None, settings.max_pixels)?;
     let orientation = head.meta.orientation;
     let cost = thumbs::decode_cost(head.layout, head.stored, orientation, &[spec]);

@@ -7,9 +7,11 @@ pub(crate) mod atomic;
 pub mod budget;
 pub mod cache;
 pub mod catalog;
+pub mod heif;
 pub mod index;
 pub mod media_access;
 pub mod metadata;
+pub mod raw;
 pub mod sniff;
 pub mod store;
 pub mod strip;
@@ -34,6 +36,9 @@ pub use index::{IndexOptions, Progress, Summary};
 pub use token::{TokenKey, Viewer};
 
 /// How long [`Library::index_soon`] waits for more writes before it indexes.
+/// Under STORAGE_PATH: where external decoders write, one private folder per call.
+const DECODE_TEMP: &str = "decode-tmp";
+
 pub const INDEX_DEBOUNCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Shared by the server's handlers; cheap to clone.
@@ -101,6 +106,7 @@ impl Library {
                     config.library.index_workers.max(1) as u64 * budget::SHARE_PER_WORKER,
                 )),
                 tools: Arc::new(tools::MediaTools::find(&config.media)),
+                decode_temp: config.storage_path.join(DECODE_TEMP),
             },
             workers: config.library.index_workers,
             upload_limit: config.library.upload_limit,
@@ -118,6 +124,8 @@ impl Library {
             tracing::info!(tool, state = %state, "media tool");
         }
         upload::clear_staging(&inner.originals);
+        // Decoder output a crash left behind.
+        let _ = std::fs::remove_dir_all(&inner.settings.decode_temp);
         Ok(Library { inner: Arc::new(inner) })
     }
 

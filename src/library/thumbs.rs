@@ -70,6 +70,15 @@ fn needed_source(spec: SizeSpec, w: u32, h: u32) -> (u32, u32) {
     ((w as f64 * s).ceil() as u32, (h as f64 * s).ceil() as u32)
 }
 
+/// How large a picture of `w`×`h` (as displayed) must be for none of `sizes` to be upscaled
+/// (decoders that can shrink while decoding aim for this).
+pub fn needed_source_for(sizes: &[SizeSpec], w: u32, h: u32) -> (u32, u32) {
+    sizes.iter().fold((1, 1), |(nw, nh), s| {
+        let (sw, sh) = needed_source(*s, w, h);
+        (nw.max(sw), nh.max(sh))
+    })
+}
+
 /// Why a picture cannot be decoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {

@@ -147,6 +147,8 @@ pub struct MediaTools {
     pub ffprobe: Option<Tool>,
     /// HEIC and AVIF: libheif's `heif-dec` (or its older name `heif-convert`).
     pub heif_dec: Option<Tool>,
+    /// DISABLE_HEIFCONVERT is set (so a HEIC is skipped as turned off, not as missing a tool).
+    pub heif_off: bool,
     /// RAW files are indexed (DISABLE_RAW not set).
     pub raw: bool,
     pub encoder: String,
@@ -162,11 +164,17 @@ impl MediaTools {
     pub fn find(config: &crate::config::MediaConfig) -> MediaTools {
         let ffmpeg = config.ffmpeg_bin.as_deref().and_then(|p| Tool::find(p, &[]));
         let ffprobe = ffmpeg.as_ref().and_then(|f| f.sibling("ffprobe"));
-        let heif_dec = config.heif_convert_bin.as_deref().and_then(|p| Tool::find(p, &["heif-dec", "heif-convert"]));
+        // The default name also finds the older heif-convert; a name or path the administrator
+        // chose is used alone, so a wrong one shows as missing rather than quietly replaced.
+        let heif_dec = config.heif_convert_bin.as_deref().and_then(|p| {
+            let default = p == Path::new("heif-dec") || p == Path::new("heif-convert");
+            Tool::find(p, if default { &["heif-dec", "heif-convert"] } else { &[] })
+        });
         MediaTools {
             ffmpeg,
             ffprobe,
             heif_dec,
+            heif_off: config.heif_convert_bin.is_none(),
             raw: config.raw_enabled,
             encoder: config.ffmpeg_encoder.codec().to_string(),
             video_size: config.ffmpeg_size,

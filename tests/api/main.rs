@@ -31,6 +31,7 @@ mod oidc_e2e;
 mod owners;
 mod pages;
 mod partners;
+mod phone_photos;
 mod places;
 mod revocation;
 mod security;
