@@ -239,3 +239,31 @@ async fn originals_serve_ranges_with_the_original_file_name() {
         .unwrap();
     assert_eq!(r.status(), 304);
 }
+
+#[tokio::test]
+async fn originals_answer_head_suffix_ranges_unsatisfiable_ranges_and_if_modified_since() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let bytes = camera_jpeg(16);
+    write_original(&app, "lake.jpg", &bytes);
+    run_index(&app, &csrf).await;
+    let hash = photos(&app).await[0]["hash"].as_str().unwrap().to_string();
+    let url = app.url(&format!("/api/v1/dl/{hash}"));
+    let head = app.client.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-length"], bytes.len().to_string().as_str());
+    assert_eq!(head.headers()["content-type"], "image/jpeg");
+    let modified = head.headers()["last-modified"].clone();
+    assert!(head.bytes().await.unwrap().is_empty(), "HEAD sends no body");
+    let tail = app.client.get(&url).header("Range", "bytes=-10").send().await.unwrap();
+    assert_eq!(tail.status(), 206);
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &bytes[bytes.len() - 10..]);
+    let beyond = app.client.get(&url).header("Range", format!("bytes={}-", bytes.len() + 5)).send().await.unwrap();
+    assert_eq!(beyond.status(), 416);
+    assert_eq!(beyond.headers()["content-range"].to_str().unwrap(), format!("bytes */{}", bytes.len()));
+    let unchanged = app.client.get(&url).header("If-Modified-Since", modified).send().await.unwrap();
+    assert_eq!(unchanged.status(), 304);
+    // Someone else's session or none at all: nothing, whatever the headers.
+    let stranger = client().get(&url).header("Range", "bytes=0-9").send().await.unwrap();
+    assert_eq!(stranger.status(), 401);
+}
