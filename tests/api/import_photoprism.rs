@@ -439,3 +439,82 @@ fn a_photoprism_import_for_an_unknown_user_or_a_missing_folder_stops_with_what_t
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An album whose cover was chosen by hand in PhotoPrism (`ThumbSrc: manual`), named as PhotoPrism
+/// names it: the SHA-1 of the cover's file (here `{thumb}`).
+fn album_with_cover(uid: &str, title: &str, thumb: &str, thumb_src: &str) -> String {
+    format!(
+        "UID: {uid}\nSlug: {uid}\nType: album\nTitle: {title}\nOrder: newest\nThumb: {thumb}\nThumbSrc: {thumb_src}\n\
+         CreatedAt: 2020-04-01T10:00:00Z\nUpdatedAt: 2020-04-01T10:00:00Z\nPhotos:\n\
+         - UID: pq8lb3wpsx0hmkfl\n  CreatedAt: 2020-04-01T10:00:00Z\n\
+         - UID: pq8lb3wpsx0hmkfm\n  CreatedAt: 2020-04-01T10:00:00Z\n"
+    )
+}
+
+#[tokio::test]
+async fn a_cover_chosen_by_hand_in_photoprism_becomes_the_albums_cover_and_a_second_run_keeps_it() {
+    use sha1::Digest;
+    let app = library_with_three_photos().await;
+    let pp = photoprism_storage();
+    // IMG_0002 (UID …fl) is the older of the two photos: not the cover Shoebox would pick itself.
+    let sha1 = |bytes: &[u8]| sha1::Sha1::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let chosen = sha1(&dated_jpeg("2020:03:28 16:06:00", 2));
+    write(
+        pp.path(),
+        "backup/albums/album/as6sg6bxpoaaaaae.yml",
+        &album_with_cover("as6sg6bxpoaaaaae", "Chosen", &chosen, "manual"),
+    );
+    write(
+        pp.path(),
+        "backup/albums/album/as6sg6bxpoaaaaaf.yml",
+        &album_with_cover("as6sg6bxpoaaaaaf", "Picked", &chosen, "auto"),
+    );
+    let elsewhere = sha1(b"a file that is not in this library");
+    write(
+        pp.path(),
+        "backup/albums/album/as6sg6bxpoaaaaag.yml",
+        &album_with_cover("as6sg6bxpoaaaaag", "Gone", &elsewhere, "manual"),
+    );
+
+    shoebox_ok(&app, &["index"]);
+    let dry = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin", "--dry-run"]);
+    assert!(dry.contains("album \"Chosen\": created with 2 photos and its cover"), "{dry}");
+    assert!(dry.contains("album \"Picked\": created with 2 photos\n"), "no cover of PhotoPrism's own pick: {dry}");
+    let out = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin"]);
+    assert!(out.contains("albums: 5 created, 9 photos added, 0 unchanged"), "{out}");
+    assert!(!out.contains("dry run"), "{out}");
+    assert!(
+        out.contains(&format!("as6sg6bxpoaaaaag.yml: its cover (Thumb {elsewhere}) is none of its photos here")),
+        "{out}"
+    );
+    let cover_of = |title: &'static str| {
+        let app = &app;
+        async move { album_titled(app, title).await.unwrap_or_else(|| panic!("album {title}")) }
+    };
+    let img2 = photo_at(&app, "admin/2020/03/IMG_0002.jpg").await;
+    let chosen_album = cover_of("Chosen").await;
+    assert_eq!(chosen_album["cover_photo_id"], img2["id"], "{chosen_album}");
+    assert_eq!(chosen_album["cover_hash"], img2["hash"]);
+    // PhotoPrism's own pick, and a cover that is not here: Shoebox's newest photo.
+    let img3 = photo_at(&app, "admin/2020/03/IMG_0003.jpg").await;
+    for title in ["Picked", "Gone"] {
+        let a = cover_of(title).await;
+        assert_eq!(
+            (a["cover_photo_id"].clone(), a["cover_hash"].clone()),
+            (Value::Null, img3["hash"].clone()),
+            "{title}"
+        );
+    }
+
+    // Chosen again in Shoebox, it stays; a second run changes nothing.
+    let id = chosen_album["id"].as_i64().unwrap();
+    sqlx::query("UPDATE albums SET cover_photo_id = ? WHERE id = ?")
+        .bind(img3["id"].as_i64())
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let again = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin"]);
+    assert!(again.contains("albums: 0 created, 0 photos added, 5 unchanged"), "{again}");
+    assert_eq!(cover_of("Chosen").await["cover_photo_id"], img3["id"]);
+}

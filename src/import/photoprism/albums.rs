@@ -1,6 +1,7 @@
 //! PhotoPrism's album backups made into Shoebox albums. Only albums someone made ("album"):
 //! folders, moments, months and states are views PhotoPrism computes, and are skipped. An album
-//! imported before (found through `imported_albums`) only gets the photos it lacks.
+//! imported before (found through `imported_albums`) only gets the photos it lacks. A cover
+//! chosen by hand in PhotoPrism becomes the album's cover.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ fn album_files(storage: &Path, report: &mut Report) -> Vec<(String, Result<forma
 
 pub async fn import(
     db: &SqlitePool,
+    originals: &Path,
     storage: &Path,
     uids: &HashMap<String, Vec<(i64, i64)>>,
     user: Option<i64>,
@@ -94,13 +96,42 @@ pub async fn import(
             report.problems.push(format!("{shown}: deleted in PhotoPrism; not imported"));
             continue;
         }
-        import_one(db, &shown, &album, uids, user, report).await?;
+        import_one(db, originals, &shown, &album, uids, user, report).await?;
     }
     Ok(())
 }
 
+/// The photo among `members` with a file whose SHA-1 is `thumb` (PhotoPrism names a cover by its
+/// file's hash). Files are read one by one until it is found, off the async threads.
+async fn find_cover(db: &SqlitePool, originals: &Path, members: &[i64], thumb: &str) -> anyhow::Result<Option<i64>> {
+    use sha1::Digest;
+    let thumb = thumb.trim().to_ascii_lowercase();
+    for photo in members {
+        let paths: Vec<String> =
+            sqlx::query_scalar("SELECT path FROM files WHERE photo_id = ? AND status = 'indexed' ORDER BY id")
+                .bind(photo)
+                .fetch_all(db)
+                .await?;
+        for rel in paths {
+            let path = originals.join(&rel);
+            let hash = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                let mut hasher = sha1::Sha1::new();
+                std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+                Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>())
+            })
+            .await?;
+            if hash.is_ok_and(|h| h == thumb) {
+                return Ok(Some(*photo));
+            }
+        }
+    }
+    Ok(None)
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn import_one(
     db: &SqlitePool,
+    originals: &Path,
     shown: &str,
     album: &AlbumBackup,
     uids: &HashMap<String, Vec<(i64, i64)>>,
@@ -166,10 +197,24 @@ async fn import_one(
             .collect();
         clean_text(&parts.join("\n\n"), MAX_DESCRIPTION)
     };
+    // Only a cover someone chose: PhotoPrism's own pick follows its order, Shoebox's the newest photo.
+    let cover = if album.thumb_src == "manual" && !album.thumb.trim().is_empty() {
+        let ids: Vec<i64> = members.iter().map(|(photo, _, _)| *photo).collect();
+        let found = find_cover(db, originals, &ids, &album.thumb).await?;
+        if found.is_none() {
+            report.problems.push(format!(
+                "{shown}: its cover (Thumb {}) is none of its photos here; the newest photo is the cover",
+                album.thumb.trim()
+            ));
+        }
+        found
+    } else {
+        None
+    };
     let created = formats::time(album.created_at.as_deref()).map_or_else(now, |t| t.timestamp());
     let updated = formats::time(album.updated_at.as_deref()).map_or(created, |t| t.timestamp());
     let dry_run = report.dry_run;
-    let (new, added) = retry_busy(|| async {
+    let (new, added, cover_set) = retry_busy(|| async {
         let mut tx = write_tx(db).await?;
         let existing: Option<i64> =
             sqlx::query_scalar("SELECT album_id FROM imported_albums WHERE source = ? AND source_id = ?")
@@ -180,7 +225,7 @@ async fn import_one(
         let album_id = match existing {
             Some(id) => id,
             // In a dry run nothing is inserted; every member counts as added.
-            None if dry_run => return Ok((true, members.len() as u64)),
+            None if dry_run => return Ok((true, members.len() as u64, cover.is_some())),
             None => {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO albums (owner_id, title, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
@@ -229,7 +274,25 @@ async fn import_one(
                 .await?;
             }
         }
-        if existing.is_some() && added > 0 && !dry_run {
+        // The cover is set once: a cover chosen in Shoebox since the first import stays.
+        let cover_set = match cover {
+            Some(photo) => {
+                let unset: bool = sqlx::query_scalar("SELECT cover_photo_id IS NULL FROM albums WHERE id = ?")
+                    .bind(album_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if unset && !dry_run {
+                    sqlx::query("UPDATE albums SET cover_photo_id = ? WHERE id = ?")
+                        .bind(photo)
+                        .bind(album_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                unset
+            }
+            None => false,
+        };
+        if existing.is_some() && (added > 0 || cover_set) && !dry_run {
             sqlx::query("UPDATE albums SET updated_at = ? WHERE id = ?")
                 .bind(now())
                 .bind(album_id)
@@ -239,15 +302,16 @@ async fn import_one(
         if !dry_run {
             tx.commit().await?;
         }
-        Ok::<_, sqlx::Error>((existing.is_none(), added))
+        Ok::<_, sqlx::Error>((existing.is_none(), added, cover_set))
     })
     .await?;
     report.album_photos_added += added as usize;
+    let with_cover = if cover_set { " and its cover" } else { "" };
     if new {
         report.albums_created += 1;
-        report.changes.push(format!("album {title:?}: created with {added} photos"));
-    } else if added > 0 {
-        report.changes.push(format!("album {title:?}: {added} photos added"));
+        report.changes.push(format!("album {title:?}: created with {added} photos{with_cover}"));
+    } else if added > 0 || cover_set {
+        report.changes.push(format!("album {title:?}: {added} photos added{with_cover}"));
     } else {
         report.albums_unchanged += 1;
     }

@@ -119,6 +119,10 @@ pub struct AlbumBackup {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub deleted_at: Option<String>,
+    /// The cover: the SHA-1 of its file, as PhotoPrism names files.
+    pub thumb: String,
+    /// `manual` when someone chose the cover; otherwise PhotoPrism picked it.
+    pub thumb_src: String,
     pub photos: Vec<AlbumPhoto>,
 }
 

@@ -180,7 +180,7 @@ pub async fn run(library: &Library, options: Options) -> anyhow::Result<Report> 
             uids.entry(sidecar.uid.clone()).or_default().extend(matched.iter().map(|m| (m.photo_id, m.owner_id)));
         }
     }
-    albums::import(library.db(), &options.storage, &uids, user_id, &mut report).await?;
+    albums::import(library.db(), library.originals(), &options.storage, &uids, user_id, &mut report).await?;
     Ok(report)
 }
 
