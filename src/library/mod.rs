@@ -17,6 +17,7 @@ pub mod thumbs;
 pub mod token;
 pub mod tools;
 pub mod upload;
+pub mod video;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

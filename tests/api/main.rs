@@ -39,4 +39,5 @@ mod sign_in;
 mod slow_clients;
 mod thumbnails;
 mod upload;
+mod videos;
 mod webdav;

@@ -11,6 +11,7 @@ pub mod real_provider;
 mod server;
 mod sharing;
 mod upload;
+mod video_fixtures;
 mod webdav;
 
 pub use app::*;
@@ -21,4 +22,5 @@ pub use person::*;
 pub use server::*;
 pub use sharing::*;
 pub use upload::*;
+pub use video_fixtures::*;
 pub use webdav::*;
