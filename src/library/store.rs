@@ -340,12 +340,27 @@ const IN_SHARED_ALBUM: &str = "(p.private = 0 AND EXISTS (SELECT 1 FROM album_ph
 /// Photos with this content that `viewer` may see: their own (the trash included), or in a folder
 /// granted to them, or in an album shared with them (not when its owner put it in the trash).
 fn visible_files() -> String {
+    visible_files_where("f.path, f.size", "1")
+}
+
+/// [`visible_files`] with other columns, among the photos that also match `only`.
+fn visible_files_where(columns: &str, only: &str) -> String {
     format!(
-        "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
-         WHERE p.hash = ?1 AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
+        "SELECT {columns} FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
+         WHERE p.hash = ?1 AND {only} AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
          WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/') OR {IN_SHARED_ALBUM}))) \
          ORDER BY f.id LIMIT 1"
     )
+}
+
+/// A present video file with `hash` that `viewer` may see, by the same rule as every original:
+/// its path relative to the originals and its format.
+pub async fn visible_video(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(&visible_files_where("f.path, p.format", "p.media_type = 'video'"))
+        .bind(hash)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await
 }
 
 /// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).

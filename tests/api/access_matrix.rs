@@ -9,7 +9,9 @@ use base64::Engine;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Person, ResponseExt, client, expire_link, party, person, photo, store_groups, visitor};
+use crate::helpers::{
+    PASSWORD, Person, ResponseExt, client, expire_link, h264_mp4, party, person, photo, store_groups, visitor,
+};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
 const BEGIN: &str = "<!-- access matrix: written by tests/api/access_matrix.rs -->";
@@ -47,6 +49,7 @@ const MATRIX: &[(&str, [u16; 16])] = &[
     ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET /api/v1/videos/{V}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401]),
     ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401]),
     ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303]),
     ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401]),
@@ -103,6 +106,8 @@ struct Cells {
     album_c: i64,
     private_hash: String,
     private_photo: i64,
+    /// A video in album A.
+    video_hash: String,
 }
 
 impl Cells {
@@ -115,6 +120,7 @@ impl Cells {
             .replace("{ME}", &c.username)
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
+            .replace("{V}", &self.video_hash)
             .replace("{MT}", &c.media_token)
             .replace("{T}", &c.token)
             .replace("{L}", &self.link.to_string())
@@ -187,7 +193,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         ])
         .await;
     p.alice.patch_photo(ids[1], json!({ "private": true })).await.ok_json().await;
-    let album_a = p.alice.album_with("A", &ids[..2]).await;
+    let video = p.alice.upload(&[("v.mp4", h264_mp4())]).await[0];
+    let album_a = p.alice.album_with("A", &[ids[0], ids[1], video]).await;
     let album_b = p.alice.album_with("B", &ids[2..3]).await;
     let album_c = p.alice.album_with("C", &ids[3..]).await;
     let (hash, private_hash, hash_b) =
@@ -289,7 +296,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         hash: hash.clone(),
     });
 
-    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1] };
+    let video_hash = p.alice.hash_of(video).await;
+    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1], video_hash };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
     for (template, expected) in MATRIX {
@@ -332,5 +340,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 608);
+    assert_eq!(cells_count, 624);
 }

@@ -39,5 +39,6 @@ mod sign_in;
 mod slow_clients;
 mod thumbnails;
 mod upload;
+mod video_browser;
 mod videos;
 mod webdav;

@@ -200,3 +200,69 @@ async fn a_video_larger_than_upload_limit_is_uploaded_whole_while_a_picture_that
     let v: Value = r.json().await.unwrap();
     assert!(v["files"][0]["photo_id"].is_null(), "a picture above UPLOAD_LIMIT is refused: {v}");
 }
+
+#[tokio::test]
+async fn a_video_streams_to_those_who_may_see_it_with_its_type_ranges_and_conditional_requests() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    let clip = h264_mp4();
+    write_original(&app, "clip.mp4", &clip);
+    write_original(&app, "still.jpg", &camera_jpeg(2));
+    run_index(&app, &csrf).await;
+    let p = photo_of(&app, "clip.mp4").await;
+    let url = p["video"].as_str().expect("a video has a stream URL").to_string();
+    assert_eq!(url, format!("/api/v1/videos/{}", p["hash"].as_str().unwrap()));
+
+    let r = app.get(&url).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    let modified = r.headers()["last-modified"].to_str().unwrap().to_string();
+    assert_eq!(r.bytes().await.unwrap().as_ref(), clip.as_slice());
+
+    // Seeking: the player asks for a byte range.
+    let r = app.client.get(app.url(&url)).header("Range", "bytes=100-199").send().await.unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-range"], format!("bytes 100-199/{}", clip.len()).as_str());
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &clip[100..200]);
+    let r = app.client.get(app.url(&url)).header("Range", format!("bytes={}-", clip.len() + 10)).send().await.unwrap();
+    assert_eq!(r.status(), 416);
+    let r = app.client.get(app.url(&url)).header("If-Modified-Since", &modified).send().await.unwrap();
+    assert_eq!(r.status(), 304);
+
+    // A still has no stream, and its hash opens none.
+    let still = photo_of(&app, "still.jpg").await;
+    assert!(still.get("video").is_none(), "{still}");
+    assert_eq!(app.get(&format!("/api/v1/videos/{}", still["hash"].as_str().unwrap())).await.status(), 404);
+
+    // Another user does not see it; nobody signed out does.
+    app.add_user("bob", "a long password for bob", "user").await;
+    let bob = app.with_client(crate::helpers::client());
+    assert_eq!(bob.get(&url).await.status(), 401);
+    bob.sign_in("bob", "a long password for bob").await;
+    assert_eq!(bob.get(&url).await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_timeline_shows_a_videos_length_and_the_viewer_plays_it_with_its_poster() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(
+        &app,
+        "clip.mp4",
+        &video(&VideoSpec { seconds: 65.0, rate: 5, width: 64, height: 48, ..VideoSpec::default() }),
+    );
+    run_index(&app, &csrf).await;
+    let p = photo_of(&app, "clip.mp4").await;
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(page.contains(r#"<span class="badge duration" aria-label="Video, 1:05">1:05</span>"#), "{page}");
+    let viewer = app.get(&format!("/photos/{}", p["id"])).await.text().await.unwrap();
+    let video_tag = viewer.split("<video").nth(1).expect("a <video> element").split('>').next().unwrap().to_string();
+    assert!(video_tag.contains(&format!(r#"src="{}""#, p["video"].as_str().unwrap())), "{video_tag}");
+    assert!(video_tag.contains("controls") && video_tag.contains("playsinline"), "{video_tag}");
+    let poster = video_tag.split(r#"poster=""#).nth(1).unwrap().split('"').next().unwrap().replace("&#x2f;", "/");
+    let r = app.get(&poster).await;
+    assert_eq!(r.status(), 200, "the poster {poster}");
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert!(viewer.contains("<dt>Length</dt><dd>1:05</dd>"), "{viewer}");
+}

@@ -15,6 +15,7 @@ pub mod places;
 pub mod session;
 pub mod shared;
 pub mod users;
+pub mod videos;
 
 use axum::Router;
 use serde_json::{Value, json};
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(album_members::router())
         .merge(album_groups::router())
         .merge(media::router())
+        .merge(videos::router())
         .merge(links::router())
         .merge(shared::router())
 }
@@ -48,6 +50,9 @@ fn photo_json(urls: &MediaUrls, p: &PhotoRow) -> Value {
     v["placeholder"] = json!(MediaUrls::placeholder(p.placeholder.as_deref()));
     v["thumbnails"] = urls.thumbnails(&p.hash);
     v["original"] = json!(MediaUrls::original(&p.hash));
+    if p.media_type == "video" {
+        v["video"] = json!(MediaUrls::video(&p.hash));
+    }
     v
 }
 

@@ -96,6 +96,8 @@ struct ViewerPage {
     width: i64,
     height: i64,
     placeholder: String,
+    /// A video's stream: the stage shows a `<video>` with the poster frame instead of an image.
+    video: Option<String>,
     newer: Option<Neighbour>,
     older: Option<Neighbour>,
     back: String,
@@ -159,6 +161,9 @@ fn facts(p: &PhotoRow, file: Option<&store::FileRow>) -> Vec<Fact> {
     }
     if let Some(l) = &p.lens {
         facts.push(Fact { label: "Lens", value: l.clone() });
+    }
+    if let (Some(ms), "video") = (p.duration_ms, p.media_type.as_str()) {
+        facts.push(Fact { label: "Length", value: super::photo_list::duration_text(ms) });
     }
     let mut exposure = Vec::new();
     if let Some(f) = p.f_number {
@@ -272,6 +277,7 @@ async fn viewer(
         width: p.width,
         height: p.height,
         placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
+        video: (p.media_type == "video").then(|| MediaUrls::video(&p.hash)),
         newer: newer_row.as_ref().map(neighbour),
         older: older_row.as_ref().map(neighbour),
         back,
