@@ -110,12 +110,15 @@ impl App {
         let purge = self.state.library.spawn_trash_purge();
         // Originals added by anything else are picked up every INDEX_INTERVAL.
         let rescans = self.state.library.spawn_periodic_index(self.state.config.library.index_interval);
+        // Videos browsers cannot play are transcoded in the background, one at a time.
+        let transcoder = self.state.library.spawn_transcoder();
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         let limits = self.state.config.http_limits;
         serve(self.listener, self.router, limits, shutdown).await;
         cleanup.abort();
         purge.abort();
         rescans.abort();
+        transcoder.abort();
         self.state.db.close().await;
         Ok(())
     }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::helpers::{
-    TestApp, VideoSpec, camera_jpeg, file_rows, h264_mp4, iphone_hevc_mov, photos, probe_codec, run_index,
+    TestApp, VideoSpec, camera_jpeg, file_rows, h264_mp4, iphone_hevc_mov, photos, probe_codec, probe_size, run_index,
     scenery_jpeg, spawn_app, spawn_app_with, upload_photos, video, write_original,
 };
 
@@ -265,4 +265,84 @@ async fn the_timeline_shows_a_videos_length_and_the_viewer_plays_it_with_its_pos
     assert_eq!(r.status(), 200, "the poster {poster}");
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     assert!(viewer.contains("<dt>Length</dt><dd>1:05</dd>"), "{viewer}");
+}
+
+/// Polls the photo until its video is ready for browsers (the transcode runs in the background).
+async fn wait_until_ready(app: &TestApp, id: i64) -> Value {
+    for _ in 0..600 {
+        let p: Value = app.photo(id).await.json().await.unwrap();
+        if p["video_status"] != "preparing" {
+            return p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("the video of photo {id} was never transcoded");
+}
+
+#[tokio::test]
+async fn an_hevc_video_is_transcoded_once_in_the_background_and_streamed_as_upright_h264() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "phone/IMG_0002.MOV", &iphone_hevc_mov());
+    write_original(&app, "clip.mp4", &h264_mp4());
+    run_index(&app, &csrf).await;
+    let mp4 = photo_of(&app, "clip.mp4").await;
+    assert_eq!(mp4["video_status"], "ready", "an H.264 MP4 plays as stored: {mp4}");
+    let mov = photo_of(&app, "phone/IMG_0002.MOV").await;
+    let id = mov["id"].as_i64().unwrap();
+    let mov = wait_until_ready(&app, id).await;
+    assert_eq!(mov["video_status"], "ready", "{mov}");
+    let r = app.get(mov["video"].as_str().unwrap()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    let served = r.bytes().await.unwrap();
+    let (codec, container) = probe_codec(&served);
+    assert_eq!((codec.as_str(), container.as_str()), ("h264", "mov,mp4,m4a,3gp,3g2,mj2"));
+    // Turned as the phone shows it, so the rendition needs no rotation of its own.
+    assert_eq!(probe_size(&served), (180, 320));
+    // +faststart: the index (moov) comes before the media data, so playing starts at once.
+    let moov = served.windows(4).position(|w| w == b"moov").unwrap();
+    let mdat = served.windows(4).position(|w| w == b"mdat").unwrap();
+    assert!(moov < mdat, "moov at {moov}, mdat at {mdat}");
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM transcodes").fetch_one(&app.db).await.unwrap();
+    assert_eq!(rows, 1, "only the HEVC video is queued");
+}
+
+#[tokio::test]
+async fn until_its_transcode_is_made_the_viewer_says_the_video_is_being_prepared_and_a_restart_resumes_the_queue() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "IMG_0003.MOV", &iphone_hevc_mov());
+    run_index(&app, &csrf).await;
+    let id = photo_of(&app, "IMG_0003.MOV").await["id"].as_i64().unwrap();
+    let done = wait_until_ready(&app, id).await;
+    let hash = done["hash"].as_str().unwrap().to_string();
+    // Restarted without ffmpeg, as a server stopped in the middle of a transcode leaves it:
+    // running, without its file. No queue runs, so it stays waiting.
+    let app = app.restart_with(&[("DISABLE_FFMPEG", "true")]).await;
+    sqlx::query("UPDATE transcodes SET status = 'running', finished_at = NULL").execute(&app.db).await.unwrap();
+    let cached =
+        app.storage.path().join(format!("cache/thumbnails/{}/{}/{hash}_transcode.mp4", &hash[..2], &hash[2..4]));
+    std::fs::remove_file(&cached).expect("the transcode was cached under STORAGE_PATH");
+    let p: Value = app.photo(id).await.json().await.unwrap();
+    assert_eq!(p["video_status"], "preparing", "{p}");
+    let r = app.get(p["video"].as_str().unwrap()).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await.unwrap().contains("being prepared"));
+    let page = app.get(&format!("/photos/{id}")).await.text().await.unwrap();
+    assert!(page.contains("This video is being prepared"), "{page}");
+    assert!(!page.contains("<video"), "no player for a video browsers cannot play yet");
+    // The admin Library page lists the tools (ffmpeg off) and the video waiting.
+    let admin = app.get("/admin/library").await.text().await.unwrap();
+    assert!(admin.contains("<dt>ffmpeg</dt><dd>off (DISABLE_FFMPEG=true)</dd>"), "{admin}");
+    assert!(admin.contains("<li><code>IMG_0003.MOV</code> (now)</li>"), "{admin}");
+
+    let app = app.restart_with(&[("DISABLE_FFMPEG", "false")]).await;
+    let p = wait_until_ready(&app, id).await;
+    assert_eq!(p["video_status"], "ready");
+    assert!(cached.is_file(), "the restarted queue made the transcode again");
+    assert_eq!(app.get(p["video"].as_str().unwrap()).await.status(), 200);
+    let admin = app.get("/admin/library").await.text().await.unwrap();
+    assert!(admin.contains("No video is waiting"), "{admin}");
+    assert!(admin.contains("<dt>ffmpeg</dt><dd>found at "), "{admin}");
 }

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use super::media_urls::MediaUrls;
 use crate::library::catalog;
 use crate::library::store::PhotoRow;
+use crate::library::transcode::Playable;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -52,6 +53,8 @@ fn photo_json(urls: &MediaUrls, p: &PhotoRow) -> Value {
     v["original"] = json!(MediaUrls::original(&p.hash));
     if p.media_type == "video" {
         v["video"] = json!(MediaUrls::video(&p.hash));
+        let playable = Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref());
+        v["video_status"] = json!(playable.as_str());
     }
     v
 }

@@ -1,6 +1,8 @@
-//! Video streams at `/api/v1/videos/{hash}`: the file a `<video>` element plays, with range
-//! requests (seeking) and conditional requests, opened with the session and the same access rule
-//! as originals. Anything the viewer may not see, or that is not a video, is a 404.
+//! Video streams at `/api/v1/videos/{hash}`: the file a `<video>` element plays (the original, or
+//! its H.264 transcode for videos browsers cannot play), with range requests (seeking) and
+//! conditional requests, opened with the session and the same access rule as originals.
+//! Anything the viewer may not see, or that is not a video, is a 404; a transcode still being
+//! made is a 503.
 
 use axum::Router;
 use axum::body::Body;
@@ -15,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::library::sniff::Format;
 use crate::library::store;
+use crate::library::transcode::Playable;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -34,9 +37,20 @@ async fn stream(
     if !valid_hash(&hash) {
         return Err(AppError::NotFound);
     }
-    let (rel, format) = store::visible_video(&state.db, current.user.id, &hash).await?.ok_or(AppError::NotFound)?;
-    let mime = Format::parse(&format).map_or("application/octet-stream", Format::mime);
-    let path = state.library.originals().join(&rel);
+    let video = store::visible_video(&state.db, current.user.id, &hash).await?.ok_or(AppError::NotFound)?;
+    let original = state.library.originals().join(&video.path);
+    // A browser gets what it can play: the original, or its H.264 transcode once it is made.
+    let (path, mime) = match Playable::of(&video.format, video.video_codec.as_deref(), video.transcode.as_deref()) {
+        Playable::Transcoded => (state.library.settings().cache.transcode_path(&hash), "video/mp4"),
+        Playable::Preparing => {
+            return Err(AppError::Unavailable(
+                "This video is being prepared for the browser: try again in a minute".into(),
+            ));
+        }
+        Playable::AsStored | Playable::Failed => {
+            (original, Format::parse(&video.format).map_or("application/octet-stream", Format::mime))
+        }
+    };
     // ServeFile answers Range (206, 416) and If-Modified-Since / If-Unmodified-Since itself, and
     // streams the file in chunks: a 4 GB video costs a buffer, not its size.
     let served =

@@ -20,6 +20,7 @@ use crate::http::extract::ListQuery;
 use crate::http::media_urls::MediaUrls;
 use crate::library::catalog::{self, Cursor, Filter, Scope};
 use crate::library::store::{self, PhotoRow};
+use crate::library::transcode::Playable;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -98,6 +99,8 @@ struct ViewerPage {
     placeholder: String,
     /// A video's stream: the stage shows a `<video>` with the poster frame instead of an image.
     video: Option<String>,
+    /// A video whose browser rendition is still being made: the poster and a note instead.
+    preparing: bool,
     newer: Option<Neighbour>,
     older: Option<Neighbour>,
     back: String,
@@ -278,6 +281,8 @@ async fn viewer(
         height: p.height,
         placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
         video: (p.media_type == "video").then(|| MediaUrls::video(&p.hash)),
+        preparing: p.media_type == "video"
+            && Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref()) == Playable::Preparing,
         newer: newer_row.as_ref().map(neighbour),
         older: older_row.as_ref().map(neighbour),
         back,

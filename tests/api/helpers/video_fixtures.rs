@@ -148,3 +148,19 @@ fn probe_file(file: &Path) -> (String, String) {
     let mut lines = text.lines();
     (lines.next().unwrap_or("").to_string(), lines.next().unwrap_or("").to_string())
 }
+
+/// The displayed width and height of the first video stream of `bytes`, as ffprobe reads them.
+pub fn probe_size(bytes: &[u8]) -> (u32, u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("probe.bin");
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height"])
+        .args(["-of", "csv=p=0"])
+        .arg(&file)
+        .output()
+        .expect("ffprobe runs");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (w, h) = text.split_once(',').unwrap_or_else(|| panic!("ffprobe said {text:?}"));
+    (w.parse().unwrap(), h.parse().unwrap())
+}
