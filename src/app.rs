@@ -118,6 +118,8 @@ impl App {
         // Changes committed outside a request (index runs, the purge, the command line) reach
         // the thumbnail route's memory through this watcher.
         let media_watch = self.state.library.media_access().spawn_watch(self.state.db.clone());
+        // Videos browsers cannot play are transcoded in the background, one at a time.
+        let transcoder = self.state.library.spawn_transcoder();
         tracing::info!(address = %self.listener.local_addr()?, site_url = %self.state.config.site_url, "Shoebox is listening");
         let limits = self.state.config.http_limits;
         serve(self.listener, self.router, limits, shutdown).await;
@@ -126,6 +128,7 @@ impl App {
         rescans.abort();
         media_watch.abort();
         drop(watching);
+        transcoder.abort();
         self.state.db.close().await;
         Ok(())
     }

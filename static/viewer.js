@@ -21,7 +21,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const go = (link) => link && location.replace(link.href);
   document.addEventListener("keydown", (e) => {
-    if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest("input, textarea, select")) return;
+    if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest("input, textarea, select, video")) return;
     if (e.key === "ArrowLeft") go(newer);
     else if (e.key === "ArrowRight") go(older);
     else if (e.key === "Escape") back.click();

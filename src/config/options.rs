@@ -130,8 +130,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt(
         "UPLOAD_LIMIT",
         Some("200MB"),
-        "Largest file one upload may carry, and the largest picture file the index reads (larger ones are skipped \
-         with that reason): bytes, or a number with KB, MB or GB (1024-based).",
+        "Largest picture one upload may carry, and the largest picture file the index reads (larger ones are skipped \
+         with that reason): bytes, or a number with KB, MB or GB (1024-based). Videos are streamed, never held in \
+         memory, and not capped by it.",
     ),
     opt(
         "MAX_PIXELS",

@@ -1,6 +1,6 @@
 //! The only place that issues media tokens and builds media URLs: thumbnails
 //! (`/api/v1/t/{hash}/{token}/{size}`, the token names the viewer so `<img>` tags need no
-//! session), originals (`/api/v1/dl/{hash}`) and the inline ThumbHash placeholders; and the
+//! session), originals (`/api/v1/dl/{hash}`), video streams (`/api/v1/videos/{hash}`) and the inline ThumbHash placeholders; and the
 //! URLs under a share link (`/s/{token}`, `/api/v1/s/{token}/…`), which carry the link's token
 //! and are checked against the link's row at every request, so revoking a link ends them at once.
 
@@ -37,6 +37,11 @@ impl MediaUrls {
     /// The original file; opened with the session, so it carries no token.
     pub fn original(hash: &str) -> String {
         format!("/api/v1/dl/{hash}")
+    }
+
+    /// A video's stream, for `<video>`; opened with the session, like originals.
+    pub fn video(hash: &str) -> String {
+        format!("/api/v1/videos/{hash}")
     }
 
     /// The ThumbHash placeholder as base64, shown blurred while the thumbnail loads.

@@ -208,6 +208,17 @@ fn read_image(path: &Path, max_file_bytes: u64) -> std::io::Result<Result<(Forma
     Ok(Ok((format, bytes)))
 }
 
+/// The file's format when its first bytes say it is a video: videos are streamed through the
+/// hash and read by ffmpeg, never held in memory, so UPLOAD_LIMIT does not apply to them.
+fn video_format(path: &Path) -> std::io::Result<Option<Format>> {
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    std::fs::File::open(path)?.take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+    Ok(match sniff(&head) {
+        Sniffed::Supported(f) if f.family() == Family::Video => Some(f),
+        _ => None,
+    })
+}
+
 /// Analyses the file at `path` and makes the index-time thumbnails unless the cache has them.
 /// Errors are files that cannot be read at all.
 pub fn analyze_file(
@@ -216,6 +227,9 @@ pub fn analyze_file(
     mtime: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> std::io::Result<Outcome> {
+    if let Some(format) = video_format(path)? {
+        return Ok(super::video::analyze(path, format, name, mtime, settings));
+    }
     Ok(match read_image(path, settings.max_file_bytes)? {
         Ok((format, bytes)) if format.family() == Family::Heif => {
             super::heif::analyze(path, bytes, format, name, mtime, settings)
@@ -312,6 +326,9 @@ pub(super) fn make(
 /// Makes one size on request (the large ones, or any size after the cache was deleted) from the
 /// original file, writes it to the cache and returns the JPEG.
 pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if video_format(original)?.is_some() {
+        return super::video::make_one(original, hash, spec, settings);
+    }
     let (format, bytes) = match read_image(original, settings.max_file_bytes)? {
         Ok(read) => read,
         Err(Refusal { reason, .. }) => anyhow::bail!("{}: {reason}", original.display()),

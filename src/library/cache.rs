@@ -35,6 +35,18 @@ impl ThumbCache {
         self.folder(hash).join(format!("{hash}_thumbhash.bin"))
     }
 
+    /// `thumbnails/ab/cd/<hash>_transcode.mp4`: a video's H.264 rendition, beside its thumbnails
+    /// so that removing a picture's cache files removes it too.
+    pub fn transcode_path(&self, hash: &str) -> PathBuf {
+        self.folder(hash).join(format!("{hash}_transcode.mp4"))
+    }
+
+    /// Where ffmpeg writes the rendition before it is renamed into place: a stopped transcode
+    /// never leaves a file that looks finished.
+    pub fn transcode_part_path(&self, hash: &str) -> PathBuf {
+        self.folder(hash).join(format!("{hash}_transcode.part.mp4"))
+    }
+
     /// Whether every one of `sizes` is cached (the index then skips decoding the picture).
     pub fn has_all(&self, hash: &str, sizes: &[SizeSpec]) -> bool {
         sizes.iter().all(|s| self.thumbnail_path(hash, s.name).is_file())

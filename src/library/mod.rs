@@ -19,7 +19,9 @@ pub mod synth;
 pub mod thumbs;
 pub mod token;
 pub mod tools;
+pub mod transcode;
 pub mod upload;
+pub mod video;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +67,8 @@ struct Inner {
     index_due: AtomicBool,
     events: broadcast::Sender<Progress>,
     last: std::sync::Mutex<Option<Progress>>,
+    /// Tells the transcode queue that an index or upload may have added videos.
+    transcode_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Holds the index lock for one run. Dropping it (also when the job panics or is cancelled)
@@ -118,6 +122,7 @@ impl Library {
             running: AtomicBool::new(false),
             index_due: AtomicBool::new(false),
             events,
+            transcode_wake: Arc::new(tokio::sync::Notify::new()),
             last: std::sync::Mutex::new(None),
         };
         for (tool, state) in inner.settings.tools.report(&config.media) {
@@ -219,6 +224,23 @@ impl Library {
                 None
             }
         }
+    }
+
+    /// Runs the transcode queue (one video at a time, lowest priority) until the task is aborted.
+    pub fn spawn_transcoder(&self) -> tokio::task::JoinHandle<()> {
+        let inner = &self.inner;
+        tokio::spawn(transcode::run_queue(
+            inner.db.clone(),
+            inner.originals.clone(),
+            inner.settings.cache.clone(),
+            inner.settings.tools.clone(),
+            inner.transcode_wake.clone(),
+        ))
+    }
+
+    /// New videos may need a transcode: the queue looks now rather than at its next minute.
+    pub fn wake_transcoder(&self) {
+        self.inner.transcode_wake.notify_one();
     }
 
     /// Purges expired trash now and then every hour, until the task is aborted.
@@ -323,6 +345,7 @@ impl Library {
             tracing::error!(error = format!("{e:#}"), "index failed");
             publish(Progress::Failed { error: format!("{e:#}") });
         }
+        self.wake_transcoder();
         result
     }
 

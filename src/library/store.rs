@@ -346,12 +346,39 @@ const IN_PARTNER_LIBRARY: &str = "(p.private = 0 AND p.archived_at IS NULL AND p
 /// granted to them, or in an album shared with them (not when its owner put it in the trash), or
 /// in a library a partner shares with them.
 fn visible_files() -> String {
+    visible_files_where("f.path, f.size", "1")
+}
+
+/// [`visible_files`] with other columns, among the photos that also match `only`.
+fn visible_files_where(columns: &str, only: &str) -> String {
     format!(
-        "SELECT f.path, f.size FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
-         WHERE p.hash = ?1 AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
+        "SELECT {columns} FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
+         WHERE p.hash = ?1 AND {only} AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
          WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/') OR {IN_SHARED_ALBUM} \
          OR {IN_PARTNER_LIBRARY}))) ORDER BY f.id LIMIT 1"
     )
+}
+
+/// A video file as the stream route needs it.
+#[derive(Debug, FromRow)]
+pub struct VisibleVideo {
+    /// Relative to the originals.
+    pub path: String,
+    pub format: String,
+    pub video_codec: Option<String>,
+    /// Its `transcodes.status`, when it has been queued.
+    pub transcode: Option<String>,
+}
+
+/// A present video file with `hash` that `viewer` may see, by the same rule as every original.
+pub async fn visible_video(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<VisibleVideo>> {
+    let columns =
+        "f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode";
+    sqlx::query_as(&visible_files_where(columns, "p.media_type = 'video'"))
+        .bind(hash)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await
 }
 
 /// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).
@@ -400,13 +427,19 @@ pub struct PhotoRow {
     pub media_type: String,
     /// A video's or live photo clip's length.
     pub duration_ms: Option<i64>,
+    /// As ffprobe names it (h264, hevc, …).
+    pub video_codec: Option<String>,
+    /// The video's `transcodes.status`, when it has been queued.
+    #[serde(skip)]
+    pub transcode: Option<String>,
 }
 
 /// The columns of `PhotoRow`, for a query that names the photos table `p`.
 pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.height, p.orientation, p.taken_at, \
      p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
-     p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id, p.media_type, p.duration_ms";
+     p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id, p.media_type, p.duration_ms, \
+     p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode";
 
 /// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
 /// photo, not its content: owning the same bytes shows nobody another owner's photo.

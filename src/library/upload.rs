@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use super::Library;
 use super::analyze::{self, Outcome, SkipKind};
 use super::index::{UPLOAD_STAGING, mtime_ns, relative};
-use super::sniff::Format;
+use super::sniff::{Family, Format, SNIFF_LEN, Sniffed, sniff};
 use super::store::{self, Recorded};
 
 /// What became of one uploaded file.
@@ -62,6 +62,10 @@ fn staging_file(originals: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = staging_dir(originals);
     std::fs::create_dir_all(&dir)?;
     tempfile::Builder::new().prefix("upload-").tempfile_in(dir)
+}
+
+fn is_video(head: &[u8]) -> bool {
+    matches!(sniff(head), Sniffed::Supported(f) if f.family() == Family::Video)
 }
 
 /// File systems allow 255 bytes per name (not characters): the stem keeps room for ` (9999)` and
@@ -133,11 +137,17 @@ impl Library {
         let mut file = tokio::fs::File::from_std(staged.reopen().map_err(anyhow::Error::new)?);
         let mut body = std::pin::pin!(body);
         let mut size: u64 = 0;
+        // The first bytes say whether it is a video: a video is streamed to disk and through the
+        // hash, never held in memory, so UPLOAD_LIMIT (a bound on memory) does not cap it.
+        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
             let chunk = chunk.as_ref();
             size += chunk.len() as u64;
-            if size > limit {
+            if head.len() < SNIFF_LEN {
+                head.extend(chunk.iter().take(SNIFF_LEN - head.len()));
+            }
+            if size > limit && !is_video(&head) {
                 return Ok(UploadResult::Refused(UploadRefusal {
                     kind: SkipKind::TooLarge,
                     reason: format!("larger than UPLOAD_LIMIT ({limit} bytes)"),
@@ -169,7 +179,9 @@ impl Library {
         date: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<UploadResult> {
         let limit = self.upload_limit();
-        if staged.as_file().metadata()?.len() > limit {
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        std::io::Read::read_to_end(&mut std::io::Read::take(staged.as_file(), SNIFF_LEN as u64), &mut head)?;
+        if staged.as_file().metadata()?.len() > limit && !is_video(&head) {
             return Ok(UploadResult::Refused(UploadRefusal {
                 kind: SkipKind::TooLarge,
                 reason: format!("larger than UPLOAD_LIMIT ({limit} bytes)"),
@@ -260,6 +272,9 @@ impl Library {
             let (from, to) = (staged.path().to_path_buf(), target.clone());
             match tokio::task::spawn_blocking(move || link_into_place(&from, &to)).await? {
                 Ok(()) => {
+                    if a.media.media_type == analyze::MediaType::Video {
+                        self.wake_transcoder();
+                    }
                     return Ok(match recorded {
                         Recorded::New(id) => UploadResult::New { photo_id: id, hash: a.hash.clone(), path: rel },
                         Recorded::Existing(id) => UploadResult::Existing { photo_id: id, hash: a.hash.clone() },

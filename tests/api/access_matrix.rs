@@ -9,7 +9,9 @@ use base64::Engine;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Person, ResponseExt, client, expire_link, party, person, photo, store_groups, visitor};
+use crate::helpers::{
+    PASSWORD, Person, ResponseExt, client, expire_link, h264_mp4, party, person, photo, store_groups, visitor,
+};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
 const BEGIN: &str = "<!-- access matrix: written by tests/api/access_matrix.rs -->";
@@ -48,6 +50,7 @@ const MATRIX: &[(&str, [u16; 17])] = &[
     ("GET /api/v1/t/{H}/{MT}/tile_224",          [404, 200, 404, 404, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 200]),
     ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/videos/{V}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303, 404]),
     ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
@@ -112,6 +115,8 @@ struct Cells {
     private_hash: String,
     private_photo: i64,
     alice: i64,
+    /// A video in album A.
+    video_hash: String,
 }
 
 impl Cells {
@@ -125,6 +130,7 @@ impl Cells {
             .replace("{ME}", &c.username)
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
+            .replace("{V}", &self.video_hash)
             .replace("{MT}", &c.media_token)
             .replace("{T}", &c.token)
             .replace("{L}", &self.link.to_string())
@@ -199,7 +205,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         ])
         .await;
     p.alice.patch_photo(ids[1], json!({ "private": true })).await.ok_json().await;
-    let album_a = p.alice.album_with("A", &ids[..2]).await;
+    let video = p.alice.upload(&[("v.mp4", h264_mp4())]).await[0];
+    let album_a = p.alice.album_with("A", &[ids[0], ids[1], video]).await;
     let album_b = p.alice.album_with("B", &ids[2..3]).await;
     let album_c = p.alice.album_with("C", &ids[3..]).await;
     let (hash, private_hash, hash_b) =
@@ -314,7 +321,9 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let alice: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&p.app.db).await.unwrap();
 
-    let cells = Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1], alice };
+    let video_hash = p.alice.hash_of(video).await;
+    let cells =
+        Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1], alice, video_hash };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
     for (template, expected) in MATRIX {
@@ -357,5 +366,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 731);
+    assert_eq!(cells_count, 748);
 }

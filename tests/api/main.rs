@@ -43,6 +43,8 @@ mod slow_clients;
 mod thumbnails;
 mod timeline_counts;
 mod upload;
+mod video_browser;
+mod videos;
 mod webdav;
 mod webdav_access;
 mod webdav_big;

@@ -16,6 +16,7 @@ pub mod places;
 pub mod session;
 pub mod shared;
 pub mod users;
+pub mod videos;
 
 use axum::Router;
 use serde_json::{Value, json};
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 use super::media_urls::MediaUrls;
 use crate::library::catalog;
 use crate::library::store::PhotoRow;
+use crate::library::transcode::Playable;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(album_members::router())
         .merge(album_groups::router())
         .merge(media::router())
+        .merge(videos::router())
         .merge(links::router())
         .merge(shared::router())
 }
@@ -50,6 +53,11 @@ fn photo_json(urls: &MediaUrls, p: &PhotoRow) -> Value {
     v["placeholder"] = json!(MediaUrls::placeholder(p.placeholder.as_deref()));
     v["thumbnails"] = urls.thumbnails(&p.hash);
     v["original"] = json!(MediaUrls::original(&p.hash));
+    if p.media_type == "video" {
+        v["video"] = json!(MediaUrls::video(&p.hash));
+        let playable = Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref());
+        v["video_status"] = json!(playable.as_str());
+    }
     v
 }
 

@@ -34,6 +34,10 @@ struct LibraryPage {
     more_skipped: Option<String>,
     later_skipped_page: bool,
     notice: Option<String>,
+    /// Each external tool: found where, or why not (`MediaTools::report`).
+    tools: Vec<(&'static str, String)>,
+    /// Videos waiting for their browser rendition: status (`running`, `pending`) and a file.
+    transcodes: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,6 +93,8 @@ async fn admin_library(
         more_skipped,
         later_skipped_page: after.is_some(),
         notice,
+        tools: state.library.settings().tools.report(&state.config.media),
+        transcodes: crate::library::transcode::waiting(&state.db).await?,
     })
 }
 

@@ -72,6 +72,15 @@ pub struct Tile {
     /// has loaded, so nothing moves when they arrive.
     pub width: i64,
     pub height: i64,
+    /// A video's length as the tile's badge shows it (`0:07`, `1:02:03`).
+    pub duration: Option<String>,
+}
+
+/// `m:ss`, or `h:mm:ss` from an hour on, as video players show a length.
+pub(super) fn duration_text(ms: i64) -> String {
+    let s = (ms.max(0) + 500) / 1000;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") }
 }
 
 pub struct Month {
@@ -98,6 +107,7 @@ pub fn months(state: &AppState, viewer: &User, rows: &[PhotoRow], link_suffix: &
             alt: alt_text(p),
             width: p.width.max(1),
             height: p.height.max(1),
+            duration: (p.media_type == "video").then_some(p.duration_ms).flatten().map(duration_text),
         };
         out.last_mut().expect("pushed above").tiles.push(tile);
     }

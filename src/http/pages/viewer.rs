@@ -20,6 +20,7 @@ use crate::http::extract::ListQuery;
 use crate::http::media_urls::MediaUrls;
 use crate::library::catalog::{self, Cursor, Filter, Scope};
 use crate::library::store::{self, PhotoRow};
+use crate::library::transcode::Playable;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -96,6 +97,10 @@ struct ViewerPage {
     width: i64,
     height: i64,
     placeholder: String,
+    /// A video's stream: the stage shows a `<video>` with the poster frame instead of an image.
+    video: Option<String>,
+    /// A video whose browser rendition is still being made: the poster and a note instead.
+    preparing: bool,
     newer: Option<Neighbour>,
     older: Option<Neighbour>,
     back: String,
@@ -159,6 +164,9 @@ fn facts(p: &PhotoRow, file: Option<&store::FileRow>) -> Vec<Fact> {
     }
     if let Some(l) = &p.lens {
         facts.push(Fact { label: "Lens", value: l.clone() });
+    }
+    if let (Some(ms), "video") = (p.duration_ms, p.media_type.as_str()) {
+        facts.push(Fact { label: "Length", value: super::photo_list::duration_text(ms) });
     }
     let mut exposure = Vec::new();
     if let Some(f) = p.f_number {
@@ -298,6 +306,9 @@ async fn viewer(
         width: p.width,
         height: p.height,
         placeholder: MediaUrls::placeholder(p.placeholder.as_deref()).unwrap_or_default(),
+        video: (p.media_type == "video").then(|| MediaUrls::video(&p.hash)),
+        preparing: p.media_type == "video"
+            && Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref()) == Playable::Preparing,
         newer: newer_row.as_ref().map(neighbour),
         older: older_row.as_ref().map(neighbour),
         back,

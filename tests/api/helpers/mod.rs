@@ -12,6 +12,7 @@ pub mod real_provider;
 mod server;
 mod sharing;
 mod upload;
+mod video_fixtures;
 mod webdav;
 
 pub use app::*;
@@ -23,4 +24,5 @@ pub use photo_fixtures::*;
 pub use server::*;
 pub use sharing::*;
 pub use upload::*;
+pub use video_fixtures::*;
 pub use webdav::*;
