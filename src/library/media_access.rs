@@ -226,12 +226,18 @@ mod tests {
         let access = MediaAccess::new();
         access.known().watching = true;
         let tile = Bytes::from(vec![0u8; THUMB_MAX]);
+        // One more than fits; keys apart in their first two bytes (a u8 alone would wrap at 256).
+        let key = |i: usize| {
+            let mut k = [0u8; 32];
+            k[..2].copy_from_slice(&(i as u16).to_be_bytes());
+            k
+        };
         for i in 0..=(THUMB_BUDGET / THUMB_MAX) {
-            access.remember_thumbnail(access.epoch(), [i as u8; 32], "tile_224", tile.clone());
+            access.remember_thumbnail(access.epoch(), key(i), "tile_224", tile.clone());
         }
         assert!(access.known().thumb_bytes <= THUMB_BUDGET);
-        assert!(access.thumbnail(&[0; 32], "tile_224").is_none(), "the oldest went first");
-        assert!(access.thumbnail(&[1; 32], "tile_224").is_some());
+        assert!(access.thumbnail(&key(0), "tile_224").is_none(), "the oldest went first");
+        assert!(access.thumbnail(&key(1), "tile_224").is_some());
         access.remember_thumbnail(access.epoch(), [9; 32], "fit_1920", Bytes::from(vec![0u8; THUMB_MAX + 1]));
         assert!(access.thumbnail(&[9; 32], "fit_1920").is_none(), "too large to keep");
     }
