@@ -50,9 +50,14 @@ pub struct ListQuery {
     camera: Option<String>,
     favorites: Option<String>,
     location: Option<String>,
+    #[serde(rename = "type")]
+    media_type: Option<String>,
     after: Option<String>,
     limit: Option<String>,
 }
+
+/// The values of `type=`, as `photos.media_type` names them.
+const MEDIA_TYPES: [&str; 4] = ["image", "raw", "video", "live"];
 
 fn flag(name: &str, v: Option<&str>) -> AppResult<bool> {
     match v.map(str::trim) {
@@ -113,6 +118,13 @@ impl ListQuery {
             camera: non_empty(&self.camera).map(str::to_string),
             favorites: flag("favorites", self.favorites.as_deref())?,
             location: flag("location", self.location.as_deref())?,
+            media_type: non_empty(&self.media_type)
+                .map(|t| {
+                    MEDIA_TYPES.iter().copied().find(|m| m.eq_ignore_ascii_case(t)).ok_or_else(|| {
+                        AppError::BadRequest(format!("type={t}: use image, raw, video or live"))
+                    })
+                })
+                .transpose()?,
         };
         if let (Some(from), Some(to)) = (filter.from, filter.to)
             && from > to

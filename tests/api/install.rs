@@ -1,5 +1,5 @@
 //! Installing Shoebox as an app: the web app manifest, its icons, and the share target that
-//! stores photos shared from other apps.
+//! stores photos and videos shared from other apps.
 
 use serde_json::Value;
 
@@ -62,7 +62,26 @@ async fn every_page_links_a_valid_web_app_manifest_with_png_icons_and_a_share_ta
     assert_eq!(share["enctype"], "multipart/form-data");
     let files = &share["params"]["files"][0];
     assert_eq!(files["name"], "files");
-    assert!(files["accept"].as_array().unwrap().iter().any(|a| a == "image/jpeg"));
+    let accept = files["accept"].as_array().unwrap();
+    for kind in ["image/jpeg", "image/heic", "image/avif", "video/*", ".dng"] {
+        assert!(accept.iter().any(|a| a == kind), "the share target takes {kind}: {accept:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_video_shared_from_the_phones_share_sheet_is_stored_and_opens_in_the_viewer() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    wait_for_index(&app).await;
+    let clip = h264_mp4();
+    let r = app.share(Some("none"), &[("VID_2024.mp4", clip.clone())]).await;
+    assert_eq!(r.status(), 303);
+    let (id, media_type): (i64, String) =
+        sqlx::query_as("SELECT id, media_type FROM photos").fetch_one(&app.db).await.unwrap();
+    assert_eq!(media_type, "video");
+    assert_eq!(location(&r), format!("/photos/{id}"));
+    let viewer = app.get(&location(&r)).await.text().await.unwrap();
+    assert!(viewer.contains("<video"), "the viewer plays it: {viewer}");
 }
 
 #[tokio::test]

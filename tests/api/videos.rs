@@ -346,3 +346,30 @@ async fn until_its_transcode_is_made_the_viewer_says_the_video_is_being_prepared
     assert!(admin.contains("No video is waiting"), "{admin}");
     assert!(admin.contains("<dt>ffmpeg</dt><dd>found at "), "{admin}");
 }
+
+#[tokio::test]
+async fn the_type_filter_lists_only_videos_only_photos_or_only_raws_and_refuses_an_unknown_kind() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "mix/clip.mp4", &h264_mp4());
+    write_original(&app, "mix/photo.jpg", &camera_jpeg(40));
+    let summary = run_index(&app, &csrf).await;
+    assert_eq!(summary["new_photos"], 2, "{summary}");
+    let kinds = |body: Value| -> Vec<String> {
+        body["photos"].as_array().unwrap().iter().map(|p| p["media_type"].as_str().unwrap().to_string()).collect()
+    };
+    let app = &app;
+    let get = |q: &'static str| async move { app.get(&format!("/api/v1/photos?{q}")).await };
+    assert_eq!(kinds(get("type=video").await.json().await.unwrap()), ["video"]);
+    assert_eq!(kinds(get("type=image").await.json().await.unwrap()), ["image"]);
+    assert!(kinds(get("type=raw").await.json().await.unwrap()).is_empty());
+    let mut all = kinds(get("").await.json().await.unwrap());
+    all.sort();
+    assert_eq!(all, ["image", "video"]);
+    let bad = get("type=hologram").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("use image, raw, video or live"));
+    // The search form offers the kinds and keeps the chosen one.
+    let page = app.get("/?type=video").await.text().await.unwrap();
+    assert!(page.contains(r#"<option value="video" selected>Videos</option>"#), "{page}");
+}

@@ -223,6 +223,8 @@ pub struct SearchForm {
     pub cameras: Vec<(String, bool)>,
     pub favorites: bool,
     pub location: bool,
+    /// `type=` choices: value, label, chosen.
+    pub types: Vec<(&'static str, &'static str, bool)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -383,6 +385,10 @@ pub(super) async fn list_page(
                 .collect(),
             favorites: filter.favorites,
             location: filter.location,
+            types: [("image", "Photos"), ("live", "Live photos"), ("video", "Videos"), ("raw", "RAW")]
+                .into_iter()
+                .map(|(value, label)| (value, label, filter.media_type == Some(value)))
+                .collect(),
         })
     } else {
         None

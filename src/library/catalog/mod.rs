@@ -146,6 +146,8 @@ pub struct Filter {
     pub favorites: bool,
     /// Only photos with GPS coordinates.
     pub location: bool,
+    /// Only items of this kind: `image`, `raw`, `video` or `live` (`photos.media_type`).
+    pub media_type: Option<&'static str>,
 }
 
 /// Where a page starts: the `(taken_at, id)` of the last photo of the page before.

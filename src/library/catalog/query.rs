@@ -106,6 +106,10 @@ fn page_query(
     if filter.location {
         sql.push_str(" AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL");
     }
+    if let Some(media_type) = filter.media_type {
+        sql.push_str(" AND p.media_type = ?");
+        args.push(Arg::Text(media_type.to_string()));
+    }
     let (cmp, dir, start) = if newer { (">", "ASC", i64::MIN) } else { ("<", "DESC", i64::MAX) };
     let after = after.unwrap_or(Cursor { taken_at: start, id: start });
     sql.push_str(&format!(
