@@ -1,4 +1,5 @@
-# Shoebox container image: the binary (templates and static files embedded) on Debian slim.
+# Shoebox container image: the binary (templates and static files embedded) and the media tools
+# it calls (ffmpeg, ffprobe, heif-dec) on Debian 13 slim.
 #
 #   docker build -t shoebox .
 #   podman build --format docker -t shoebox .     # --format docker keeps the HEALTHCHECK
@@ -6,7 +7,7 @@
 # Works with docker (BuildKit) and with podman/buildah 4.3: no `COPY --link`, no heredocs.
 
 # ---------------------------------------------------------------------------------------------
-FROM rust:1-slim-bookworm AS build
+FROM rust:1-slim-trixie AS build
 
 # Native build dependencies. Packages the crates need at build time go on this one line
 # (e.g. cmake nasm for image codecs); the runtime stage below stays untouched.
@@ -50,7 +51,26 @@ RUN --mount=type=cache,id=shoebox-cargo-registry,target=/usr/local/cargo/registr
  && /usr/local/bin/shoebox --version
 
 # ---------------------------------------------------------------------------------------------
-FROM debian:bookworm-slim
+# Debian 13 (trixie), not 12: iOS 17/18 HDR HEICs (gain maps, newer HEVC profiles) need
+# libheif >= 1.18, and bookworm has 1.15; trixie has libheif 1.19 or later (with heif-dec) and
+# ffmpeg 7.1.
+FROM debian:trixie-slim
+
+# The media tools Shoebox calls: ffmpeg/ffprobe for videos, heif-dec (libheif-examples) for HEIC
+# and AVIF. Debian 13 ships libheif's decoders as separate plugins: without libde265 heif-dec
+# cannot read HEIC, without dav1d not AVIF (named here so that no dependency change drops them).
+# --no-install-recommends keeps out what ffmpeg merely recommends. Even so Debian's ffmpeg drags
+# in Mesa's GPU drivers through libgbm/libglx (mesa-libgallium with libllvm19 and libz3: about 200 MB,
+# over 40 % of the tools' cost), which only a GL/DRI device would ever dlopen and a container without
+# /dev/dri never does; no binary links them, so they are purged. apt in a derived image asks for
+# `apt --fix-broken install` first, which brings them back. Sizes: docs/deploy.md.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ffmpeg libheif-examples libheif-plugin-libde265 libheif-plugin-dav1d \
+ && dpkg --purge --force-depends mesa-libgallium libllvm19 libz3-4 libglx-mesa0 \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/*
 
 # The CA certificates come as the bundle file from the build stage: the ca-certificates package
 # would pull in openssl (about 9 MB) that Shoebox does not use (its TLS is rustls).
