@@ -120,9 +120,11 @@ impl ListQuery {
             location: flag("location", self.location.as_deref())?,
             media_type: non_empty(&self.media_type)
                 .map(|t| {
-                    MEDIA_TYPES.iter().copied().find(|m| m.eq_ignore_ascii_case(t)).ok_or_else(|| {
-                        AppError::BadRequest(format!("type={t}: use image, raw, video or live"))
-                    })
+                    MEDIA_TYPES
+                        .iter()
+                        .copied()
+                        .find(|m| m.eq_ignore_ascii_case(t))
+                        .ok_or_else(|| AppError::BadRequest(format!("type={t}: use image, raw, video or live")))
                 })
                 .transpose()?,
         };
