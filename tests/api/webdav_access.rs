@@ -46,6 +46,15 @@ async fn an_account_taken_out_of_oidc_group_loses_webdav_at_its_next_request_eve
     assert_eq!(sso_sign_in(&app.with_client(client())).await.status(), 303);
     assert_eq!(dav(&app, "PROPFIND", "/originals/", ("alice", &secret), None).await.status(), 207);
 
+    // Taken out again, this time without a back-channel logout: her next sign-on is refused, and
+    // that refusal alone stops the app password.
+    provider_groups(&fake, &["work"]);
+    let refused = sso_sign_in(&app.with_client(client())).await;
+    assert_eq!(refused.status(), 403, "refused: no longer in OIDC_GROUP");
+    assert_eq!(dav(&app, "PROPFIND", "/originals/", ("alice", &secret), None).await.status(), 401);
+    provider_groups(&fake, &["family"]);
+    assert_eq!(sso_sign_in(&app.with_client(client())).await.status(), 303);
+
     // The administrator takes `family` out of OIDC_GROUP: refused from the first request after.
     let app = app.restart_with(&[("OIDC_GROUP", "admins")]).await;
     assert_eq!(dav(&app, "PROPFIND", "/originals/", ("alice", &secret), None).await.status(), 401);

@@ -222,9 +222,24 @@ async fn complete_verified(
         claims.extend(info);
     }
     let identity = Identity { issuer: discovered.issuer().to_string(), subject: subject.clone(), claims };
-    let row = account::sign_in(&state.db, &oidc.settings, &identity).await.map_err(|f| f.with_next(next.clone()))?;
-    // Albums shared with a group follow the provider: the groups are stored anew at every sign-on.
+    // Albums shared with a group and WebDAV's OIDC_GROUP check follow the provider: the groups are
+    // stored anew at every sign-on — also one that is refused (someone taken out of OIDC_GROUP),
+    // so their app passwords stop at once instead of at the next back-channel logout.
     let groups = identity.groups(&oidc.settings.group_claim);
+    let row = match account::sign_in(&state.db, &oidc.settings, &identity).await {
+        Ok(row) => row,
+        Err(refused) => {
+            let linked = crate::db::users::by_identity(&state.db, &identity.issuer, &identity.subject)
+                .await
+                .map_err(|e| Failure::internal(e).with_next(next.clone()))?;
+            if let Some(user) = linked.filter(|u| u.auth_issuer == identity.issuer) {
+                store_groups(state, user.id, &groups)
+                    .await
+                    .map_err(|e| Failure::internal(e).with_next(next.clone()))?;
+            }
+            return Err(refused.with_next(next.clone()));
+        }
+    };
     store_groups(state, row.id, &groups).await.map_err(|e| Failure::internal(e).with_next(next.clone()))?;
     let provider_session = ProviderSession {
         id_token: id_token.to_string(),
