@@ -24,7 +24,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/t/{hash}/{token}/{size}", get(thumbnail)).route("/api/v1/dl/{hash}", get(original))
 }
 
-fn valid_hash(h: &str) -> bool {
+/// A content hash as URLs carry it (64 lower-case hex digits); anything else is answered 404
+/// before the database is asked. Shared by every route that names a picture or video by hash.
+pub(super) fn valid_hash(h: &str) -> bool {
     h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::media::valid_hash;
 use crate::auth::client::ClientAddr;
 use crate::error::{AppError, AppResult};
 use crate::http::download::{attachment, zip_response};
@@ -123,10 +124,6 @@ async fn unlock(
     let (s, cookie) = share_access::unlock(&state, &token, b.password, addr).await?;
     let v = album_json(&state, &token, &s, &ListQuery::default()).await?;
     Ok(with_cookie(Json(v).into_response(), cookie))
-}
-
-fn valid_hash(h: &str) -> bool {
-    h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Thumbnails are re-encoded, so they carry no metadata. `no-cache`: a browser revalidates

@@ -13,6 +13,7 @@ use axum::routing::get;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
+use super::media::valid_hash;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::library::sniff::Format;
@@ -22,10 +23,6 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/videos/{hash}", get(stream))
-}
-
-fn valid_hash(h: &str) -> bool {
-    h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 async fn stream(
