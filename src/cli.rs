@@ -385,7 +385,21 @@ async fn index(config: &Config, rescan: bool, json: bool) -> anyhow::Result<()> 
         }
         _ => {}
     };
-    let summary = library.index(crate::library::IndexOptions { rescan }, &progress).await?;
+    // The server indexes on its own (at start, on a timer, when the folder watch sees new files),
+    // so a run from cron or a shell often meets one: wait for it rather than fail.
+    let mut waiting = false;
+    let summary = loop {
+        match library.index(crate::library::IndexOptions { rescan }, &progress).await {
+            Err(e) if matches!(e.downcast_ref(), Some(crate::library::CannotIndex::AlreadyRunning)) => {
+                if !waiting {
+                    eprintln!("another index is running (the server's, or another shoebox index): waiting for it to finish");
+                    waiting = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            other => break other?,
+        }
+    };
     bar.finish_and_clear();
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

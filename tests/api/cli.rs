@@ -364,34 +364,39 @@ async fn a_2_gib_video_among_the_originals_is_hashed_by_streaming_within_a_1_gib
 }
 
 #[test]
-fn index_on_the_command_line_refuses_to_run_while_another_process_holds_the_index_lock() {
+fn index_on_the_command_line_waits_while_another_process_holds_the_index_lock_then_runs() {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("originals")).unwrap();
     std::fs::write(dir.path().join("originals/photo.jpg"), crate::helpers::camera_jpeg(45)).unwrap();
-    let index = || {
-        shoebox(dir.path())
-            .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
-            .args(["index", "--json"])
-            .output()
-    };
     // What a running server or another `shoebox index` holds.
     let lock = std::fs::File::create(dir.path().join("index.lock")).unwrap();
     lock.try_lock().unwrap();
-    let out = index().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let mut child = shoebox(dir.path())
+        .env("SHOEBOX_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+        .args(["index", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "shoebox index ended without saying it waits");
+        if line.contains("waiting") {
+            break;
+        }
+    }
     assert_eq!(
-        stderr.lines().last(),
-        Some(
-            "error: an index is already running (the server or another shoebox index): wait for it, or watch /admin/library"
-        ),
-        "{stderr}"
+        line.trim_end(),
+        "another index is running (the server's, or another shoebox index): waiting for it to finish"
     );
-    assert!(out.stdout.is_empty());
+    assert!(child.try_wait().unwrap().is_none(), "it waits while the lock is held");
 
     lock.unlock().unwrap();
-    let out = index().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["new_photos"], 1, "{summary}");
 }

@@ -2,6 +2,7 @@
 //! of every page visited go to `target/screenshots/` as test artifacts.
 
 use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -57,7 +58,10 @@ impl Browser {
             "{CHROMEDRIVER} is missing: run ./scripts/test, which installs Debian's chromium and chromium-driver"
         );
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Its own process group, so a test that fails before `close` still takes chromedriver and
+        // every Chromium process it started down with it (see `Drop`).
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -223,9 +227,18 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+    }
+}
+
+impl Drop for Browser {
+    /// A failed assertion unwinds past `close`: without this, chromedriver and its Chromium
+    /// (several processes busy with the page) outlive the test and load the machine.
+    fn drop(&mut self) {
+        if let Some(group) = rustix::process::Pid::from_raw(self.driver.id() as i32) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
         let _ = self.driver.wait();
     }
 }
