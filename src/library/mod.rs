@@ -11,6 +11,7 @@ pub mod heif;
 pub mod index;
 pub mod media_access;
 pub mod metadata;
+pub mod plain_video;
 pub mod raw;
 pub mod sniff;
 pub mod store;
@@ -170,6 +171,19 @@ impl Library {
         }
         let (original, hash) = (self.originals().join(rel), hash.to_string());
         tokio::task::spawn_blocking(move || analyze::make_one(&original, &hash, spec, &settings)).await?
+    }
+
+    /// A video as share links that hide metadata serve it, remuxed without its metadata from
+    /// `source` (its original or transcode) and cached ([`plain_video`]); made on first request.
+    pub async fn plain_video(
+        &self,
+        hash: &str,
+        source: PathBuf,
+        container: plain_video::Container,
+    ) -> anyhow::Result<PathBuf> {
+        let settings = &self.inner.settings;
+        let (tools, cache, hash) = (settings.tools.clone(), settings.cache.clone(), hash.to_string());
+        tokio::task::spawn_blocking(move || plain_video::plain_video(&tools, &cache, &hash, &source, container)).await?
     }
 
     /// TRASH_DAYS; 0 means the trash is kept until it is emptied.

@@ -37,6 +37,7 @@ mod revocation;
 mod security;
 mod sessions;
 mod share_links;
+mod shared_videos;
 mod sharing_browser;
 mod sign_in;
 mod slow_clients;
