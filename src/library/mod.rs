@@ -240,16 +240,16 @@ impl Library {
         }
     }
 
-    /// Runs the transcode queue (one video at a time, lowest priority) until the task is aborted.
-    pub fn spawn_transcoder(&self) -> tokio::task::JoinHandle<()> {
+    /// Runs the transcode queue (one video at a time, lowest priority) until it is stopped.
+    pub fn spawn_transcoder(&self) -> transcode::Transcoder {
         let inner = &self.inner;
-        tokio::spawn(transcode::run_queue(
+        transcode::Transcoder::spawn(
             inner.db.clone(),
             inner.originals.clone(),
             inner.settings.cache.clone(),
             inner.settings.tools.clone(),
             inner.transcode_wake.clone(),
-        ))
+        )
     }
 
     /// New videos may need a transcode: the queue looks now rather than at its next minute.

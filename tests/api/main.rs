@@ -43,6 +43,7 @@ mod sign_in;
 mod slow_clients;
 mod thumbnails;
 mod timeline_counts;
+mod transcode_stop;
 mod upload;
 mod video_browser;
 mod videos;
