@@ -101,6 +101,8 @@ heic() {
   local n48=${BENCH_HEIC48_N:-4} big=$work/heic48 t48 m48
   make_heics "$big" "$n48" 48
   read -r t48 m48 < <(shoebox_index 2 "$work/st-heic48" "$big")
+  indexed=$(sqlite3 "$work/st-heic48/shoebox.db" "SELECT count(*) FROM photos WHERE format = 'heic'")
+  [ "$indexed" -eq "$n48" ] || { echo "heic: Shoebox indexed $indexed of $n48 48 MP HEICs" >&2; return 1; }
   printf 'heic, %d × 48 MP, 2 workers: shoebox %.2f s, peak %d MB (target < 250)\n' "$n48" "$t48" $((m48 / 1024))
 }
 

@@ -76,6 +76,9 @@ async fn a_link_visitor_streams_the_albums_video_with_ranges_and_without_its_pla
     let v = visitor(&p.app);
     let shown = shared_photo(&v, &link.token, ids[0]).await;
     assert_eq!((shown["media_type"].as_str(), shown["video_status"].as_str()), (Some("video"), Some("ready")));
+    assert_eq!(shown["duration_ms"], 2000, "{shown}");
+    let page = v.get(&format!("/s/{}", link.token)).await.text().await.unwrap();
+    assert!(page.contains(r#"<span class="badge duration" aria-label="Video, 0:02">0:02</span>"#), "{page}");
     let url = shown["video"].as_str().expect("a shared video has a stream").to_string();
     assert!(url.starts_with(&format!("/api/v1/s/{}/videos/", link.token)), "{url}");
 

@@ -35,6 +35,8 @@ pub struct Tile {
     pub small: String,
     pub large: String,
     pub alt: String,
+    /// A video's length, shown on its tile.
+    pub duration: Option<String>,
 }
 
 #[derive(Template)]
@@ -131,6 +133,7 @@ async fn album(
             small: urls.thumbnail(&p.hash, "tile_224"),
             large: urls.thumbnail(&p.hash, "tile_500"),
             alt: alt(p),
+            duration: p.duration_ms.filter(|_| p.media_type == "video").map(super::photo_list::duration_text),
         })
         .collect();
     let html = render(&AlbumPage {
