@@ -128,7 +128,8 @@ impl App {
         rescans.abort();
         media_watch.abort();
         drop(watching);
-        transcoder.abort();
+        // A running transcode is killed and queued again rather than waited for (it may take hours).
+        transcoder.stop().await;
         self.state.db.close().await;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The only place that issues media tokens and builds media URLs: thumbnails
 //! (`/api/v1/t/{hash}/{token}/{size}`, the token names the viewer so `<img>` tags need no
 //! session), originals (`/api/v1/dl/{hash}`), video streams (`/api/v1/videos/{hash}`) and the inline ThumbHash placeholders; and the
-//! URLs under a share link (`/s/{token}`, `/api/v1/s/{token}/…`), which carry the link's token
+//! URLs under a share link (`/s/{token}`, `/api/v1/s/{token}/…`, its video streams included), which carry the link's token
 //! and are checked against the link's row at every request, so revoking a link ends them at once.
 
 use base64::Engine;
@@ -90,6 +90,11 @@ impl LinkUrls {
 
     pub fn original(&self, hash: &str) -> String {
         format!("/api/v1/s/{}/dl/{hash}", self.token)
+    }
+
+    /// A video's stream under the link, for the shared pages' `<video>`.
+    pub fn video(&self, hash: &str) -> String {
+        format!("/api/v1/s/{}/videos/{hash}", self.token)
     }
 
     pub fn zip(&self) -> String {

@@ -47,6 +47,13 @@ impl ThumbCache {
         self.folder(hash).join(format!("{hash}_transcode.part.mp4"))
     }
 
+    /// `thumbnails/ab/cd/<hash>_plain.<ext>`: the video as share links that hide metadata serve
+    /// it (`plain_video`), beside its thumbnails so that removing a picture's cache files removes
+    /// it too.
+    pub fn plain_video_path(&self, hash: &str, extension: &str) -> PathBuf {
+        self.folder(hash).join(format!("{hash}_plain.{extension}"))
+    }
+
     /// Whether every one of `sizes` is cached (the index then skips decoding the picture).
     pub fn has_all(&self, hash: &str, sizes: &[SizeSpec]) -> bool {
         sizes.iter().all(|s| self.thumbnail_path(hash, s.name).is_file())

@@ -11,6 +11,7 @@ pub mod heif;
 pub mod index;
 pub mod media_access;
 pub mod metadata;
+pub mod plain_video;
 pub mod raw;
 pub mod sniff;
 pub mod store;
@@ -172,6 +173,19 @@ impl Library {
         tokio::task::spawn_blocking(move || analyze::make_one(&original, &hash, spec, &settings)).await?
     }
 
+    /// A video as share links that hide metadata serve it, remuxed without its metadata from
+    /// `source` (its original or transcode) and cached ([`plain_video`]); made on first request.
+    pub async fn plain_video(
+        &self,
+        hash: &str,
+        source: PathBuf,
+        container: plain_video::Container,
+    ) -> anyhow::Result<PathBuf> {
+        let settings = &self.inner.settings;
+        let (tools, cache, hash) = (settings.tools.clone(), settings.cache.clone(), hash.to_string());
+        tokio::task::spawn_blocking(move || plain_video::plain_video(&tools, &cache, &hash, &source, container)).await?
+    }
+
     /// TRASH_DAYS; 0 means the trash is kept until it is emptied.
     pub fn trash_days(&self) -> u32 {
         self.inner.trash_days
@@ -226,16 +240,16 @@ impl Library {
         }
     }
 
-    /// Runs the transcode queue (one video at a time, lowest priority) until the task is aborted.
-    pub fn spawn_transcoder(&self) -> tokio::task::JoinHandle<()> {
+    /// Runs the transcode queue (one video at a time, lowest priority) until it is stopped.
+    pub fn spawn_transcoder(&self) -> transcode::Transcoder {
         let inner = &self.inner;
-        tokio::spawn(transcode::run_queue(
+        transcode::Transcoder::spawn(
             inner.db.clone(),
             inner.originals.clone(),
             inner.settings.cache.clone(),
             inner.settings.tools.clone(),
             inner.transcode_wake.clone(),
-        ))
+        )
     }
 
     /// New videos may need a transcode: the queue looks now rather than at its next minute.

@@ -7,6 +7,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a call may take and how much it may print.
@@ -34,6 +35,8 @@ pub enum ToolError {
     Timeout { tool: String, timeout: Duration },
     #[error("{tool} printed more than {limit} bytes and was stopped")]
     TooMuchOutput { tool: String, limit: usize },
+    #[error("{tool} was stopped: the server is shutting down")]
+    Stopped { tool: String },
     #[error("{tool} failed ({status}): {stderr}")]
     Failed { tool: String, status: String, stderr: String },
 }
@@ -86,6 +89,22 @@ impl Tool {
         limits: Limits,
         adjust: impl FnOnce(&mut Command),
     ) -> Result<Output, ToolError> {
+        self.run_inner(args, limits, adjust, None)
+    }
+
+    /// As [`Tool::run`], and stopped (its whole process group killed) as soon as `stop` is set:
+    /// for long background work a shutdown must not wait for.
+    pub fn run_stoppable(&self, args: &[OsString], limits: Limits, stop: &AtomicBool) -> Result<Output, ToolError> {
+        self.run_inner(args, limits, |_| {}, Some(stop))
+    }
+
+    fn run_inner(
+        &self,
+        args: &[OsString],
+        limits: Limits,
+        adjust: impl FnOnce(&mut Command),
+        stop: Option<&AtomicBool>,
+    ) -> Result<Output, ToolError> {
         use std::os::unix::process::CommandExt;
         let mut cmd = Command::new(&self.path);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -103,10 +122,15 @@ impl Tool {
 
         let deadline = Instant::now() + limits.timeout;
         let mut pause = Duration::from_millis(2);
+        let mut stopped = false;
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break Some(status),
                 Ok(None) if Instant::now() >= deadline => break None,
+                Ok(None) if stop.is_some_and(|s| s.load(Ordering::SeqCst)) => {
+                    stopped = true;
+                    break None;
+                }
                 Ok(None) => {
                     // An output reader that hit its bound ends early: stop the tool at once.
                     if out_reader.is_finished() {
@@ -124,6 +148,9 @@ impl Tool {
         }
         let (stdout, overflow) = out_reader.join().unwrap_or_default();
         let stderr = err_reader.join().unwrap_or_default();
+        if stopped {
+            return Err(ToolError::Stopped { tool: self.name.clone() });
+        }
         if overflow {
             return Err(ToolError::TooMuchOutput { tool: self.name.clone(), limit: max });
         }
@@ -281,6 +308,36 @@ mod tests {
         let e = sh().run(&args(&["-c", "sleep 30"]), Limits::new(Duration::from_millis(300), 1024)).unwrap_err();
         assert!(matches!(e, ToolError::Timeout { .. }), "{e}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_tool_asked_to_stop_is_killed_with_everything_it_started() {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let setter = stop.clone();
+        let asker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            setter.store(true, Ordering::SeqCst);
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild.pid");
+        // The shell starts a grandchild (as `nice` starts ffmpeg) and waits for it.
+        let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+        let e = sh().run_stoppable(&args(&["-c", &script]), Limits::new(Duration::from_secs(60), 1024), &stop);
+        asker.join().unwrap();
+        assert!(matches!(e, Err(ToolError::Stopped { .. })), "{e:?}");
+        let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        // Killed with its group: gone, or a zombie waiting for init to reap it (a signal takes a
+        // moment to land, hence the few looks).
+        let alive = || {
+            let state = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
+            !state.is_empty() && !state.contains(") Z ")
+        };
+        let mut looks = 0;
+        while alive() && looks < 100 {
+            std::thread::sleep(Duration::from_millis(50));
+            looks += 1;
+        }
+        assert!(!alive(), "the grandchild still runs");
     }
 
     #[test]

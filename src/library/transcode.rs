@@ -1,16 +1,19 @@
 //! The background transcode queue: videos a browser cannot play as stored are made into H.264/AAC
 //! MP4 (`+faststart`, so playing starts before the whole file arrives) once, one at a time, at
 //! the lowest CPU priority, and cached under STORAGE_PATH beside their thumbnails. Indexing only
-//! adds rows; it never waits for a transcode.
+//! adds rows; it never waits for a transcode. A shutdown does not wait for one either: ffmpeg is
+//! killed with its process group, its half-written output removed and the video queued again.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::SqlitePool;
 
 use super::cache::ThumbCache;
-use super::tools::{Limits, MediaTools, Tool, path_arg};
+use super::tools::{Limits, MediaTools, Tool, ToolError, path_arg};
 use crate::db::{retry_busy, write_tx};
 
 /// What browsers play as stored: H.264, VP9 or AV1 in MP4, and VP8, VP9 or AV1 in WebM (Chrome,
@@ -154,14 +157,68 @@ pub async fn waiting(db: &SqlitePool) -> sqlx::Result<Vec<(String, String)>> {
     .await
 }
 
-/// Processes the queue until the task is aborted: one transcode at a time; `wake` is notified
-/// when an index or upload may have added videos, and the queue is looked at every minute anyway.
+/// A video whose transcode was stopped by a shutdown waits again, as if never started.
+async fn requeue(db: &SqlitePool, hash: &str) -> sqlx::Result<()> {
+    retry_busy(|| async {
+        let mut tx = write_tx(db).await?;
+        sqlx::query("UPDATE transcodes SET status = 'pending' WHERE hash = ? AND status = 'running'")
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    })
+    .await
+}
+
+/// The running queue: [`Transcoder::stop`] ends it at shutdown.
+pub struct Transcoder {
+    stop: Arc<AtomicBool>,
+    wake: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How long a shutdown waits for the queue to record a stopped transcode; killing ffmpeg itself
+/// takes a few milliseconds.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+impl Transcoder {
+    /// Starts the queue ([`run_queue`]).
+    pub fn spawn(
+        db: SqlitePool,
+        originals: PathBuf,
+        cache: ThumbCache,
+        tools: Arc<MediaTools>,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Transcoder {
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run_queue(db, originals, cache, tools, wake.clone(), stop.clone()));
+        Transcoder { stop, wake, task }
+    }
+
+    /// Stops the queue: a running ffmpeg is killed (with its process group), its half-written
+    /// output removed and its video queued again for the next start. Returns once that is done.
+    pub async fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        let mut task = self.task;
+        if tokio::time::timeout(STOP_WAIT, &mut task).await.is_err() {
+            // The database did not answer in time; the next start queues the video again anyway.
+            tracing::warn!("the transcode queue did not stop in time: abandoned");
+            task.abort();
+        }
+    }
+}
+
+/// Processes the queue until `stop` is set: one transcode at a time; `wake` is notified when an
+/// index or upload may have added videos (or to stop), and the queue is looked at every minute
+/// anyway.
 pub async fn run_queue(
     db: SqlitePool,
     originals: PathBuf,
     cache: ThumbCache,
-    tools: std::sync::Arc<MediaTools>,
-    wake: std::sync::Arc<tokio::sync::Notify>,
+    tools: Arc<MediaTools>,
+    wake: Arc<tokio::sync::Notify>,
+    stop: Arc<AtomicBool>,
 ) {
     if tools.ffmpeg.is_none() {
         return;
@@ -169,15 +226,23 @@ pub async fn run_queue(
     if let Err(e) = requeue_interrupted(&db).await {
         tracing::warn!(error = %e, "cannot queue interrupted transcodes again");
     }
-    loop {
+    while !stop.load(Ordering::SeqCst) {
         if let Err(e) = enqueue_needed(&db).await {
             tracing::warn!(error = %e, "cannot queue videos for transcoding");
         }
         match take_next(&db, &originals).await {
             Ok(Some((_, path))) if path.as_os_str().is_empty() => continue,
             Ok(Some((hash, path))) => {
-                let (tools, cache, job_hash) = (tools.clone(), cache.clone(), hash.clone());
-                let outcome = tokio::task::spawn_blocking(move || transcode(&tools, &path, &cache, &job_hash)).await;
+                let (tools, cache, job_hash, job_stop) = (tools.clone(), cache.clone(), hash.clone(), stop.clone());
+                let outcome =
+                    tokio::task::spawn_blocking(move || transcode(&tools, &path, &cache, &job_hash, &job_stop)).await;
+                if matches!(&outcome, Ok(Err(e)) if stopped(e)) {
+                    match requeue(&db, &hash).await {
+                        Ok(()) => tracing::info!(hash, "a transcode was stopped by the shutdown: queued again"),
+                        Err(e) => tracing::warn!(error = %e, "cannot queue a stopped transcode again"),
+                    }
+                    break;
+                }
                 let error = match outcome {
                     Ok(Ok(())) => None,
                     Ok(Err(e)) => Some(format!("{e:#}")),
@@ -199,22 +264,34 @@ pub async fn run_queue(
     }
 }
 
+/// Whether a transcode failed because the shutdown stopped ffmpeg.
+fn stopped(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| matches!(c.downcast_ref::<ToolError>(), Some(ToolError::Stopped { .. })))
+}
+
 /// A long film at the lowest priority on a small machine may take hours; a stuck ffmpeg is
 /// stopped after this.
 const TRANSCODE_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
 /// Transcodes `input` into the cache, written under a temporary name and renamed when complete.
-/// A hardware encoder that fails is retried with libx264.
-pub fn transcode(tools: &MediaTools, input: &Path, cache: &ThumbCache, hash: &str) -> anyhow::Result<()> {
+/// A hardware encoder that fails is retried with libx264. Setting `stop` kills ffmpeg; the
+/// temporary file is removed whenever no finished rendition comes out.
+pub fn transcode(
+    tools: &MediaTools,
+    input: &Path,
+    cache: &ThumbCache,
+    hash: &str,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let ffmpeg = tools.ffmpeg.as_ref().ok_or_else(|| anyhow::anyhow!("ffmpeg is not available"))?;
     let (part, done) = (cache.transcode_part_path(hash), cache.transcode_path(hash));
     if let Some(dir) = part.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut result = run_ffmpeg(ffmpeg, &tools.encoder, tools, input, &part);
-    if result.is_err() && tools.encoder != "libx264" {
+    let mut result = run_ffmpeg(ffmpeg, &tools.encoder, tools, input, &part, stop);
+    if result.is_err() && tools.encoder != "libx264" && !stop.load(Ordering::SeqCst) {
         tracing::warn!(encoder = tools.encoder, "the configured encoder failed: trying libx264");
-        result = run_ffmpeg(ffmpeg, "libx264", tools, input, &part);
+        result = run_ffmpeg(ffmpeg, "libx264", tools, input, &part, stop);
     }
     if let Err(e) = result {
         let _ = std::fs::remove_file(&part);
@@ -224,7 +301,14 @@ pub fn transcode(tools: &MediaTools, input: &Path, cache: &ThumbCache, hash: &st
     Ok(())
 }
 
-fn run_ffmpeg(ffmpeg: &Tool, encoder: &str, tools: &MediaTools, input: &Path, output: &Path) -> anyhow::Result<()> {
+fn run_ffmpeg(
+    ffmpeg: &Tool,
+    encoder: &str,
+    tools: &MediaTools,
+    input: &Path,
+    output: &Path,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let size = tools.video_size.max(16);
     // Fit the longer side in FFMPEG_SIZE, never upscale, keep even sides (H.264 needs them).
     let scale =
@@ -268,10 +352,10 @@ fn run_ffmpeg(ffmpeg: &Tool, encoder: &str, tools: &MediaTools, input: &Path, ou
         Some(nice) => {
             let mut with_nice: Vec<OsString> = vec!["-n".into(), "19".into(), ffmpeg.path.clone().into_os_string()];
             with_nice.extend(args);
-            nice.run(&with_nice, limits)?;
+            nice.run_stoppable(&with_nice, limits, stop)?;
         }
         None => {
-            ffmpeg.run(&args, limits)?;
+            ffmpeg.run_stoppable(&args, limits, stop)?;
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! Who may do what with shared albums, proven: every sharing route (links, the upload, members,
-//! groups), the photo, thumbnail, original, zip and album routes they sit beside, and WebDAV with
+//! groups), the photo, thumbnail, original, video stream, zip and album routes they sit beside, and WebDAV with
 //! its app passwords, and partners (a whole library shared read-only), asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
@@ -10,7 +10,8 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Person, ResponseExt, client, expire_link, h264_mp4, party, person, photo, store_groups, visitor,
+    PASSWORD, Person, ResponseExt, VideoSpec, client, expire_link, h264_mp4, party, person, photo, store_groups,
+    visitor,
 };
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
@@ -69,6 +70,7 @@ const MATRIX: &[(&str, [u16; 17])] = &[
     ("GET /api/v1/s/{T}/t/{H}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
     ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404, 401, 401]),
     ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
+    ("GET /api/v1/s/{T}/videos/{V}",             [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
     ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401, 401]),
     ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401, 401]),
     ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404, 303, 303]),
@@ -117,6 +119,9 @@ struct Cells {
     alice: i64,
     /// A video in album A.
     video_hash: String,
+    album_b: i64,
+    /// A video in album B: what `{V}` names for a column asking for album B's things.
+    video_hash_b: String,
 }
 
 impl Cells {
@@ -130,7 +135,7 @@ impl Cells {
             .replace("{ME}", &c.username)
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
-            .replace("{V}", &self.video_hash)
+            .replace("{V}", if c.album == self.album_b { &self.video_hash_b } else { &self.video_hash })
             .replace("{MT}", &c.media_token)
             .replace("{T}", &c.token)
             .replace("{L}", &self.link.to_string())
@@ -207,7 +212,10 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     p.alice.patch_photo(ids[1], json!({ "private": true })).await.ok_json().await;
     let video = p.alice.upload(&[("v.mp4", h264_mp4())]).await[0];
     let album_a = p.alice.album_with("A", &[ids[0], ids[1], video]).await;
-    let album_b = p.alice.album_with("B", &ids[2..3]).await;
+    let video_b =
+        p.alice.upload(&[("w.mp4", crate::helpers::video(&VideoSpec { seconds: 1.0, ..VideoSpec::default() }))]).await
+            [0];
+    let album_b = p.alice.album_with("B", &[ids[2], video_b]).await;
     let album_c = p.alice.album_with("C", &ids[3..]).await;
     let (hash, private_hash, hash_b) =
         (p.alice.hash_of(ids[0]).await, p.alice.hash_of(ids[1]).await, p.alice.hash_of(ids[2]).await);
@@ -321,9 +329,18 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let alice: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&p.app.db).await.unwrap();
 
-    let video_hash = p.alice.hash_of(video).await;
-    let cells =
-        Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1], alice, video_hash };
+    let (video_hash, video_hash_b) = (p.alice.hash_of(video).await, p.alice.hash_of(video_b).await);
+    let cells = Cells {
+        link: valid.id,
+        spare: spare.id,
+        album_c,
+        private_hash,
+        private_photo: ids[1],
+        alice,
+        video_hash,
+        album_b,
+        video_hash_b,
+    };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
     for (template, expected) in MATRIX {
@@ -366,5 +383,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 748);
+    assert_eq!(cells_count, 765);
 }

@@ -15,6 +15,7 @@ pub mod photos;
 pub mod places;
 pub mod session;
 pub mod shared;
+pub mod shared_videos;
 pub mod users;
 pub mod videos;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(album_groups::router())
         .merge(media::router())
         .merge(videos::router())
+        .merge(shared_videos::router())
         .merge(links::router())
         .merge(shared::router())
 }

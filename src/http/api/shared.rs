@@ -1,6 +1,6 @@
 //! What a share link's visitor gets as JSON and media, under `/api/v1/s/{token}`: the album
 //! (`GET`, 401 with `"password_required": true` until unlocked), `unlock`, thumbnails, originals
-//! and the zip. Every handler asks `share_access` first, so a revoked, expired, used-up or locked
+//! and the zip (video streams: `shared_videos`). Every handler asks `share_access` first, so a revoked, expired, used-up or locked
 //! link serves nothing, whatever URL a visitor kept. With `show_metadata` off the JSON has no
 //! camera, place, date or file name, and originals leave with their metadata stripped.
 
@@ -23,6 +23,7 @@ use crate::http::media_urls::{LinkUrls, MediaUrls};
 use crate::http::share_access::{self, downloadable};
 use crate::library::catalog::{self, SharedAlbum};
 use crate::library::store::PhotoRow;
+use crate::library::transcode::Playable;
 use crate::library::{strip, thumbs};
 use crate::state::AppState;
 
@@ -47,7 +48,14 @@ fn photo_json(urls: &LinkUrls, s: &SharedAlbum, p: &PhotoRow) -> Value {
         "placeholder": MediaUrls::placeholder(p.placeholder.as_deref()),
         "thumbnails": urls.thumbnails(&p.hash),
         "original": downloadable(s, &p.format).then(|| urls.original(&p.hash)),
+        "media_type": p.media_type,
+        "duration_ms": p.duration_ms,
     });
+    if p.media_type == "video" {
+        v["video"] = json!(urls.video(&p.hash));
+        let playable = Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref());
+        v["video_status"] = json!(playable.as_str());
+    }
     if s.link.show_metadata {
         for (k, x) in [
             ("taken_at", json!(p.taken_at)),

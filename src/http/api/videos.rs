@@ -25,6 +25,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/videos/{hash}", get(stream))
 }
 
+/// The answer while a video's transcode is being made.
+pub(super) fn preparing() -> AppError {
+    AppError::Unavailable("This video is being prepared for the browser: try again in a minute".into())
+}
+
 async fn stream(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -39,27 +44,32 @@ async fn stream(
     // A browser gets what it can play: the original, or its H.264 transcode once it is made.
     let (path, mime) = match Playable::of(&video.format, video.video_codec.as_deref(), video.transcode.as_deref()) {
         Playable::Transcoded => (state.library.settings().cache.transcode_path(&hash), "video/mp4"),
-        Playable::Preparing => {
-            return Err(AppError::Unavailable(
-                "This video is being prepared for the browser: try again in a minute".into(),
-            ));
-        }
+        Playable::Preparing => return Err(preparing()),
         Playable::AsStored | Playable::Failed => {
             (original, Format::parse(&video.format).map_or("application/octet-stream", Format::mime))
         }
     };
-    // ServeFile answers Range (206, 416) and If-Modified-Since / If-Unmodified-Since itself, and
-    // streams the file in chunks: a 4 GB video costs a buffer, not its size.
-    let served =
-        ServeFile::new_with_mime(&path, &mime.parse().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?)
-            .oneshot(request)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+    // The bytes of a hash never change; the session decides who may fetch them.
+    serve(&path, mime, request, "private, max-age=3600").await
+}
+
+/// Serves a video file once access is granted. ServeFile answers Range (206, 416),
+/// If-Modified-Since / If-Unmodified-Since and HEAD itself, and streams the file in chunks: a
+/// 4 GB video costs a buffer, not its size.
+pub(super) async fn serve(
+    path: &std::path::Path,
+    mime: &str,
+    request: Request,
+    cache_control: &'static str,
+) -> AppResult<Response> {
+    let served = ServeFile::new_with_mime(path, &mime.parse().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?)
+        .oneshot(request)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     if served.status() == axum::http::StatusCode::NOT_FOUND {
         return Err(AppError::NotFound);
     }
     let mut response = served.map(Body::new).into_response();
-    // The bytes of a hash never change; the session decides who may fetch them.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     Ok(response)
 }

@@ -1,5 +1,5 @@
 //! What a share link's visitor sees, with no account: `/s/{token}` (the album's grid, or first
-//! the password prompt), its unlock form and `/s/{token}/photos/{id}` (one photo). No account
+//! the password prompt), its unlock form and `/s/{token}/photos/{id}` (one photo, or a video that plays). No account
 //! menu; every request asks `share_access`, so a revoked, expired or used-up link shows nothing.
 
 use askama::Template;
@@ -19,6 +19,7 @@ use crate::http::media_urls::LinkUrls;
 use crate::http::share_access;
 use crate::library::catalog::{self, SharedAlbum};
 use crate::library::store::PhotoRow;
+use crate::library::transcode::Playable;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -34,6 +35,8 @@ pub struct Tile {
     pub small: String,
     pub large: String,
     pub alt: String,
+    /// A video's length, shown on its tile.
+    pub duration: Option<String>,
 }
 
 #[derive(Template)]
@@ -80,6 +83,10 @@ struct PhotoPage {
     description: String,
     download: Option<String>,
     facts: Vec<Fact>,
+    /// A video's stream under the link: the stage shows a `<video>` with the poster frame.
+    video: Option<String>,
+    /// A video whose browser rendition is still being made: the poster and a note instead.
+    preparing: bool,
 }
 
 fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {
@@ -126,6 +133,7 @@ async fn album(
             small: urls.thumbnail(&p.hash, "tile_224"),
             large: urls.thumbnail(&p.hash, "tile_500"),
             alt: alt(p),
+            duration: p.duration_ms.filter(|_| p.media_type == "video").map(super::photo_list::duration_text),
         })
         .collect();
     let html = render(&AlbumPage {
@@ -207,6 +215,9 @@ async fn photo(
         description: p.description.clone(),
         download: downloadable.then(|| urls.original(&p.hash)),
         facts: if s.link.show_metadata { facts(&p) } else { Vec::new() },
+        video: (p.media_type == "video").then(|| urls.video(&p.hash)),
+        preparing: p.media_type == "video"
+            && Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref()) == Playable::Preparing,
     };
     Ok(render(&page)?.into_response())
 }

@@ -11,7 +11,7 @@ use sqlx::{FromRow, SqlitePool};
 
 use super::{CatalogError, Cursor, Page, Result, ZipItem, check_owned, check_text, json_ids, own_album, unique};
 use crate::db::{now, retry_busy, write_tx};
-use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
+use crate::library::store::{PHOTO_COLUMNS, PhotoRow, VisibleVideo};
 
 /// Links last this long unless the sharer says otherwise.
 pub const DEFAULT_EXPIRY_SECS: i64 = 30 * 86_400;
@@ -383,6 +383,25 @@ pub async fn shared_file(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result
         "SELECT f.path, p.format, p.id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
          JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' WHERE {SHARED_TERMS} AND p.hash = ?4 \
          ORDER BY f.id LIMIT 1"
+    ))
+    .bind(s.link.album_id)
+    .bind(s.owner_id)
+    .bind(s.hidden)
+    .bind(hash)
+    .fetch_optional(db)
+    .await?
+    .ok_or(CatalogError::NotFound)
+}
+
+/// A present video file of the shared album with this content, with its codec and transcode
+/// state: the same rule as [`shared_file`], so a visitor may play a video exactly where they may
+/// see its thumbnail.
+pub async fn shared_video(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result<VisibleVideo> {
+    sqlx::query_as(&format!(
+        "SELECT f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode \
+         FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' WHERE {SHARED_TERMS} AND p.hash = ?4 \
+         AND p.media_type = 'video' ORDER BY f.id LIMIT 1"
     ))
     .bind(s.link.album_id)
     .bind(s.owner_id)

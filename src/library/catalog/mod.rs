@@ -31,7 +31,7 @@ pub use downloads::{ZipItem, album_files, selection_files};
 pub use links::{
     DEFAULT_EXPIRY_SECS, Link, LinkChange, LinkState, MAX_PASSWORD, SharedAlbum, add_contributions, create_link,
     create_selection_link, extension, links, open_link, record_view, revoke_links, shared_file, shared_files,
-    shared_photo, shared_photos, token_hash, update_link,
+    shared_photo, shared_photos, shared_video, token_hash, update_link,
 };
 pub use members::{
     AlbumRole, GroupShare, Member, album_credits, album_groups, album_role, members, remove_album_group, remove_member,

@@ -86,6 +86,21 @@ impl ServerProcess {
         (c, csrf)
     }
 
+    /// SIGTERM, as `docker stop` or systemd sends it, and the exit status once the server has
+    /// shut down (panics if that takes over two minutes: a shutdown waiting on work it should stop).
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child's pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM is sent");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("shoebox serve did not stop within two minutes of SIGTERM");
+    }
+
     /// SIGKILL: no shutdown, no flush, as a power cut or the OOM killer would stop it.
     pub fn kill9(mut self) {
         let _ = self.child.kill();
