@@ -11,6 +11,7 @@ pub mod heif;
 pub mod index;
 pub mod media_access;
 pub mod metadata;
+pub mod pairs;
 pub mod raw;
 pub mod sniff;
 pub mod store;
