@@ -462,6 +462,9 @@ pub struct PhotoRow {
     /// The video's `transcodes.status`, when it has been queued.
     #[serde(skip)]
     pub transcode: Option<String>,
+    /// A live photo's clip container (`mov`, `mp4`): with the codec, whether browsers play it.
+    #[serde(skip)]
+    pub motion_format: Option<String>,
 }
 
 /// The columns of `PhotoRow`, for a query that names the photos table `p`.
@@ -469,7 +472,7 @@ pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.
      p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
      p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id, p.media_type, p.duration_ms, \
-     p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode";
+     p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode, p.motion_format";
 
 /// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
 /// photo, not its content: owning the same bytes shows nobody another owner's photo.
@@ -509,11 +512,16 @@ pub struct FileRow {
     pub size: i64,
     pub status: String,
     pub reason: String,
+    /// `primary` (the photo is made from it), `motion` (a Live Photo's clip), `companion` (a RAW).
+    pub role: String,
 }
 
+/// The photo's files, the primary ones first.
 pub async fn files_of(db: &SqlitePool, photo: i64) -> sqlx::Result<Vec<FileRow>> {
-    sqlx::query_as("SELECT path, size, status, reason FROM files WHERE photo_id = ? ORDER BY id")
-        .bind(photo)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "SELECT path, size, status, reason, role FROM files WHERE photo_id = ? ORDER BY role != 'primary', id",
+    )
+    .bind(photo)
+    .fetch_all(db)
+    .await
 }

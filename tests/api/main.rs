@@ -24,6 +24,7 @@ mod install;
 mod layout_browser;
 mod library;
 mod library_links;
+mod live_photos;
 mod load;
 mod media_revocation;
 mod oidc;
