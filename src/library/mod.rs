@@ -11,6 +11,7 @@ pub mod heif;
 pub mod index;
 pub mod media_access;
 pub mod metadata;
+pub mod motion;
 pub mod pairs;
 pub mod raw;
 pub mod sniff;

@@ -411,6 +411,16 @@ pub async fn visible_video(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Re
         .await
 }
 
+/// The present file paired with a photo with `hash` that `viewer` may see, by the same rule as its
+/// original: its Live Photo clip (`role` `motion`) or the RAW beside it (`companion`).
+pub async fn visible_paired(db: &SqlitePool, viewer: i64, hash: &str, role: &str) -> sqlx::Result<Option<String>> {
+    let column = "(SELECT m.path FROM files m WHERE m.photo_id = p.id AND m.role = ?3 AND m.status = 'indexed' \
+         ORDER BY m.id LIMIT 1) AS paired";
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as(&visible_files_where(column, "1")).bind(hash).bind(viewer).bind(role).fetch_optional(db).await?;
+    Ok(row.and_then(|r| r.0))
+}
+
 /// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).
 pub async fn visible_file(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<(String, i64)>> {
     sqlx::query_as(&visible_files()).bind(hash).bind(viewer).fetch_optional(db).await
