@@ -6,9 +6,15 @@
 
 use super::metadata;
 
+/// How far into the file the XMP packet is looked for.
+const XMP_WITHIN: usize = 1 << 20;
+
 /// The clip's offset and length in `bytes`, or None when the file carries none.
 pub fn embedded_clip(bytes: &[u8]) -> Option<(u64, u64)> {
-    let xmp = std::str::from_utf8(metadata::find_xmp(bytes)?).ok()?;
+    // The XMP comes first (a JPEG's APP1, a HEIC's metadata): a still without one is not read
+    // to its end again.
+    let head = &bytes[..bytes.len().min(XMP_WITHIN)];
+    let xmp = std::str::from_utf8(metadata::find_xmp(head)?).ok()?;
     let from_end = micro_video_offset(xmp).or_else(|| motion_item_length(xmp))?;
     let len = bytes.len() as u64;
     if from_end < 8 || from_end >= len {

@@ -10,7 +10,8 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Person, ResponseExt, client, expire_link, h264_mp4, party, person, photo, store_groups, visitor,
+    PASSWORD, Person, ResponseExt, client, expire_link, h264_mp4, live_clip_mov, live_still_jpeg, party, person, photo,
+    store_groups, visitor,
 };
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
@@ -51,6 +52,8 @@ const MATRIX: &[(&str, [u16; 17])] = &[
     ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /api/v1/videos/{V}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/videos/{LV}",                  [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/dl/{LV}/motion",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303, 404]),
     ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
@@ -117,6 +120,8 @@ struct Cells {
     alice: i64,
     /// A video in album A.
     video_hash: String,
+    /// A Live Photo (a JPEG and the MOV beside it) in album A.
+    live_hash: String,
 }
 
 impl Cells {
@@ -131,6 +136,7 @@ impl Cells {
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
             .replace("{V}", &self.video_hash)
+            .replace("{LV}", &self.live_hash)
             .replace("{MT}", &c.media_token)
             .replace("{T}", &c.token)
             .replace("{L}", &self.link.to_string())
@@ -206,7 +212,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         .await;
     p.alice.patch_photo(ids[1], json!({ "private": true })).await.ok_json().await;
     let video = p.alice.upload(&[("v.mp4", h264_mp4())]).await[0];
-    let album_a = p.alice.album_with("A", &[ids[0], ids[1], video]).await;
+    let live = p.alice.upload(&[("live.mov", live_clip_mov("libx264")), ("live.jpg", live_still_jpeg(11))]).await[1];
+    let album_a = p.alice.album_with("A", &[ids[0], ids[1], video, live]).await;
     let album_b = p.alice.album_with("B", &ids[2..3]).await;
     let album_c = p.alice.album_with("C", &ids[3..]).await;
     let (hash, private_hash, hash_b) =
@@ -321,9 +328,17 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let alice: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&p.app.db).await.unwrap();
 
-    let video_hash = p.alice.hash_of(video).await;
-    let cells =
-        Cells { link: valid.id, spare: spare.id, album_c, private_hash, private_photo: ids[1], alice, video_hash };
+    let (video_hash, live_hash) = (p.alice.hash_of(video).await, p.alice.hash_of(live).await);
+    let cells = Cells {
+        link: valid.id,
+        spare: spare.id,
+        album_c,
+        private_hash,
+        private_photo: ids[1],
+        alice,
+        video_hash,
+        live_hash,
+    };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
     for (template, expected) in MATRIX {

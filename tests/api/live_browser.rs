@@ -63,7 +63,8 @@ async fn chromium_plays_a_live_photos_clip_while_hovered_or_held_and_stops_when_
         .then(PointerAction::Pause { duration: Duration::from_millis(1200) });
     b.client.perform_actions(press).await.unwrap();
     b.until(&format!("return {CLIP}.currentTime > 0.3"), "the clip playing while held").await;
-    b.client.release_actions().await.unwrap();
+    let lift = TouchActions::new("finger".into()).then(PointerAction::Up { button: 0 });
+    b.client.perform_actions(lift).await.unwrap();
     b.until(&format!("const v = {CLIP}; return v.paused && v.currentTime === 0"), "the clip stopped when lifted").await;
     let error = b.eval(&format!("const v = {CLIP}; return v.error && v.error.message")).await;
     assert!(error.is_null(), "the player reports {error}");
