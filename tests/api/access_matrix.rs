@@ -381,5 +381,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 748);
+    assert_eq!(cells_count, 782);
 }

@@ -57,6 +57,11 @@ async fn chromium_plays_a_live_photos_clip_while_hovered_or_held_and_stops_when_
     b.client.release_actions().await.unwrap();
 
     // Press and hold with a finger: plays while held, stops when lifted.
+    b.eval(
+        "window.seen = []; for (const t of ['pointerdown', 'pointerup', 'pointercancel', 'touchend']) \
+         document.addEventListener(t, (e) => seen.push(t + ':' + (e.pointerType || '')), true); return true",
+    )
+    .await;
     let press = TouchActions::new("finger".into())
         .then(PointerAction::MoveToElement { element: stage, duration: None, x: 0.0, y: 0.0 })
         .then(PointerAction::Down { button: 0 })
