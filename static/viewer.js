@@ -76,13 +76,21 @@ document.addEventListener("DOMContentLoaded", () => {
     clip.currentTime = 0;
     clip.classList.remove("playing");
   };
-  stage.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") play(); });
+  // After a tap the browser moves its mouse pointer there too: that hover is not the user's.
+  let touched = 0;
+  const hovering = (e) => e.pointerType === "mouse" && Date.now() - touched > 1000
+    && !(e.sourceCapabilities && e.sourceCapabilities.firesTouchEvents);
+  stage.addEventListener("pointerenter", (e) => { if (hovering(e)) play(); });
   stage.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") stop(); });
   stage.addEventListener("pointerdown", (e) => {
     if (e.pointerType !== "mouse") hold = setTimeout(play, 250);
   });
   for (const end of ["pointerup", "pointercancel"]) {
-    stage.addEventListener(end, (e) => { if (e.pointerType !== "mouse") stop(); });
+    stage.addEventListener(end, (e) => {
+      if (e.pointerType === "mouse") return;
+      touched = Date.now();
+      stop();
+    });
   }
   // A long press would open the phone's image menu instead of playing.
   stage.addEventListener("contextmenu", (e) => { if (hold || clip.classList.contains("playing")) e.preventDefault(); });
