@@ -13,41 +13,50 @@ use tokio_util::io::ReaderStream;
 
 use crate::error::{AppError, AppResult};
 
-/// Which bytes of a `len`-byte body a `Range` header asks for: `Ok(None)` is the whole body (no
-/// header, another unit, or several ranges, which players do not send), `Err` unsatisfiable.
-pub fn requested_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else { return Ok(None) };
-    let Some(spec) = spec.trim().strip_prefix("bytes=") else { return Ok(None) };
+/// Which bytes of a body a `Range` header asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    /// No header, another unit, or several ranges (which players do not send).
+    Whole,
+    /// From the first to the last byte, both included.
+    Part(u64, u64),
+    /// Outside the body.
+    Unsatisfiable,
+}
+
+/// What the `Range` header asks of a `len`-byte body.
+pub fn requested_range(headers: &HeaderMap, len: u64) -> Wanted {
+    let Some(spec) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else { return Wanted::Whole };
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else { return Wanted::Whole };
     if spec.contains(',') {
-        return Ok(None);
+        return Wanted::Whole;
     }
-    let Some((start, end)) = spec.split_once('-') else { return Err(()) };
+    let Some((start, end)) = spec.split_once('-') else { return Wanted::Unsatisfiable };
     let (start, end) = (start.trim(), end.trim());
     let range = match (start.parse::<u64>(), end.parse::<u64>()) {
         // `bytes=-500`: the last 500 bytes.
         (Err(_), Ok(suffix)) if start.is_empty() && suffix > 0 => (len.saturating_sub(suffix), len.saturating_sub(1)),
         (Ok(s), Ok(e)) if s <= e => (s, e.min(len.saturating_sub(1))),
         (Ok(s), Err(_)) if end.is_empty() => (s, len.saturating_sub(1)),
-        _ => return Err(()),
+        _ => return Wanted::Unsatisfiable,
     };
     if len == 0 || range.0 >= len {
-        return Err(());
+        return Wanted::Unsatisfiable;
     }
-    Ok(Some(range))
+    Wanted::Part(range.0, range.1)
 }
 
 /// Answers with `len` bytes of `path` starting at `offset`, as `mime`: 200 whole, 206 for a range,
 /// 416 for a range outside it. Streamed in chunks: memory stays flat whatever the clip's size.
 pub async fn serve(path: &Path, offset: u64, len: u64, mime: &'static str, headers: &HeaderMap) -> AppResult<Response> {
-    let range = requested_range(headers, len);
-    let (status, from, count) = match range {
-        Err(()) => {
+    let (status, from, count) = match requested_range(headers, len) {
+        Wanted::Unsatisfiable => {
             let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
             r.headers_mut().insert(header::CONTENT_RANGE, header_value(format!("bytes */{len}"))?);
             return Ok(r);
         }
-        Ok(None) => (StatusCode::OK, 0, len),
-        Ok(Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e - s + 1),
+        Wanted::Whole => (StatusCode::OK, 0, len),
+        Wanted::Part(s, e) => (StatusCode::PARTIAL_CONTENT, s, e - s + 1),
     };
     let mut file = match tokio::fs::File::open(path).await {
         Ok(f) => f,
@@ -75,7 +84,7 @@ fn header_value(s: String) -> AppResult<HeaderValue> {
 mod tests {
     use super::*;
 
-    fn range(v: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    fn range(v: &str, len: u64) -> Wanted {
         let mut h = HeaderMap::new();
         h.insert(header::RANGE, HeaderValue::from_str(v).unwrap());
         requested_range(&h, len)
@@ -83,13 +92,13 @@ mod tests {
 
     #[test]
     fn ranges_are_read_as_players_send_them() {
-        assert_eq!(range("bytes=0-", 100), Ok(Some((0, 99))));
-        assert_eq!(range("bytes=10-19", 100), Ok(Some((10, 19))));
-        assert_eq!(range("bytes=90-200", 100), Ok(Some((90, 99))));
-        assert_eq!(range("bytes=-10", 100), Ok(Some((90, 99))));
-        assert_eq!(range("bytes=100-", 100), Err(()));
-        assert_eq!(range("bytes=5-2", 100), Err(()));
-        assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
-        assert_eq!(requested_range(&HeaderMap::new(), 100), Ok(None));
+        assert_eq!(range("bytes=0-", 100), Wanted::Part(0, 99));
+        assert_eq!(range("bytes=10-19", 100), Wanted::Part(10, 19));
+        assert_eq!(range("bytes=90-200", 100), Wanted::Part(90, 99));
+        assert_eq!(range("bytes=-10", 100), Wanted::Part(90, 99));
+        assert_eq!(range("bytes=100-", 100), Wanted::Unsatisfiable);
+        assert_eq!(range("bytes=5-2", 100), Wanted::Unsatisfiable);
+        assert_eq!(range("bytes=0-1,5-6", 100), Wanted::Whole);
+        assert_eq!(requested_range(&HeaderMap::new(), 100), Wanted::Whole);
     }
 }
