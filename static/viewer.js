@@ -58,6 +58,44 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
+// A live photo's clip plays over the still while the mouse hovers it, or while a finger holds it
+// (a moment, so a swipe or a tap stays what it was); it stops and rewinds when they leave.
+document.addEventListener("DOMContentLoaded", () => {
+  const clip = document.getElementById("live-clip");
+  const stage = clip && clip.closest(".stage");
+  if (!clip || !stage) return;
+  let hold = null;
+  const play = () => {
+    clip.classList.add("playing");
+    clip.play().catch(() => clip.classList.remove("playing"));
+  };
+  const stop = () => {
+    clearTimeout(hold);
+    hold = null;
+    clip.pause();
+    clip.currentTime = 0;
+    clip.classList.remove("playing");
+  };
+  // After a tap the browser moves its mouse pointer there too: that hover is not the user's.
+  let touched = 0;
+  const hovering = (e) => e.pointerType === "mouse" && Date.now() - touched > 1000
+    && !(e.sourceCapabilities && e.sourceCapabilities.firesTouchEvents);
+  stage.addEventListener("pointerenter", (e) => { if (hovering(e)) play(); });
+  stage.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") stop(); });
+  stage.addEventListener("pointerdown", (e) => {
+    if (e.pointerType !== "mouse") hold = setTimeout(play, 250);
+  });
+  for (const end of ["pointerup", "pointercancel"]) {
+    stage.addEventListener(end, (e) => {
+      if (e.pointerType === "mouse") return;
+      touched = Date.now();
+      stop();
+    });
+  }
+  // A long press would open the phone's image menu instead of playing.
+  stage.addEventListener("contextmenu", (e) => { if (hold || clip.classList.contains("playing")) e.preventDefault(); });
+});
+
 // The small map in the info panel: Leaflet (and places.js for the tiles) load only the first
 // time the panel opens, so a viewer page without that costs nothing more.
 document.addEventListener("DOMContentLoaded", () => {

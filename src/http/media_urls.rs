@@ -39,6 +39,12 @@ impl MediaUrls {
         format!("/api/v1/dl/{hash}")
     }
 
+    /// The file paired with a photo (`motion`: a Live Photo's clip; `companion`: the RAW beside
+    /// it), downloaded as stored; opened with the session, like originals.
+    pub fn paired(hash: &str, role: &str) -> String {
+        format!("/api/v1/dl/{hash}/{role}")
+    }
+
     /// A video's stream, for `<video>`; opened with the session, like originals.
     pub fn video(hash: &str) -> String {
         format!("/api/v1/videos/{hash}")

@@ -230,16 +230,39 @@ pub fn analyze_file(
     if let Some(format) = video_format(path)? {
         return Ok(super::video::analyze(path, format, name, mtime, settings));
     }
-    Ok(match read_image(path, settings.max_file_bytes)? {
-        Ok((format, bytes)) if format.family() == Family::Heif => {
+    let (format, bytes) = match read_image(path, settings.max_file_bytes)? {
+        Ok(read) => read,
+        Err(Refusal { kind, reason }) => return Ok(Outcome::Skipped { hash: None, kind, reason }),
+    };
+    // A Google or Samsung Motion Photo: its clip follows the still's own bytes.
+    let clip = match format {
+        Format::Jpeg | Format::Heic => super::motion::embedded_clip(&bytes),
+        _ => None,
+    };
+    let outcome = analyze_read(path, format, bytes, name, mtime, settings);
+    Ok(match (outcome, clip) {
+        (Outcome::Photo(a), Some(clip)) => {
+            Outcome::Photo(Box::new(super::video::with_embedded_clip(*a, path, clip, settings)))
+        }
+        (outcome, _) => outcome,
+    })
+}
+
+fn analyze_read(
+    path: &Path,
+    format: Format,
+    bytes: Vec<u8>,
+    name: &str,
+    mtime: Option<DateTime<Utc>>,
+    settings: &Settings,
+) -> Outcome {
+    match (format, bytes) {
+        (format, bytes) if format.family() == Family::Heif => {
             super::heif::analyze(path, bytes, format, name, mtime, settings)
         }
-        Ok((format, bytes)) if format.family() == Family::Raw => {
-            super::raw::analyze(bytes, format, name, mtime, settings)
-        }
-        Ok((format, bytes)) => analyze(bytes, format, name, mtime, settings),
-        Err(Refusal { kind, reason }) => Outcome::Skipped { hash: None, kind, reason },
-    })
+        (format, bytes) if format.family() == Family::Raw => super::raw::analyze(bytes, format, name, mtime, settings),
+        (format, bytes) => analyze(bytes, format, name, mtime, settings),
+    }
 }
 
 fn analyze(bytes: Vec<u8>, format: Format, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {

@@ -12,6 +12,8 @@ pub mod index;
 pub mod media_access;
 pub mod metadata;
 pub mod plain_video;
+pub mod motion;
+pub mod pairs;
 pub mod raw;
 pub mod sniff;
 pub mod store;

@@ -129,6 +129,9 @@ pub async fn record_photo(
     a: &Analysis,
     refresh: bool,
 ) -> sqlx::Result<Recorded> {
+    if let Some(joined) = super::pairs::join_still(conn, owner, path, size, mtime_ns, a).await? {
+        return Ok(joined);
+    }
     let now = now();
     let existing = photo_by_hash(conn, owner, &a.hash).await?;
     let taken = a.meta.taken.expect("a date is always found (mtime at worst)");
@@ -136,12 +139,12 @@ pub async fn record_photo(
         Some(id) if !refresh => Recorded::Existing(id),
         _ => {
             let m = &a.meta;
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = sqlx::query_scalar(&format!(
                 "INSERT INTO photos (owner_id, hash, format, width, height, orientation, taken_at, taken_local, \
                  taken_offset, taken_source, camera_make, camera_model, lens, focal_length, f_number, exposure_time, \
                  iso, latitude, longitude, altitude, title, description, placeholder, missing, created_at, updated_at, \
-                 media_type, duration_ms, video_codec, frame_rate, motion_offset, motion_length) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 media_type, duration_ms, video_codec, frame_rate, motion_offset, motion_length, motion_format) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (owner_id, hash) DO UPDATE SET format = excluded.format, width = excluded.width, \
                  height = excluded.height, orientation = excluded.orientation, \
                  taken_at = CASE WHEN photos.taken_by_hand = 1 THEN photos.taken_at ELSE excluded.taken_at END, \
@@ -155,12 +158,16 @@ pub async fn record_photo(
                  altitude = CASE WHEN photos.place_by_hand = 1 THEN photos.altitude ELSE excluded.altitude END, \
                  title = CASE WHEN photos.edited = 1 THEN photos.title ELSE excluded.title END, \
                  description = CASE WHEN photos.edited = 1 THEN photos.description ELSE excluded.description END, \
-                 placeholder = excluded.placeholder, media_type = excluded.media_type, \
-                 duration_ms = excluded.duration_ms, video_codec = excluded.video_codec, \
-                 frame_rate = excluded.frame_rate, motion_offset = excluded.motion_offset, \
+                 placeholder = excluded.placeholder, \
+                 media_type = CASE WHEN {KEEP_CLIP} THEN photos.media_type ELSE excluded.media_type END, \
+                 duration_ms = CASE WHEN {KEEP_CLIP} THEN photos.duration_ms ELSE excluded.duration_ms END, \
+                 video_codec = CASE WHEN {KEEP_CLIP} THEN photos.video_codec ELSE excluded.video_codec END, \
+                 frame_rate = CASE WHEN {KEEP_CLIP} THEN photos.frame_rate ELSE excluded.frame_rate END, \
+                 motion_format = CASE WHEN {KEEP_CLIP} THEN photos.motion_format ELSE excluded.motion_format END, \
+                 motion_offset = excluded.motion_offset, \
                  motion_length = excluded.motion_length, missing = 0, updated_at = excluded.updated_at \
-                 RETURNING id",
-            )
+                 RETURNING id"
+            ))
             .bind(owner)
             .bind(&a.hash)
             .bind(a.format.as_str())
@@ -192,6 +199,7 @@ pub async fn record_photo(
             .bind(a.media.frame_rate)
             .bind(a.media.motion.map(|(offset, _)| offset as i64))
             .bind(a.media.motion.map(|(_, len)| len as i64))
+            .bind(a.media.motion.map(|_| "mp4"))
             .fetch_one(&mut *conn)
             .await?;
             if existing.is_some() { Recorded::Existing(id) } else { Recorded::New(id) }
@@ -202,7 +210,7 @@ pub async fn record_photo(
          VALUES (?, ?, ?, ?, ?, 'indexed', '', ?, NULL) \
          ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, \
          photo_id = excluded.photo_id, status = 'indexed', reason = '', indexed_at = excluded.indexed_at, \
-         missing_since = NULL, \
+         missing_since = NULL, role = 'primary', \
          uploaded = CASE WHEN (SELECT owner_id FROM photos WHERE id = files.photo_id) = ?8 THEN files.uploaded ELSE 0 END",
     )
     .bind(path)
@@ -220,8 +228,14 @@ pub async fn record_photo(
         .bind(recorded.id())
         .execute(&mut *conn)
         .await?;
+    super::pairs::adopt_partners(conn, owner, path, recorded.id(), a).await?;
     Ok(recorded)
 }
+
+/// A still read again (a rescan) keeps the Apple clip beside it: the still's own file says
+/// nothing of it.
+const KEEP_CLIP: &str = "(excluded.media_type = 'image' AND EXISTS (SELECT 1 FROM files m \
+     WHERE m.photo_id = photos.id AND m.role = 'motion' AND m.status = 'indexed'))";
 
 /// Why a file whose photo was deleted from Shoebox is not indexed again.
 pub const DELETED_REASON: &str =
@@ -318,15 +332,22 @@ pub async fn mark_missing(conn: &mut SqliteConnection, path: &str) -> sqlx::Resu
     Ok(())
 }
 
-/// A photo is missing when none of its files is present; it comes back when one is.
+/// A photo is missing when none of its primary files is present (a clip or RAW alone does not
+/// show it); it comes back when one is. Pairs whose files went are undone first.
 pub async fn refresh_missing_photos(db: &SqlitePool) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE photos SET missing = 1 - EXISTS (SELECT 1 FROM files f WHERE f.photo_id = photos.id AND f.status = 'indexed') \
-         WHERE missing != 1 - EXISTS (SELECT 1 FROM files f WHERE f.photo_id = photos.id AND f.status = 'indexed')",
-    )
-    .execute(db)
-    .await?;
-    Ok(())
+    crate::db::retry_busy(|| async {
+        let mut tx = crate::db::write_tx(db).await?;
+        super::pairs::settle(&mut tx).await?;
+        sqlx::query(
+            "UPDATE photos SET missing = 1 - EXISTS (SELECT 1 FROM files f WHERE f.photo_id = photos.id \
+             AND f.status = 'indexed' AND f.role = 'primary') WHERE missing != 1 - EXISTS (SELECT 1 FROM files f \
+             WHERE f.photo_id = photos.id AND f.status = 'indexed' AND f.role = 'primary')",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    })
+    .await
 }
 
 /// Whether photo `p` (not private) is in an album that user ?2 owns, is a member of, or is in a
@@ -353,32 +374,51 @@ fn visible_files() -> String {
 fn visible_files_where(columns: &str, only: &str) -> String {
     format!(
         "SELECT {columns} FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
-         WHERE p.hash = ?1 AND {only} AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
+         AND f.role = 'primary' WHERE p.hash = ?1 AND {only} AND (p.owner_id = ?2 OR (p.trashed_at IS NULL AND (EXISTS (SELECT 1 FROM folder_grants g \
          WHERE g.user_id = ?2 AND substr(f.path, 1, length(g.folder) + 1) = g.folder || '/') OR {IN_SHARED_ALBUM} \
          OR {IN_PARTNER_LIBRARY}))) ORDER BY f.id LIMIT 1"
     )
 }
 
-/// A video file as the stream route needs it.
+/// A video, or a live photo's clip, as the stream route needs it.
 #[derive(Debug, FromRow)]
 pub struct VisibleVideo {
-    /// Relative to the originals.
+    /// Relative to the originals: the video, or the live photo's still.
     pub path: String,
     pub format: String,
     pub video_codec: Option<String>,
     /// Its `transcodes.status`, when it has been queued.
     pub transcode: Option<String>,
+    /// A live photo's clip container (`mov`, `mp4`); None for a video.
+    pub motion_format: Option<String>,
+    /// An Apple Live Photo's clip beside the still, relative to the originals.
+    pub motion_path: Option<String>,
+    /// A Motion Photo's clip inside the still: its offset and length.
+    pub motion_offset: Option<i64>,
+    pub motion_length: Option<i64>,
 }
 
-/// A present video file with `hash` that `viewer` may see, by the same rule as every original.
+/// A present video with `hash`, or a live photo with its clip, that `viewer` may see, by the same
+/// rule as every original.
 pub async fn visible_video(db: &SqlitePool, viewer: i64, hash: &str) -> sqlx::Result<Option<VisibleVideo>> {
-    let columns =
-        "f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode";
-    sqlx::query_as(&visible_files_where(columns, "p.media_type = 'video'"))
+    let columns = "f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode, \
+         p.motion_format, (SELECT m.path FROM files m WHERE m.photo_id = p.id AND m.role = 'motion' \
+         AND m.status = 'indexed' ORDER BY m.id LIMIT 1) AS motion_path, p.motion_offset, p.motion_length";
+    sqlx::query_as(&visible_files_where(columns, "p.media_type IN ('video', 'live')"))
         .bind(hash)
         .bind(viewer)
         .fetch_optional(db)
         .await
+}
+
+/// The present file paired with a photo with `hash` that `viewer` may see, by the same rule as its
+/// original: its Live Photo clip (`role` `motion`) or the RAW beside it (`companion`).
+pub async fn visible_paired(db: &SqlitePool, viewer: i64, hash: &str, role: &str) -> sqlx::Result<Option<String>> {
+    let column = "(SELECT m.path FROM files m WHERE m.photo_id = p.id AND m.role = ?3 AND m.status = 'indexed' \
+         ORDER BY m.id LIMIT 1) AS paired";
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as(&visible_files_where(column, "1")).bind(hash).bind(viewer).bind(role).fetch_optional(db).await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 /// A present file of a photo with `hash` that `viewer` may see (its path relative to the originals).
@@ -432,6 +472,9 @@ pub struct PhotoRow {
     /// The video's `transcodes.status`, when it has been queued.
     #[serde(skip)]
     pub transcode: Option<String>,
+    /// A live photo's clip container (`mov`, `mp4`): with the codec, whether browsers play it.
+    #[serde(skip)]
+    pub motion_format: Option<String>,
 }
 
 /// The columns of `PhotoRow`, for a query that names the photos table `p`.
@@ -439,7 +482,7 @@ pub const PHOTO_COLUMNS: &str = "p.id, p.owner_id, p.hash, p.format, p.width, p.
      p.taken_local, p.taken_offset, p.taken_source, p.camera_make, p.camera_model, p.lens, p.focal_length, p.f_number, \
      p.exposure_time, p.iso, p.latitude, p.longitude, p.altitude, p.title, p.description, p.placeholder, p.missing, \
      p.favorite, p.archived_at, p.trashed_at, p.private, p.contributed_link_id, p.media_type, p.duration_ms, \
-     p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode";
+     p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode, p.motion_format";
 
 /// Whether one of this photo's own present files lies in a folder granted to `viewer`. By the
 /// photo, not its content: owning the same bytes shows nobody another owner's photo.
@@ -479,11 +522,16 @@ pub struct FileRow {
     pub size: i64,
     pub status: String,
     pub reason: String,
+    /// `primary` (the photo is made from it), `motion` (a Live Photo's clip), `companion` (a RAW).
+    pub role: String,
 }
 
+/// The photo's files, the primary ones first.
 pub async fn files_of(db: &SqlitePool, photo: i64) -> sqlx::Result<Vec<FileRow>> {
-    sqlx::query_as("SELECT path, size, status, reason FROM files WHERE photo_id = ? ORDER BY id")
-        .bind(photo)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "SELECT path, size, status, reason, role FROM files WHERE photo_id = ? ORDER BY role != 'primary', id",
+    )
+    .bind(photo)
+    .fetch_all(db)
+    .await
 }

@@ -60,10 +60,12 @@ impl Playable {
     }
 }
 
-/// Queues every video that needs a transcode and has no row yet. Returns how many were queued.
+/// Queues every video, and every live photo's clip, that needs a transcode and has no row yet.
+/// Returns how many were queued.
 pub async fn enqueue_needed(db: &SqlitePool) -> sqlx::Result<usize> {
     let candidates: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT DISTINCT p.hash, p.format, p.video_codec FROM photos p WHERE p.media_type = 'video' \
+        "SELECT DISTINCT p.hash, coalesce(p.motion_format, p.format), p.video_codec FROM photos p \
+         WHERE (p.media_type = 'video' OR (p.media_type = 'live' AND p.video_codec IS NOT NULL)) \
          AND p.missing = 0 AND NOT EXISTS (SELECT 1 FROM transcodes t WHERE t.hash = p.hash)",
     )
     .fetch_all(db)
@@ -105,27 +107,60 @@ pub async fn requeue_interrupted(db: &SqlitePool) -> sqlx::Result<u64> {
     .await
 }
 
-/// The oldest waiting video and a present file of it, marked `running`.
-async fn take_next(db: &SqlitePool, originals: &Path) -> sqlx::Result<Option<(String, PathBuf)>> {
+/// What ffmpeg reads for one transcode: a video file, a live photo's clip file, or the clip
+/// inside a Motion Photo (its offset and length in the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clip {
+    pub path: PathBuf,
+    pub slice: Option<(u64, u64)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Next {
+    hash: String,
+    path: Option<String>,
+    motion_path: Option<String>,
+    motion_offset: Option<i64>,
+    motion_length: Option<i64>,
+}
+
+/// The oldest waiting video and its clip, marked `running`; a clip of None means its files are
+/// gone (the row was dropped).
+async fn take_next(db: &SqlitePool, originals: &Path) -> sqlx::Result<Option<(String, Option<Clip>)>> {
     retry_busy(|| async {
         let mut tx = write_tx(db).await?;
-        let next: Option<(String, Option<String>)> = sqlx::query_as(
+        let next: Option<Next> = sqlx::query_as(
             "SELECT t.hash, (SELECT f.path FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' \
-             WHERE p.hash = t.hash ORDER BY f.id LIMIT 1) FROM transcodes t WHERE t.status = 'pending' \
-             ORDER BY t.queued_at, t.hash LIMIT 1",
+             AND f.role = 'primary' WHERE p.hash = t.hash ORDER BY f.id LIMIT 1) AS path, \
+             (SELECT m.path FROM photos p JOIN files m ON m.photo_id = p.id AND m.status = 'indexed' \
+             AND m.role = 'motion' WHERE p.hash = t.hash ORDER BY m.id LIMIT 1) AS motion_path, \
+             (SELECT p.motion_offset FROM photos p WHERE p.hash = t.hash AND p.motion_offset IS NOT NULL LIMIT 1) \
+             AS motion_offset, (SELECT p.motion_length FROM photos p WHERE p.hash = t.hash \
+             AND p.motion_offset IS NOT NULL LIMIT 1) AS motion_length \
+             FROM transcodes t WHERE t.status = 'pending' ORDER BY t.queued_at, t.hash LIMIT 1",
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((hash, rel)) = next else { return Ok(None) };
-        let Some(rel) = rel else {
-            // Its files are gone: nothing to transcode; a new index queues it again if it returns.
-            sqlx::query("DELETE FROM transcodes WHERE hash = ?").bind(&hash).execute(&mut *tx).await?;
-            tx.commit().await?;
-            return Ok(Some((hash, PathBuf::new())));
+        let Some(next) = next else { return Ok(None) };
+        let clip = match (next.motion_path, next.path, next.motion_offset, next.motion_length) {
+            (Some(motion), _, _, _) => Some(Clip { path: originals.join(motion), slice: None }),
+            (None, Some(still), Some(offset), Some(len)) => {
+                Some(Clip { path: originals.join(still), slice: Some((offset as u64, len as u64)) })
+            }
+            (None, Some(video), _, _) => Some(Clip { path: originals.join(video), slice: None }),
+            (None, None, _, _) => None,
         };
-        sqlx::query("UPDATE transcodes SET status = 'running' WHERE hash = ?").bind(&hash).execute(&mut *tx).await?;
+        if clip.is_none() {
+            // Its files are gone: nothing to transcode; a new index queues it again if it returns.
+            sqlx::query("DELETE FROM transcodes WHERE hash = ?").bind(&next.hash).execute(&mut *tx).await?;
+        } else {
+            sqlx::query("UPDATE transcodes SET status = 'running' WHERE hash = ?")
+                .bind(&next.hash)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(Some((hash, originals.join(rel))))
+        Ok(Some((next.hash, clip)))
     })
     .await
 }
@@ -150,7 +185,7 @@ async fn finish(db: &SqlitePool, hash: &str, error: Option<&str>) -> sqlx::Resul
 pub async fn waiting(db: &SqlitePool) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as(
         "SELECT t.status, coalesce((SELECT f.path FROM photos p JOIN files f ON f.photo_id = p.id \
-         WHERE p.hash = t.hash ORDER BY f.id LIMIT 1), t.hash) FROM transcodes t \
+         AND f.role = 'primary' WHERE p.hash = t.hash ORDER BY f.id LIMIT 1), t.hash) FROM transcodes t \
          WHERE t.status IN ('pending', 'running') ORDER BY t.status DESC, t.queued_at, t.hash LIMIT 200",
     )
     .fetch_all(db)
@@ -231,11 +266,11 @@ pub async fn run_queue(
             tracing::warn!(error = %e, "cannot queue videos for transcoding");
         }
         match take_next(&db, &originals).await {
-            Ok(Some((_, path))) if path.as_os_str().is_empty() => continue,
-            Ok(Some((hash, path))) => {
+            Ok(Some((_, None))) => continue,
+            Ok(Some((hash, Some(clip)))) => {
                 let (tools, cache, job_hash, job_stop) = (tools.clone(), cache.clone(), hash.clone(), stop.clone());
                 let outcome =
-                    tokio::task::spawn_blocking(move || transcode(&tools, &path, &cache, &job_hash, &job_stop)).await;
+                    tokio::task::spawn_blocking(move || transcode(&tools, &clip, &cache, &job_hash, &job_stop)).await;
                 if matches!(&outcome, Ok(Err(e)) if stopped(e)) {
                     match requeue(&db, &hash).await {
                         Ok(()) => tracing::info!(hash, "a transcode was stopped by the shutdown: queued again"),
@@ -273,12 +308,14 @@ fn stopped(e: &anyhow::Error) -> bool {
 /// stopped after this.
 const TRANSCODE_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
-/// Transcodes `input` into the cache, written under a temporary name and renamed when complete.
+/// Transcodes `clip` into the cache, written under a temporary name and renamed when complete.
 /// A hardware encoder that fails is retried with libx264. Setting `stop` kills ffmpeg; the
-/// temporary file is removed whenever no finished rendition comes out.
+/// temporary file is removed whenever no finished rendition comes out. A clip inside a Motion
+/// Photo is copied out first: an MP4's sample offsets count from its own start, so ffmpeg cannot
+/// read it in place.
 pub fn transcode(
     tools: &MediaTools,
-    input: &Path,
+    clip: &Clip,
     cache: &ThumbCache,
     hash: &str,
     stop: &AtomicBool,
@@ -288,16 +325,38 @@ pub fn transcode(
     if let Some(dir) = part.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut result = run_ffmpeg(ffmpeg, &tools.encoder, tools, input, &part, stop);
+    let copied = part.with_extension("clip.mp4");
+    let input = match clip.slice {
+        Some((offset, len)) => {
+            copy_slice(&clip.path, offset, len, &copied)?;
+            copied.clone()
+        }
+        None => clip.path.clone(),
+    };
+    let mut result = run_ffmpeg(ffmpeg, &tools.encoder, tools, &input, &part, stop);
     if result.is_err() && tools.encoder != "libx264" && !stop.load(Ordering::SeqCst) {
         tracing::warn!(encoder = tools.encoder, "the configured encoder failed: trying libx264");
-        result = run_ffmpeg(ffmpeg, "libx264", tools, input, &part, stop);
+        result = run_ffmpeg(ffmpeg, "libx264", tools, &input, &part, stop);
+    }
+    if clip.slice.is_some() {
+        let _ = std::fs::remove_file(&copied);
     }
     if let Err(e) = result {
         let _ = std::fs::remove_file(&part);
         return Err(e);
     }
     std::fs::rename(&part, &done)?;
+    Ok(())
+}
+
+/// Copies `len` bytes at `offset` of `from` into a new file `to`.
+fn copy_slice(from: &Path, offset: u64, len: u64, to: &Path) -> anyhow::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(from)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut out = std::fs::File::create(to)?;
+    let copied = std::io::copy(&mut file.take(len), &mut out)?;
+    anyhow::ensure!(copied == len, "the clip inside {} is cut short", from.display());
     Ok(())
 }
 

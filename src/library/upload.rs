@@ -272,9 +272,9 @@ impl Library {
             let (from, to) = (staged.path().to_path_buf(), target.clone());
             match tokio::task::spawn_blocking(move || link_into_place(&from, &to)).await? {
                 Ok(()) => {
-                    if a.media.media_type == analyze::MediaType::Video {
-                        self.wake_transcoder();
-                    }
+                    // A video, a Motion Photo, or a still that took the clip uploaded before it
+                    // may need a transcode.
+                    self.wake_transcoder();
                     return Ok(match recorded {
                         Recorded::New(id) => UploadResult::New { photo_id: id, hash: a.hash.clone(), path: rel },
                         Recorded::Existing(id) => UploadResult::Existing { photo_id: id, hash: a.hash.clone() },

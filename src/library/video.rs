@@ -127,6 +127,39 @@ pub fn probe(ffprobe: &Tool, path: &Path) -> Result<Probe, VideoError> {
     parse_probe(&out.stdout)
 }
 
+/// Runs ffprobe on the MP4 clip inside a Motion Photo, `offset` bytes into `path`. Reading the
+/// header needs only the clip's own boxes, so ffprobe is told where it starts and what it is.
+pub fn probe_embedded(ffprobe: &Tool, path: &Path, offset: u64) -> Result<Probe, VideoError> {
+    let offset = offset.to_string();
+    let args: Vec<OsString> = ["-v", "error", "-f", "mov", "-skip_initial_bytes", offset.as_str()]
+        .into_iter()
+        .chain(["-print_format", "json", "-show_format", "-show_streams"])
+        .map(OsString::from)
+        .chain([path_arg(path)])
+        .collect();
+    let out = ffprobe.run(&args, PROBE_LIMITS)?;
+    parse_probe(&out.stdout)
+}
+
+/// A Motion Photo's analysis with its clip: a live photo with the clip's length and codec. A
+/// clip ffprobe cannot read (or no ffprobe) leaves the still a plain image.
+pub fn with_embedded_clip(mut a: Analysis, path: &Path, clip: (u64, u64), settings: &Settings) -> Analysis {
+    let Some(ffprobe) = settings.tools.ffprobe.as_ref() else { return a };
+    match probe_embedded(ffprobe, path, clip.0) {
+        Ok(probe) => {
+            a.media = Media {
+                media_type: MediaType::Live,
+                duration_ms: probe.duration_ms,
+                video_codec: Some(probe.codec).filter(|c| !c.is_empty()),
+                frame_rate: probe.frame_rate,
+                motion: Some(clip),
+            };
+        }
+        Err(e) => tracing::info!(path = %path.display(), error = %e, "the Motion Photo's clip cannot be read"),
+    }
+    a
+}
+
 /// Reads ffprobe's JSON (`-show_format -show_streams`).
 pub fn parse_probe(json: &[u8]) -> Result<Probe, VideoError> {
     let parsed: ProbeJson =

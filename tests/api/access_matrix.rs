@@ -10,8 +10,8 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Person, ResponseExt, VideoSpec, client, expire_link, h264_mp4, party, person, photo, store_groups,
-    visitor,
+    PASSWORD, Person, ResponseExt, VideoSpec, client, expire_link, h264_mp4, live_clip_mov, live_still_jpeg, party,
+    person, photo, store_groups, visitor,
 };
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
@@ -52,6 +52,8 @@ const MATRIX: &[(&str, [u16; 17])] = &[
     ("GET /api/v1/t/{X}/{MT}/tile_224",          [404, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET /api/v1/dl/{H}",                       [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /api/v1/videos/{V}",                   [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/videos/{LV}",                  [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
+    ("GET /api/v1/dl/{LV}/motion",               [401, 200, 404, 404, 200, 200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /api/v1/photos/zip?ids={P}",           [401, 200, 404, 404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 200]),
     ("GET /albums/{A}",                          [303, 200, 404, 404, 200, 200, 200, 200, 404, 303, 303, 303, 303, 303, 303, 303, 404]),
     ("PATCH /api/v1/albums/{A}",                 [401, 200, 404, 404, 403, 403, 200, 403, 404, 401, 401, 401, 401, 401, 401, 401, 404]),
@@ -122,6 +124,8 @@ struct Cells {
     album_b: i64,
     /// A video in album B: what `{V}` names for a column asking for album B's things.
     video_hash_b: String,
+    /// A Live Photo (a JPEG and the MOV beside it) in album A.
+    live_hash: String,
 }
 
 impl Cells {
@@ -136,6 +140,7 @@ impl Cells {
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
             .replace("{V}", if c.album == self.album_b { &self.video_hash_b } else { &self.video_hash })
+            .replace("{LV}", &self.live_hash)
             .replace("{MT}", &c.media_token)
             .replace("{T}", &c.token)
             .replace("{L}", &self.link.to_string())
@@ -211,7 +216,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         .await;
     p.alice.patch_photo(ids[1], json!({ "private": true })).await.ok_json().await;
     let video = p.alice.upload(&[("v.mp4", h264_mp4())]).await[0];
-    let album_a = p.alice.album_with("A", &[ids[0], ids[1], video]).await;
+    let live = p.alice.upload(&[("live.mov", live_clip_mov("libx264")), ("live.jpg", live_still_jpeg(11))]).await[1];
+    let album_a = p.alice.album_with("A", &[ids[0], ids[1], video, live]).await;
     let video_b =
         p.alice.upload(&[("w.mp4", crate::helpers::video(&VideoSpec { seconds: 1.0, ..VideoSpec::default() }))]).await
             [0];
@@ -329,7 +335,8 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let alice: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&p.app.db).await.unwrap();
 
-    let (video_hash, video_hash_b) = (p.alice.hash_of(video).await, p.alice.hash_of(video_b).await);
+    let (video_hash, video_hash_b, live_hash) =
+        (p.alice.hash_of(video).await, p.alice.hash_of(video_b).await, p.alice.hash_of(live).await);
     let cells = Cells {
         link: valid.id,
         spare: spare.id,
@@ -340,6 +347,7 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         video_hash,
         album_b,
         video_hash_b,
+        live_hash,
     };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
@@ -383,5 +391,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 765);
+    assert_eq!(cells_count, 799);
 }

@@ -1,6 +1,7 @@
 //! Media: thumbnails at `/api/v1/t/{hash}/{token}/{size}` (the token names the viewer, so `<img>`
 //! tags need no session and a proxy may cache) and originals at `/api/v1/dl/{hash}` (session;
-//! ranges, conditional requests and HEAD by tower-http's `ServeFile` once access is granted).
+//! ranges, conditional requests and HEAD by tower-http's `ServeFile` once access is granted), and the
+//! files paired with a photo at `/api/v1/dl/{hash}/motion` (a Live Photo's clip) and `/companion` (its RAW).
 //! Anything the viewer may not see is a 404, never a 403: it does not exist for them.
 
 use axum::Router;
@@ -21,7 +22,10 @@ use crate::library::{Viewer, store, thumbs};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/t/{hash}/{token}/{size}", get(thumbnail)).route("/api/v1/dl/{hash}", get(original))
+    Router::new()
+        .route("/api/v1/t/{hash}/{token}/{size}", get(thumbnail))
+        .route("/api/v1/dl/{hash}", get(original))
+        .route("/api/v1/dl/{hash}/{role}", get(paired))
 }
 
 /// A content hash as URLs carry it (64 lower-case hex digits); anything else is answered 404
@@ -120,6 +124,31 @@ async fn original(
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }
+    if response.status().is_success() {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, attachment(&name));
+    }
+    Ok(response.map(Body::new))
+}
+
+/// The file paired with a photo, as stored: a Live Photo's clip (`motion`) or the RAW beside a
+/// JPEG (`companion`), opened with the session and the same access rule as the original.
+async fn paired(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((hash, role)): Path<(String, String)>,
+    request: Request,
+) -> AppResult<Response> {
+    if !valid_hash(&hash) || !matches!(role.as_str(), "motion" | "companion") {
+        return Err(AppError::NotFound);
+    }
+    let rel = store::visible_paired(&state.db, current.user.id, &hash, &role).await?.ok_or(AppError::NotFound)?;
+    let name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+    let Ok(mut response) = ServeFile::new(state.library.originals().join(&rel)).oneshot(request).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(AppError::NotFound);
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     if response.status().is_success() {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, attachment(&name));
     }

@@ -55,9 +55,11 @@ fn photo_json(urls: &MediaUrls, p: &PhotoRow) -> Value {
     v["placeholder"] = json!(MediaUrls::placeholder(p.placeholder.as_deref()));
     v["thumbnails"] = urls.thumbnails(&p.hash);
     v["original"] = json!(MediaUrls::original(&p.hash));
-    if p.media_type == "video" {
+    // A live photo's clip plays through the same route as a video, under the still's hash.
+    if p.media_type == "video" || p.media_type == "live" {
         v["video"] = json!(MediaUrls::video(&p.hash));
-        let playable = Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref());
+        let format = p.motion_format.as_deref().unwrap_or(&p.format);
+        let playable = Playable::of(format, p.video_codec.as_deref(), p.transcode.as_deref());
         v["video_status"] = json!(playable.as_str());
     }
     v

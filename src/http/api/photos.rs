@@ -67,7 +67,15 @@ async fn one(State(state): State<AppState>, current: CurrentUser, Path(id): Path
     let mut v = photo_json(&state, &current.user, &photo);
     // Other users see only that the photo exists, not where its owner keeps it.
     if photo.owner_id == current.user.id {
-        v["files"] = json!(store::files_of(&state.db, photo.id).await?);
+        let files = store::files_of(&state.db, photo.id).await?;
+        // The files paired with the photo, each downloadable as stored.
+        let paired: serde_json::Map<String, Value> = files
+            .iter()
+            .filter(|f| f.status == "indexed" && f.role != "primary")
+            .map(|f| (f.role.clone(), json!(MediaUrls::paired(&photo.hash, &f.role))))
+            .collect();
+        v["downloads"] = json!(paired);
+        v["files"] = json!(files);
     }
     Ok(Json(v))
 }

@@ -1,8 +1,9 @@
 //! Video streams at `/api/v1/videos/{hash}`: the file a `<video>` element plays (the original, or
 //! its H.264 transcode for videos browsers cannot play), with range requests (seeking) and
-//! conditional requests, opened with the session and the same access rule as originals.
-//! Anything the viewer may not see, or that is not a video, is a 404; a transcode still being
-//! made is a 503.
+//! conditional requests, opened with the session and the same access rule as originals. A live
+//! photo's hash plays its clip: the MOV beside an Apple Live Photo, or the MP4 inside a Motion
+//! Photo (that byte range of the still, served as a file of its own). Anything the viewer may not
+//! see, or that is neither a video nor a live photo, is a 404; a transcode still being made is a 503.
 
 use axum::Router;
 use axum::body::Body;
@@ -16,6 +17,7 @@ use tower_http::services::ServeFile;
 use super::media::valid_hash;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::http::byte_slice;
 use crate::library::sniff::Format;
 use crate::library::store;
 use crate::library::transcode::Playable;
@@ -40,13 +42,27 @@ async fn stream(
         return Err(AppError::NotFound);
     }
     let video = store::visible_video(&state.db, current.user.id, &hash).await?.ok_or(AppError::NotFound)?;
-    let original = state.library.originals().join(&video.path);
-    // A browser gets what it can play: the original, or its H.264 transcode once it is made.
-    let (path, mime) = match Playable::of(&video.format, video.video_codec.as_deref(), video.transcode.as_deref()) {
+    let originals = state.library.originals();
+    let format = video.motion_format.as_deref().unwrap_or(&video.format);
+    // A browser gets what it can play: the clip as stored, or its H.264 transcode once it is made.
+    let (path, mime) = match Playable::of(format, video.video_codec.as_deref(), video.transcode.as_deref()) {
         Playable::Transcoded => (state.library.settings().cache.transcode_path(&hash), "video/mp4"),
         Playable::Preparing => return Err(preparing()),
         Playable::AsStored | Playable::Failed => {
-            (original, Format::parse(&video.format).map_or("application/octet-stream", Format::mime))
+            let mime = Format::parse(format).map_or("application/octet-stream", Format::mime);
+            match (&video.motion_path, video.motion_offset, video.motion_length) {
+                (Some(clip), _, _) => (originals.join(clip), mime),
+                (None, Some(offset), Some(len)) if offset >= 0 && len > 0 => {
+                    let headers = request.headers().clone();
+                    let still = originals.join(&video.path);
+                    let mut response = byte_slice::serve(&still, offset as u64, len as u64, mime, &headers).await?;
+                    response
+                        .headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+                    return Ok(response);
+                }
+                _ => (originals.join(&video.path), mime),
+            }
         }
     };
     // The bytes of a hash never change; the session decides who may fetch them.

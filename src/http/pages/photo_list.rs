@@ -74,6 +74,8 @@ pub struct Tile {
     pub height: i64,
     /// A video's length as the tile's badge shows it (`0:07`, `1:02:03`).
     pub duration: Option<String>,
+    /// A live photo (a still with a motion clip): the tile says so.
+    pub live: bool,
 }
 
 /// `m:ss`, or `h:mm:ss` from an hour on, as video players show a length.
@@ -108,6 +110,7 @@ pub fn months(state: &AppState, viewer: &User, rows: &[PhotoRow], link_suffix: &
             width: p.width.max(1),
             height: p.height.max(1),
             duration: (p.media_type == "video").then_some(p.duration_ms).flatten().map(duration_text),
+            live: p.media_type == "live",
         };
         out.last_mut().expect("pushed above").tiles.push(tile);
     }

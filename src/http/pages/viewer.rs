@@ -101,6 +101,9 @@ struct ViewerPage {
     video: Option<String>,
     /// A video whose browser rendition is still being made: the poster and a note instead.
     preparing: bool,
+    /// A live photo's clip, ready for the browser: it plays over the still while the pointer
+    /// hovers or a finger holds it (viewer.js).
+    live_clip: Option<String>,
     newer: Option<Neighbour>,
     older: Option<Neighbour>,
     back: String,
@@ -111,6 +114,8 @@ struct ViewerPage {
     minimap: Option<MiniMap>,
     download: String,
     file_name: String,
+    /// The files paired with the photo, downloaded as stored: (label, URL, file name).
+    paired: Vec<(&'static str, String, String)>,
     owned: bool,
     favorite: bool,
     archived: bool,
@@ -274,7 +279,16 @@ async fn viewer(
         None => list_from_here.clone(),
     };
     let files = if owned { store::files_of(&state.db, p.id).await? } else { Vec::new() };
-    let file = files.iter().find(|f| f.status == "indexed");
+    let file = files.iter().find(|f| f.status == "indexed" && f.role == "primary");
+    let paired = files
+        .iter()
+        .filter(|f| f.status == "indexed" && f.role != "primary")
+        .map(|f| {
+            let label = if f.role == "motion" { "Download clip" } else { "Download RAW" };
+            let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
+            (label, MediaUrls::paired(&p.hash, &f.role), name)
+        })
+        .collect();
     let file_name = file.map(|f| f.path.rsplit('/').next().unwrap_or(&f.path).to_string()).unwrap_or_default();
     let map = match (p.latitude, p.longitude) {
         (Some(lat), Some(lon)) => Some((
@@ -309,6 +323,13 @@ async fn viewer(
         video: (p.media_type == "video").then(|| MediaUrls::video(&p.hash)),
         preparing: p.media_type == "video"
             && Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref()) == Playable::Preparing,
+        live_clip: (p.media_type == "live"
+            && Playable::of(
+                p.motion_format.as_deref().unwrap_or(&p.format),
+                p.video_codec.as_deref(),
+                p.transcode.as_deref(),
+            ) != Playable::Preparing)
+            .then(|| MediaUrls::video(&p.hash)),
         newer: newer_row.as_ref().map(neighbour),
         older: older_row.as_ref().map(neighbour),
         back,
@@ -319,6 +340,7 @@ async fn viewer(
         minimap,
         download: MediaUrls::original(&p.hash),
         file_name,
+        paired,
         owned,
         favorite: p.favorite,
         archived: p.archived_at.is_some(),

@@ -19,16 +19,20 @@ pub struct ZipItem {
     pub strip: Option<String>,
 }
 
-/// The album's originals (one present file per photo, newest first) with unique names; in a
-/// shared album, other people's private photos are left out.
+/// Which of a photo's present files (`f`, of photo `p`) a download takes: one primary file (copies
+/// are the same bytes), and every paired file (a Live Photo's clip, the RAW beside a JPEG).
+const DOWNLOADED_FILES: &str = "f.photo_id = p.id AND f.status = 'indexed' AND (f.role != 'primary' \
+     OR f.id = (SELECT min(c.id) FROM files c WHERE c.photo_id = p.id AND c.status = 'indexed' AND c.role = 'primary'))";
+
+/// The album's originals (one present file per photo and the files paired with it, newest first)
+/// with unique names; in a shared album, other people's private photos are left out.
 pub async fn album_files(db: &SqlitePool, originals: &Path, viewer: i64, album_id: i64) -> Result<Vec<ZipItem>> {
     album_role(db, viewer, album_id).await?;
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'indexed' ORDER BY f.id LIMIT 1) \
-         AS path FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-         WHERE ap.album_id = ? AND p.missing = 0 AND p.trashed_at IS NULL AND path IS NOT NULL \
-         AND (p.owner_id = ? OR p.private = 0) ORDER BY ap.taken_at DESC, ap.photo_id DESC",
-    )
+    let rows: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT f.path FROM album_photos ap JOIN photos p ON p.id = ap.photo_id JOIN files f ON {DOWNLOADED_FILES} \
+         WHERE ap.album_id = ? AND p.missing = 0 AND p.trashed_at IS NULL \
+         AND (p.owner_id = ? OR p.private = 0) ORDER BY ap.taken_at DESC, ap.photo_id DESC, f.role != 'primary', f.id",
+    ))
     .bind(album_id)
     .bind(viewer)
     .fetch_all(db)
@@ -36,22 +40,21 @@ pub async fn album_files(db: &SqlitePool, originals: &Path, viewer: i64, album_i
     Ok(zip_items(originals, rows))
 }
 
-/// The originals of photos `ids` (the viewer's own, or in a partner's shared library), in the
-/// order given, with unique names.
+/// The originals of photos `ids` (the viewer's own, or in a partner's shared library) and the
+/// files paired with them, in the order given, with unique names.
 pub async fn selection_files(db: &SqlitePool, originals: &Path, viewer: i64, ids: &[i64]) -> Result<Vec<ZipItem>> {
     let ids = unique(ids)?;
     let mut conn = db.acquire().await?;
     check_readable(&mut conn, viewer, &ids).await?;
     let mut paths = Vec::new();
     for id in ids {
-        let path: Option<String> =
-            sqlx::query_scalar("SELECT path FROM files WHERE photo_id = ? AND status = 'indexed' ORDER BY id LIMIT 1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if let Some(p) = path {
-            paths.push(p);
-        }
+        let files: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT f.path FROM photos p JOIN files f ON {DOWNLOADED_FILES} WHERE p.id = ? ORDER BY f.role != 'primary', f.id"
+        ))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        paths.extend(files);
     }
     if paths.is_empty() {
         return Err(CatalogError::Invalid(

@@ -381,8 +381,8 @@ pub async fn shared_photo(db: &SqlitePool, s: &SharedAlbum, id: i64) -> Result<P
 pub async fn shared_file(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result<(String, String, i64)> {
     sqlx::query_as(&format!(
         "SELECT f.path, p.format, p.id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' WHERE {SHARED_TERMS} AND p.hash = ?4 \
-         ORDER BY f.id LIMIT 1"
+         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' AND f.role = 'primary' \
+         WHERE {SHARED_TERMS} AND p.hash = ?4 ORDER BY f.id LIMIT 1"
     ))
     .bind(s.link.album_id)
     .bind(s.owner_id)
@@ -422,8 +422,8 @@ pub async fn shared_files(
     plain_names: bool,
 ) -> Result<Vec<(ZipItem, String)>> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'indexed' ORDER BY f.id LIMIT 1) \
-         AS path, p.format, p.id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+        "SELECT (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'indexed' AND f.role = 'primary' \
+         ORDER BY f.id LIMIT 1) AS path, p.format, p.id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
          WHERE {SHARED_TERMS} AND path IS NOT NULL ORDER BY ap.taken_at DESC, ap.photo_id DESC"
     ))
     .bind(s.link.album_id)

@@ -128,6 +128,18 @@ async fn remove_rows(db: &SqlitePool, list: &str) -> Result<Removed> {
     .bind(list)
     .execute(&mut *tx)
     .await?;
+    // A clip or RAW left in place is kept out of the next index too: alone, it would come back
+    // as an item of its own.
+    sqlx::query(
+        "INSERT INTO deleted_photos (owner_id, hash, deleted_at) \
+         SELECT p.owner_id, f.hash, ? FROM files f JOIN photos p ON p.id = f.photo_id \
+         WHERE f.photo_id IN (SELECT value FROM json_each(?)) AND f.role != 'primary' AND f.hash IS NOT NULL \
+         ON CONFLICT (owner_id, hash) DO UPDATE SET deleted_at = excluded.deleted_at",
+    )
+    .bind(now)
+    .bind(list)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "DELETE FROM files WHERE photo_id IN (SELECT value FROM json_each(?)) AND (uploaded = 1 OR status = 'missing')",
     )
