@@ -398,9 +398,11 @@ pub async fn shared_file(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result
 /// see its thumbnail.
 pub async fn shared_video(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result<VisibleVideo> {
     sqlx::query_as(&format!(
-        "SELECT f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode \
+        "SELECT f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode, \
+         NULL AS motion_format, NULL AS motion_path, NULL AS motion_offset, NULL AS motion_length \
          FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' WHERE {SHARED_TERMS} AND p.hash = ?4 \
+         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' AND f.role = 'primary' \
+         WHERE {SHARED_TERMS} AND p.hash = ?4 \
          AND p.media_type = 'video' ORDER BY f.id LIMIT 1"
     ))
     .bind(s.link.album_id)
