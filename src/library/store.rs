@@ -59,6 +59,20 @@ pub async fn photo_by_hash(conn: &mut SqliteConnection, owner: i64, hash: &str) 
         .await
 }
 
+/// The photo of `owner` holding a present paired file (a Live Photo's clip, the RAW beside a
+/// JPEG) with `hash`: such a file has no photo of its own, so `photo_by_hash` cannot find it, and
+/// storing it again would put a second copy beside the first.
+pub async fn photo_pairing_hash(conn: &mut SqliteConnection, owner: i64, hash: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT f.photo_id FROM files f JOIN photos p ON p.id = f.photo_id \
+         WHERE p.owner_id = ? AND f.hash = ? AND f.role != 'primary' AND f.status = 'indexed' LIMIT 1",
+    )
+    .bind(owner)
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Whether the photo has no present file (it was indexed, then its files went away).
 pub async fn is_missing(conn: &mut SqliteConnection, photo: i64) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT missing FROM photos WHERE id = ?").bind(photo).fetch_one(conn).await

@@ -234,6 +234,9 @@ impl Library {
             store::untrash(&mut conn, id).await?;
             return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
         }
+        if let Some(id) = store::photo_pairing_hash(&mut conn, user_id, &a.hash).await? {
+            return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
+        }
         drop(conn);
         let taken = a.meta.taken.expect("uploads always have a date");
         let dir = self

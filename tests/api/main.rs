@@ -45,6 +45,7 @@ mod shared_videos;
 mod sharing_browser;
 mod sign_in;
 mod slow_clients;
+mod takeout_pairs;
 mod thumbnails;
 mod timeline_counts;
 mod transcode_stop;
