@@ -331,9 +331,12 @@ async fn a_photoprism_import_carries_titles_captions_flags_hand_set_dates_and_pl
             .fetch_all(&app.db)
             .await
             .unwrap();
+    // Ids follow the order the index happened to read the files in.
+    let mut expected =
+        vec![(curated["id"].as_i64().unwrap(), 1_580_954_811), (plain["id"].as_i64().unwrap(), 1_580_954_871)];
+    expected.sort();
     assert_eq!(
-        added,
-        vec![(curated["id"].as_i64().unwrap(), 1_580_954_811), (plain["id"].as_i64().unwrap(), 1_580_954_871)],
+        added, expected,
         "added when they were put in the album in PhotoPrism (2020-02-06T02:06:51Z, 02:07:51Z)"
     );
     let old = album_titled(&app, "Archive finds").await.expect("an album from the older backup location");
