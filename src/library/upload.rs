@@ -180,8 +180,11 @@ impl Library {
     ) -> anyhow::Result<UploadResult> {
         let limit = self.upload_limit();
         let mut head = Vec::with_capacity(SNIFF_LEN);
-        // A handle of its own: the writer's is at the end of what it wrote.
-        std::io::Read::read_to_end(&mut std::io::Read::take(staged.reopen()?, SNIFF_LEN as u64), &mut head)?;
+        // A handle of its own, opened by name: the writer's is at the end of what it wrote, and the
+        // WebDAV inbox puts its file under the staging name (so `reopen`, which insists on the
+        // same inode, would refuse it).
+        let by_name = std::fs::File::open(staged.path())?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(by_name, SNIFF_LEN as u64), &mut head)?;
         if staged.as_file().metadata()?.len() > limit && !is_video(&head) {
             return Ok(UploadResult::Refused(UploadRefusal {
                 kind: SkipKind::TooLarge,
