@@ -180,7 +180,11 @@ impl Library {
     ) -> anyhow::Result<UploadResult> {
         let limit = self.upload_limit();
         let mut head = Vec::with_capacity(SNIFF_LEN);
-        std::io::Read::read_to_end(&mut std::io::Read::take(staged.as_file(), SNIFF_LEN as u64), &mut head)?;
+        // A handle of its own, opened by name: the writer's is at the end of what it wrote, and the
+        // WebDAV inbox puts its file under the staging name (so `reopen`, which insists on the
+        // same inode, would refuse it).
+        let by_name = std::fs::File::open(staged.path())?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(by_name, SNIFF_LEN as u64), &mut head)?;
         if staged.as_file().metadata()?.len() > limit && !is_video(&head) {
             return Ok(UploadResult::Refused(UploadRefusal {
                 kind: SkipKind::TooLarge,
@@ -203,6 +207,47 @@ impl Library {
         let this = self.clone();
         let (username, given_name) = (username.to_string(), given_name.to_string());
         tokio::spawn(async move { this.import_staged(user_id, &username, staged, &given_name, date).await }).await?
+    }
+
+    /// A store cut short between its row and its file (the order `import_staged` keeps) left the
+    /// row of an uploaded file that is not on disk; the same content arriving again (an import run
+    /// again after it was killed) is placed there, so the photo has its file back under its name.
+    async fn place_unplaced(&self, photo: i64, staged: &tempfile::NamedTempFile) -> anyhow::Result<()> {
+        let uploads: Vec<String> = sqlx::query_scalar(
+            "SELECT path FROM files WHERE photo_id = ? AND uploaded = 1 AND status = 'indexed' ORDER BY id",
+        )
+        .bind(photo)
+        .fetch_all(self.db())
+        .await?;
+        for rel in uploads {
+            let target = self.originals().join(&rel);
+            if target.symlink_metadata().is_ok() {
+                continue;
+            }
+            let from = staged.path().to_path_buf();
+            let meta = staged.as_file().metadata()?;
+            let to = target.clone();
+            let placed = tokio::task::spawn_blocking(move || {
+                std::fs::create_dir_all(to.parent().unwrap_or(&to))?;
+                link_into_place(&from, &to)
+            })
+            .await?;
+            match placed {
+                Ok(()) => {
+                    // The row takes this copy's time, so the next index does not read it again.
+                    sqlx::query("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?")
+                        .bind(meta.len() as i64)
+                        .bind(mtime_ns(&meta))
+                        .bind(&rel)
+                        .execute(self.db())
+                        .await?;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot place the upload at {rel}"))),
+            }
+        }
+        Ok(())
     }
 
     async fn import_staged(
@@ -232,6 +277,8 @@ impl Library {
         {
             // Uploading a picture that is in the trash takes it out again.
             store::untrash(&mut conn, id).await?;
+            drop(conn);
+            self.place_unplaced(id, &staged).await?;
             return Ok(UploadResult::Existing { photo_id: id, hash: a.hash.clone() });
         }
         if let Some(id) = store::photo_pairing_hash(&mut conn, user_id, &a.hash).await? {

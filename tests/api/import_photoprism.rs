@@ -245,7 +245,8 @@ async fn curated_rows(app: &TestApp) -> Vec<String> {
     .unwrap();
     rows.extend(
         sqlx::query_scalar::<_, String>(
-            "SELECT json_array(id, owner_id, title, description, created_at, updated_at) FROM albums ORDER BY id",
+            "SELECT json_array(id, owner_id, title, description, sort_order, created_at, updated_at) FROM albums \
+             ORDER BY id",
         )
         .fetch_all(&app.db)
         .await
@@ -318,12 +319,28 @@ async fn a_photoprism_import_carries_titles_captions_flags_hand_set_dates_and_pl
     assert_eq!(berlin["description"], "We still love Berlin!");
     assert_eq!(berlin["created_at"], 1_561_939_200, "created when it was in PhotoPrism");
     let plain = photo_at(&app, "admin/2020/03/IMG_0003.jpg").await;
+    assert_eq!(berlin["sort_order"], "oldest", "PhotoPrism's order");
     assert_eq!(
         album_photo_ids(&app, berlin["id"].as_i64().unwrap()).await,
-        vec![plain["id"].as_i64().unwrap(), curated["id"].as_i64().unwrap()],
-        "its photos, newest first, without the one taken out in PhotoPrism"
+        vec![curated["id"].as_i64().unwrap(), plain["id"].as_i64().unwrap()],
+        "its photos, oldest first, without the one taken out in PhotoPrism"
+    );
+    let added: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT photo_id, added_at FROM album_photos WHERE album_id = ? ORDER BY photo_id")
+            .bind(berlin["id"].as_i64().unwrap())
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    // Ids follow the order the index happened to read the files in.
+    let mut expected =
+        vec![(curated["id"].as_i64().unwrap(), 1_580_954_811), (plain["id"].as_i64().unwrap(), 1_580_954_871)];
+    expected.sort();
+    assert_eq!(
+        added, expected,
+        "added when they were put in the album in PhotoPrism (2020-02-06T02:06:51Z, 02:07:51Z)"
     );
     let old = album_titled(&app, "Archive finds").await.expect("an album from the older backup location");
+    assert_eq!(old["sort_order"], "newest");
     assert_eq!(album_photo_ids(&app, old["id"].as_i64().unwrap()).await, vec![archived["id"].as_i64().unwrap()]);
     assert!(album_titled(&app, "March 2020").await.is_none(), "folders are not albums");
     assert!(album_titled(&app, "Lake").await.is_none(), "moments are not albums");
@@ -410,7 +427,7 @@ async fn a_photoprism_dry_run_prints_what_would_change_and_changes_nothing() {
         "{out}"
     );
     assert!(out.contains("  admin/2020/03/IMG_0002.jpg: archived\n"), "{out}");
-    assert!(out.contains("  album \"Berlin 2020\": created with 2 photos\n"), "{out}");
+    assert!(out.contains("  album \"Berlin 2020\": created with 2 photos, sorted oldest first\n"), "{out}");
     assert!(out.contains("3 photos matched, 2 would be changed, 1 unchanged"), "{out}");
     assert!(out.contains("albums: 2 would be created, 3 photos would be added"), "{out}");
     assert_eq!(curated_rows(&app).await, rows, "nothing was written");
@@ -479,7 +496,10 @@ async fn a_cover_chosen_by_hand_in_photoprism_becomes_the_albums_cover_and_a_sec
     shoebox_ok(&app, &["index"]);
     let dry = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin", "--dry-run"]);
     assert!(dry.contains("album \"Chosen\": created with 2 photos and its cover"), "{dry}");
-    assert!(dry.contains("album \"Picked\": created with 2 photos\n"), "no cover of PhotoPrism's own pick: {dry}");
+    assert!(
+        dry.contains("album \"Picked\": created with 2 photos, sorted newest first\n"),
+        "no cover of PhotoPrism's own pick: {dry}"
+    );
     let out = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin"]);
     assert!(out.contains("albums: 5 created, 9 photos added, 0 unchanged"), "{out}");
     assert!(!out.contains("dry run"), "{out}");
@@ -517,4 +537,89 @@ async fn a_cover_chosen_by_hand_in_photoprism_becomes_the_albums_cover_and_a_sec
     let again = shoebox_ok(&app, &["import", "photoprism", pp.path().to_str().unwrap(), "--user", "admin"]);
     assert!(again.contains("albums: 0 created, 0 photos added, 5 unchanged"), "{again}");
     assert_eq!(cover_of("Chosen").await["cover_photo_id"], img3["id"]);
+}
+
+/// An album backup with PhotoPrism's `Order: {order}` (no `Order` line at all for None, as
+/// PhotoPrism wrote before it stored one).
+fn album_in_order(uid: &str, title: &str, order: Option<&str>) -> String {
+    let order = order.map(|o| format!("Order: {o}\n")).unwrap_or_default();
+    format!(
+        "UID: {uid}\nSlug: {uid}\nType: album\nTitle: {title}\n{order}CreatedAt: 2020-04-01T10:00:00Z\n\
+         UpdatedAt: 2020-04-01T10:00:00Z\nPhotos:\n\
+         - UID: pq8lb3wpsx0hmkfk\n  CreatedAt: 2021-03-01T00:00:00Z\n\
+         - UID: pq8lb3wpsx0hmkfl\n  CreatedAt: 2021-01-01T00:00:00Z\n\
+         - UID: pq8lb3wpsx0hmkfm\n  CreatedAt: 2021-02-01T00:00:00Z\n"
+    )
+}
+
+#[tokio::test]
+async fn photoprism_album_orders_carry_over_as_the_nearest_shoebox_has_and_a_second_run_keeps_the_owners_choice() {
+    let app = library_with_three_photos().await;
+    let pp = tempfile::tempdir().unwrap();
+    let root = pp.path();
+    write(root, "sidecar/2020/03/IMG_0001.yml", CURATED);
+    write(root, "sidecar/2020/03/IMG_0002.yml", ARCHIVED);
+    write(root, "sidecar/2020/03/IMG_0003.yml", PLAIN);
+    for (uid, title, order) in [
+        ("as6sg6bxpoaaaab1", "Added", Some("added")),
+        ("as6sg6bxpoaaaab2", "Imported", Some("imported")),
+        ("as6sg6bxpoaaaab3", "Unsorted", None),
+        ("as6sg6bxpoaaaab4", "By title", Some("title")),
+        ("as6sg6bxpoaaaab5", "Edited", Some("edited")),
+        ("as6sg6bxpoaaaab6", "Relevance", Some("relevance")),
+    ] {
+        write(root, &format!("backup/albums/album/{uid}.yml"), &album_in_order(uid, title, order));
+    }
+    let args = ["import", "photoprism", root.to_str().unwrap(), "--user", "admin"];
+    let out = shoebox_ok(&app, &args);
+    assert!(out.contains("albums: 6 created, 18 photos added, 0 unchanged"), "{out}");
+    for (file, order, nearest) in [
+        ("as6sg6bxpoaaaab4", "title", "newest first"),
+        ("as6sg6bxpoaaaab5", "edited", "recently added first"),
+        ("as6sg6bxpoaaaab6", "relevance", "newest first"),
+    ] {
+        let line = format!(
+            "backup/albums/album/{file}.yml: PhotoPrism's order \"{order}\" is not one Shoebox has; the album is sorted {nearest} (the nearest)"
+        );
+        assert!(out.contains(&line), "{line}\n{out}");
+    }
+    assert_eq!(out.matches("is not one Shoebox has").count(), 3, "only for the orders Shoebox lacks: {out}");
+
+    let [k, l, m] = [
+        photo_at(&app, "admin/2020/03/IMG_0001.jpg").await["id"].as_i64().unwrap(),
+        photo_at(&app, "admin/2020/03/IMG_0002.jpg").await["id"].as_i64().unwrap(),
+        photo_at(&app, "admin/2020/03/IMG_0003.jpg").await["id"].as_i64().unwrap(),
+    ];
+    // Taken: k 2019-12-24 (set by hand), l 2020-03-28, m 2020-03-29. Put in the album: l, m, k.
+    for (title, order, photos) in [
+        ("Added", "added", vec![k, m, l]),
+        ("Imported", "added", vec![k, m, l]),
+        ("Unsorted", "oldest", vec![k, l, m]),
+        ("By title", "newest", vec![m, l, k]),
+        ("Edited", "added", vec![k, m, l]),
+        ("Relevance", "newest", vec![m, l, k]),
+    ] {
+        let album = album_titled(&app, title).await.unwrap_or_else(|| panic!("album {title}"));
+        assert_eq!(album["sort_order"], order, "{title}");
+        assert_eq!(album_photo_ids(&app, album["id"].as_i64().unwrap()).await, photos, "{title}");
+    }
+
+    // The owner sorts an imported album differently; the next import keeps that and changes nothing.
+    let added = album_titled(&app, "Added").await.unwrap();
+    let csrf = app.session().await.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/albums/{}", added["id"])))
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({ "sort_order": "oldest" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = curated_rows(&app).await;
+    let again = shoebox_ok(&app, &args);
+    assert!(again.contains("albums: 0 created, 0 photos added, 6 unchanged"), "{again}");
+    assert!(!again.contains("is not one Shoebox has"), "said once, when the album was made: {again}");
+    assert_eq!(curated_rows(&app).await, rows, "not one row changed");
+    assert_eq!(album_titled(&app, "Added").await.unwrap()["sort_order"], "oldest");
 }

@@ -306,3 +306,79 @@ fn a_takeout_import_needs_a_user_that_exists() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_takeout_import_killed_between_a_photos_row_and_its_file_places_the_file_when_run_again() {
+    let (app, _) = admin_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = takeout_parts();
+    let (p1, p2) = (dir.path().join("takeout-001.zip"), dir.path().join("takeout-002.zip"));
+    write_zip(&p1, &first);
+    write_zip(&p2, &second);
+    let args = ["import", "takeout", arg(&p1), arg(&p2), "--user", "admin"];
+    shoebox_ok(&app, &args);
+    let paths = stored_paths(&app).await;
+    // What a kill right after the row was committed leaves: the row, and no file behind it.
+    let placed = app.originals_path().join("admin/2020/01/IMG_0004.jpg");
+    let bytes = std::fs::read(&placed).unwrap();
+    std::fs::remove_file(&placed).unwrap();
+
+    let again = shoebox_ok(&app, &args);
+
+    assert!(again.contains("9 media files: 0 stored, 8 already in the library, 1 not stored"), "{again}");
+    assert_eq!(std::fs::read(&placed).unwrap(), bytes, "the file is back under its own name");
+    assert_eq!(stored_paths(&app).await, paths, "and nowhere else");
+    let photo = stored_photo(&app, "admin/2020/01/IMG_0004.jpg").await;
+    let original = app.get(photo["original"].as_str().unwrap_or_else(|| panic!("an original URL: {photo}"))).await;
+    assert_eq!(original.status(), 200);
+    assert_eq!(original.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let rescan = shoebox_ok(&app, &["index", "--json"]);
+    assert!(rescan.contains("\"missing\": 0"), "the index finds every file in place: {rescan}");
+    assert!(rescan.contains("\"existing_photos\": 0"), "and unchanged, as its row says: {rescan}");
+}
+
+#[tokio::test]
+async fn a_takeout_video_larger_than_upload_limit_is_stored_as_an_upload_is_and_a_larger_picture_is_not() {
+    let (app, _) = admin_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = h264_mp4();
+    let small = undated_jpeg(1);
+    // A picture with bytes after its end, as some cameras write: larger than the limit.
+    let mut large = undated_jpeg(2);
+    large.extend(std::iter::repeat_n(0x55, video.len()));
+    let limit = video.len() - 1;
+    assert!(small.len() < limit && large.len() > limit);
+    let year = "Takeout/Google Photos/Photos from 2020";
+    let files = vec![
+        (format!("{year}/VID_0001.mp4"), video.clone()),
+        (format!("{year}/VID_0001.mp4.supplemental-metadata.json"), media_json("VID_0001.mp4", NEW_YEAR, json!({}))),
+        (format!("{year}/IMG_0001.jpg"), small),
+        (format!("{year}/IMG_0001.jpg.supplemental-metadata.json"), media_json("IMG_0001.jpg", NEW_YEAR, json!({}))),
+        (format!("{year}/IMG_0002.jpg"), large),
+        (format!("{year}/IMG_0002.jpg.supplemental-metadata.json"), media_json("IMG_0002.jpg", NEW_YEAR, json!({}))),
+    ];
+    let zip = dir.path().join("takeout-001.zip");
+    write_zip(&zip, &files);
+    let out = std::process::Command::new(SHOEBOX_BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHOEBOX_STORAGE_PATH", app.storage.path())
+        .env("SHOEBOX_UPLOAD_LIMIT", limit.to_string())
+        .env("SHOEBOX_LOG_LEVEL", "warn")
+        .args(["import", "takeout", arg(&zip), "--user", "admin"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(" 2 stored, 0 already in the library"), "{stdout}");
+    assert!(
+        stdout
+            .contains(&format!("Photos from 2020/IMG_0002.jpg: not stored: larger than UPLOAD_LIMIT ({limit} bytes)")),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(app.originals_path().join("admin/2020/01/VID_0001.mp4")).unwrap(), video);
+    assert_eq!(
+        stored_paths(&app).await,
+        vec!["admin/2020/01/IMG_0001.jpg".to_string(), "admin/2020/01/VID_0001.mp4".to_string()]
+    );
+}

@@ -6,6 +6,7 @@ mod access_matrix;
 mod admin;
 mod album_groups;
 mod album_members;
+mod album_order;
 mod albums;
 mod api_docs;
 mod bombs;

@@ -1,4 +1,4 @@
-//! `/api/v1/albums`: create, rename, describe, delete; membership; cover; zip download. The
+//! `/api/v1/albums`: create, rename, describe, sort, delete; membership; cover; zip download. The
 //! rules live in `library::catalog`; this module only translates HTTP.
 
 use axum::extract::rejection::JsonRejection;
@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::download::zip_response;
 use crate::http::extract::{ListQuery, json_body};
 use crate::http::media_urls::MediaUrls;
-use crate::library::catalog::{self, Album, AlbumRole, AlbumUpdate, Scope};
+use crate::library::catalog::{self, Album, AlbumOrder, AlbumRole, AlbumUpdate, Scope};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -109,6 +109,8 @@ struct UpdateBody {
     description: Option<String>,
     #[serde(default, deserialize_with = "present")]
     cover_photo_id: Option<Option<i64>>,
+    /// `newest`, `oldest` or `added`: how the album's photos are listed.
+    sort_order: Option<String>,
 }
 
 async fn update(
@@ -118,7 +120,9 @@ async fn update(
     b: Result<Json<UpdateBody>, JsonRejection>,
 ) -> AppResult<Json<Value>> {
     let b = json_body(b)?;
-    let change = AlbumUpdate { title: b.title, description: b.description, cover: b.cover_photo_id };
+    let order =
+        b.sort_order.map(|name| AlbumOrder::parse(&name).ok_or_else(|| AlbumOrder::unknown(&name))).transpose()?;
+    let change = AlbumUpdate { title: b.title, description: b.description, cover: b.cover_photo_id, order };
     catalog::update_album(&state.db, current.user.id, id, &change).await?;
     Ok(Json(reply(&state, &current.user, id).await?))
 }

@@ -1,5 +1,5 @@
 //! The albums page (`/albums`), one album (`/albums/{id}`, a photo list), and the forms that
-//! create, rename, describe and delete albums.
+//! create, rename, describe, sort and delete albums.
 
 use askama::Template;
 use axum::Router;
@@ -31,14 +31,7 @@ async fn album_page(
     let a = catalog::album(&state.db, current.user.id, id).await?;
     // Forms a member's role does not allow are not shown (their submit would be refused).
     let role = catalog::album_role(&state.db, current.user.id, id).await?;
-    let info = AlbumInfo {
-        id: a.id,
-        title: a.title.clone(),
-        description: a.description.clone(),
-        photo_count: a.photo_count,
-        can_edit: role >= catalog::AlbumRole::Editor,
-        is_owner: role == catalog::AlbumRole::Owner,
-    };
+    let info = AlbumInfo::new(&a, role);
     list_page(&state, &current, kind(Scope::Album(id), Some(&a.title)), Filter::default(), None, &p, Some(info)).await
 }
 
@@ -94,6 +87,8 @@ struct AlbumForm {
     action: String,
     title: Option<String>,
     description: Option<String>,
+    /// For `action=order`: `newest`, `oldest` or `added`.
+    order: Option<String>,
 }
 
 async fn create_album(
@@ -120,7 +115,14 @@ async fn change_album(
     let uid = current.user.id;
     match f.action.as_str() {
         "update" => {
-            let change = catalog::AlbumUpdate { title: f.title, description: f.description, cover: None };
+            let change = catalog::AlbumUpdate { title: f.title, description: f.description, ..Default::default() };
+            catalog::update_album(&state.db, uid, id, &change).await?;
+            Ok(Redirect::to(&format!("/albums/{id}")))
+        }
+        "order" => {
+            let name = f.order.unwrap_or_default();
+            let order = catalog::AlbumOrder::parse(&name).ok_or_else(|| catalog::AlbumOrder::unknown(&name))?;
+            let change = catalog::AlbumUpdate { order: Some(order), ..Default::default() };
             catalog::update_album(&state.db, uid, id, &change).await?;
             Ok(Redirect::to(&format!("/albums/{id}")))
         }
@@ -128,6 +130,6 @@ async fn change_album(
             catalog::delete_album(&state.db, uid, id).await?;
             Ok(Redirect::to("/albums"))
         }
-        other => Err(AppError::BadRequest(format!("action={other}: use update or delete"))),
+        other => Err(AppError::BadRequest(format!("action={other}: use update, order or delete"))),
     }
 }

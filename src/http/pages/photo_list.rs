@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::db::users::User;
 use crate::error::{AppError, AppResult};
 use crate::http::media_urls::MediaUrls;
-use crate::library::catalog::{self, Cursor, Filter, Scope};
+use crate::library::catalog::{self, AlbumOrder, Cursor, Filter, Scope};
 use crate::library::store::PhotoRow;
 use crate::state::AppState;
 use serde::Deserialize;
@@ -291,9 +291,9 @@ async fn month_start(state: &AppState, viewer: i64, scope: Scope, filter: &Filte
     Ok(match page.photos.first() {
         // Keyset order is (taken_at, id) descending and `after` is exclusive: one id above
         // this photo's is the place just before it.
-        Some(p) => Cursor { taken_at: p.taken_at, id: p.id.saturating_add(1) },
+        Some(p) => Cursor { key: p.taken_at, id: p.id.saturating_add(1) },
         // Nothing that old: the page after the oldest photo, which is empty.
-        None => Cursor { taken_at: i64::MIN, id: i64::MIN },
+        None => Cursor { key: i64::MIN, id: i64::MIN },
     })
 }
 
@@ -311,6 +311,9 @@ struct PhotosPage {
     months: Vec<Month>,
     scrubber: Vec<ScrubberYear>,
     next: Option<String>,
+    /// The links to the next and the first page, named after the list's order.
+    next_label: &'static str,
+    first_label: &'static str,
     first_page: String,
     later_page: bool,
     filtered: bool,
@@ -330,6 +333,24 @@ pub struct AlbumInfo {
     pub can_edit: bool,
     /// The owner: deleting and sharing are shown.
     pub is_owner: bool,
+    pub order: AlbumOrder,
+    /// The order chooser's options: value, label, chosen.
+    pub orders: Vec<(&'static str, &'static str, bool)>,
+}
+
+impl AlbumInfo {
+    pub fn new(album: &catalog::Album, role: catalog::AlbumRole) -> AlbumInfo {
+        AlbumInfo {
+            id: album.id,
+            title: album.title.clone(),
+            description: album.description.clone(),
+            photo_count: album.photo_count,
+            can_edit: role >= catalog::AlbumRole::Editor,
+            is_owner: role == catalog::AlbumRole::Owner,
+            order: album.sort_order,
+            orders: AlbumOrder::ALL.iter().map(|o| (o.as_str(), o.label(), *o == album.sort_order)).collect(),
+        }
+    }
 }
 
 pub(super) async fn album_choices(state: &AppState, viewer: i64) -> AppResult<Vec<(i64, String)>> {
@@ -347,6 +368,14 @@ pub(super) async fn list_page(
     album: Option<AlbumInfo>,
 ) -> AppResult<Html<String>> {
     let uid = current.user.id;
+    // The month links jump within a list sorted by date taken, newest first; an album in another
+    // order has none.
+    let by_date = album.as_ref().is_none_or(|a| a.order == AlbumOrder::Newest);
+    if !by_date && paging.start().is_some() {
+        return Err(AppError::BadRequest(
+            "start: this album is not sorted newest first, so it has no month links; open it without start".into(),
+        ));
+    }
     let after = match (paging.after(), paging.start()) {
         (Some(c), _) => Some(Cursor::parse(c).ok_or_else(|| {
             AppError::BadRequest("after: not a cursor from this page; start again at the top".into())
@@ -361,8 +390,11 @@ pub(super) async fn list_page(
     let months = months(state, &current.user, &page.photos, &in_scope);
     let filtered = filter != Filter::default();
     // The scrubber spans the whole list; a search result is short and has its own dates.
-    let scrubber =
-        if filtered { Vec::new() } else { scrubber(&kind.base, catalog::months(&state.db, uid, kind.scope).await?) };
+    let scrubber = if filtered || !by_date {
+        Vec::new()
+    } else {
+        scrubber(&kind.base, catalog::months(&state.db, uid, kind.scope).await?)
+    };
     let search = if kind.scope == Scope::Timeline {
         let cameras = catalog::cameras(&state.db, uid).await?;
         let q =
@@ -417,6 +449,8 @@ pub(super) async fn list_page(
         months,
         scrubber,
         next,
+        next_label: if by_date { "Older photos" } else { "More photos" },
+        first_label: if by_date { "Newest photos" } else { "First photos" },
         first_page: with_query(&kind.base, &filters, None),
         later_page: after.is_some(),
         filtered,

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::assets;
 use crate::http::extract::ListQuery;
 use crate::http::media_urls::MediaUrls;
-use crate::library::catalog::{self, Cursor, Filter, Scope};
+use crate::library::catalog::{self, Filter, Scope};
 use crate::library::store::{self, PhotoRow};
 use crate::library::transcode::Playable;
 use crate::state::AppState;
@@ -270,7 +270,9 @@ async fn viewer(
     };
     // Back to the list page that starts at this photo, scrolled to it.
     let list_from_here = match &newer_row {
-        Some(n) => with_query(&k.base, &filters, Some(("after", &Cursor::of(n).to_string()))),
+        Some(n) => {
+            with_query(&k.base, &filters, Some(("after", &catalog::cursor_of(&state.db, scope, n).await?.to_string())))
+        }
         None => with_query(&k.base, &filters, None),
     };
     let back = format!("{list_from_here}#p{}", p.id);

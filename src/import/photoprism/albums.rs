@@ -1,7 +1,8 @@
 //! PhotoPrism's album backups made into Shoebox albums. Only albums someone made ("album"):
 //! folders, moments, months and states are views PhotoPrism computes, and are skipped. An album
 //! imported before (found through `imported_albums`) only gets the photos it lacks. A cover
-//! chosen by hand in PhotoPrism becomes the album's cover.
+//! chosen by hand in PhotoPrism becomes the album's cover; PhotoPrism's order becomes the
+//! album's (the nearest Shoebox has), and the time each photo was put in the album its added time.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use sqlx::SqlitePool;
 use super::Report;
 use super::formats::{self, AlbumBackup};
 use crate::db::{now, retry_busy, write_tx};
-use crate::library::catalog::{MAX_DESCRIPTION, MAX_TITLE, clean_text};
+use crate::library::catalog::{AlbumOrder, MAX_DESCRIPTION, MAX_TITLE, clean_text};
 
 const SOURCE: &str = "photoprism";
 
@@ -99,6 +100,23 @@ pub async fn import(
         import_one(db, originals, &shown, &album, uids, user, report).await?;
     }
     Ok(())
+}
+
+/// PhotoPrism's album `Order` (its `pkg/sortby` names) as the nearest order Shoebox has, and
+/// whether that is the same order.
+fn nearest_order(name: &str) -> (AlbumOrder, bool) {
+    match name.trim() {
+        "newest" => (AlbumOrder::Newest, true),
+        // Empty: an album written before PhotoPrism stored an order; `oldest` is its default.
+        "oldest" | "" => (AlbumOrder::Oldest, true),
+        // PhotoPrism lists these by when each photo came into the library; Shoebox by when it
+        // came into the album, which PhotoPrism's `Photos[].CreatedAt` become.
+        "added" | "imported" | "default" => (AlbumOrder::Added, true),
+        // Recently edited first: the latest activity first is the nearest.
+        "edited" => (AlbumOrder::Added, false),
+        // Title, name, relevance, similar, random, size, duration and the like.
+        _ => (AlbumOrder::Newest, false),
+    }
 }
 
 /// The photo among `members` with a file whose SHA-1 is `thumb` (PhotoPrism names a cover by its
@@ -211,6 +229,7 @@ async fn import_one(
     } else {
         None
     };
+    let (order, same_order) = nearest_order(&album.order);
     let created = formats::time(album.created_at.as_deref()).map_or_else(now, |t| t.timestamp());
     let updated = formats::time(album.updated_at.as_deref()).map_or(created, |t| t.timestamp());
     let dry_run = report.dry_run;
@@ -228,12 +247,13 @@ async fn import_one(
             None if dry_run => return Ok((true, members.len() as u64, cover.is_some())),
             None => {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO albums (owner_id, title, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
-                     RETURNING id",
+                    "INSERT INTO albums (owner_id, title, description, sort_order, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(owner)
                 .bind(&title)
                 .bind(&description)
+                .bind(order)
                 .bind(created)
                 .bind(updated)
                 .fetch_one(&mut *tx)
@@ -309,7 +329,18 @@ async fn import_one(
     let with_cover = if cover_set { " and its cover" } else { "" };
     if new {
         report.albums_created += 1;
-        report.changes.push(format!("album {title:?}: created with {added} photos{with_cover}"));
+        report.changes.push(format!(
+            "album {title:?}: created with {added} photos{with_cover}, sorted {}",
+            order.label().to_lowercase()
+        ));
+        // The order is set once, when the album is made: a second run keeps what its owner chose since.
+        if !same_order {
+            report.problems.push(format!(
+                "{shown}: PhotoPrism's order {:?} is not one Shoebox has; the album is sorted {} (the nearest)",
+                album.order.trim(),
+                order.label().to_lowercase()
+            ));
+        }
     } else if added > 0 || cover_set {
         report.changes.push(format!("album {title:?}: {added} photos added{with_cover}"));
     } else {

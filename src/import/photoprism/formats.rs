@@ -116,6 +116,8 @@ pub struct AlbumBackup {
     pub caption: String,
     pub description: String,
     pub notes: String,
+    /// PhotoPrism's sort order for the album (`pkg/sortby`: `oldest`, `newest`, `added`, …).
+    pub order: String,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub deleted_at: Option<String>,

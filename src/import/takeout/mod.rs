@@ -22,6 +22,7 @@ use sqlx::SqlitePool;
 use crate::db::{now, retry_busy, write_tx};
 use crate::library::Library;
 use crate::library::catalog::{MAX_DESCRIPTION, MAX_TITLE, clean_text};
+use crate::library::sniff::{Family, SNIFF_LEN, Sniffed, sniff};
 use crate::library::upload::UploadResult;
 use sidecars::{AlbumJson, Json, MediaJson};
 
@@ -291,6 +292,10 @@ impl std::io::Write for Tee<'_> {
     }
 }
 
+fn is_video(head: &[u8]) -> bool {
+    matches!(sniff(head), Sniffed::Supported(f) if f.family() == Family::Video)
+}
+
 /// Pass two for one part: each media file copied into a staging file and handed over, one at a
 /// time (the channel holds one). Returns the part's own failure, if any.
 fn stream_media(
@@ -310,14 +315,22 @@ fn stream_media(
             // Hashed on the way, so content deleted from Shoebox is recognised before it is stored.
             let mut hasher = blake3::Hasher::new();
             let mut tee = Tee { hasher: &mut hasher, file: staged.as_file_mut() };
-            let copied = std::io::copy(&mut r.take(limit + 1), &mut tee)?;
-            Ok((staged, copied, hasher.finalize().to_hex().to_string()))
+            // UPLOAD_LIMIT caps pictures only: a video is streamed through, whatever its size,
+            // as an upload's is. Its first bytes say which it is.
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            r.take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+            std::io::Write::write_all(&mut tee, &head)?;
+            let video = is_video(&head);
+            let cap = if video { u64::MAX } else { limit + 1 };
+            let copied =
+                head.len() as u64 + std::io::copy(&mut r.take(cap.saturating_sub(head.len() as u64)), &mut tee)?;
+            Ok((staged, copied, video, hasher.finalize().to_hex().to_string()))
         });
         let found = match staged {
-            Ok((_, copied, _)) if copied > limit => {
+            Ok((_, copied, false, _)) if copied > limit => {
                 Found::Problem(format!("{shown}: not stored: larger than UPLOAD_LIMIT ({limit} bytes)"))
             }
-            Ok((staged, _, hash)) => {
+            Ok((staged, _, _, hash)) => {
                 Found::Media { shown, folder: folder.to_string(), file: file.to_string(), staged, hash }
             }
             Err(e) => Found::Problem(format!("{shown}: cannot be read ({e}); nothing of it was stored")),

@@ -1,6 +1,6 @@
 //! Albums: listing, creating, editing and deleting them, adding and removing photos.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, SqlitePool};
 
 use super::{
@@ -26,8 +26,56 @@ pub struct Album {
     pub photo_count: i64,
     /// The album behind a selection link: not listed among the owner's albums.
     pub hidden: bool,
+    /// How the album's photos are listed.
+    pub sort_order: AlbumOrder,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// How an album's photos are listed (`albums.sort_order`, migration 0090). Each is a keyset walk
+/// of an index of `album_photos`, so a page costs the same in any album.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum AlbumOrder {
+    /// Taken most recently first (the timeline's order).
+    #[default]
+    Newest,
+    /// Taken longest ago first: a trip or an event told from its start.
+    Oldest,
+    /// Put into the album most recently first.
+    Added,
+}
+
+impl AlbumOrder {
+    pub const ALL: [AlbumOrder; 3] = [AlbumOrder::Newest, AlbumOrder::Oldest, AlbumOrder::Added];
+
+    pub fn parse(name: &str) -> Option<AlbumOrder> {
+        AlbumOrder::ALL.into_iter().find(|o| o.as_str() == name.trim())
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlbumOrder::Newest => "newest",
+            AlbumOrder::Oldest => "oldest",
+            AlbumOrder::Added => "added",
+        }
+    }
+
+    /// As the album page's chooser names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AlbumOrder::Newest => "Newest first",
+            AlbumOrder::Oldest => "Oldest first",
+            AlbumOrder::Added => "Recently added first",
+        }
+    }
+
+    /// The error for an order that is none of these, saying which there are.
+    pub fn unknown(name: &str) -> CatalogError {
+        let names: Vec<&str> = AlbumOrder::ALL.iter().map(|o| o.as_str()).collect();
+        CatalogError::Invalid(format!("sort order {name:?} is not one Shoebox has: use {}", names.join(", ")))
+    }
 }
 
 /// An album as viewer `?1` sees it: the count and the newest-photo cover leave out other
@@ -39,7 +87,7 @@ const ALBUM_SELECT: &str = "SELECT a.id, a.owner_id, (SELECT username FROM users
                ORDER BY ap.taken_at DESC, ap.photo_id DESC LIMIT 1)) AS cover_hash, \
      (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
       WHERE ap.album_id = a.id AND p.missing = 0 AND p.trashed_at IS NULL AND (p.owner_id = ?1 OR p.private = 0)) AS photo_count, \
-     a.hidden, a.created_at, a.updated_at FROM albums a";
+     a.hidden, a.sort_order, a.created_at, a.updated_at FROM albums a";
 
 /// `viewer`'s albums, most recently changed first (not the hidden ones behind selection links).
 pub async fn albums(db: &SqlitePool, viewer: i64) -> Result<Vec<Album>> {
@@ -112,6 +160,7 @@ pub struct AlbumUpdate {
     pub title: Option<String>,
     pub description: Option<String>,
     pub cover: Option<Option<i64>>,
+    pub order: Option<AlbumOrder>,
 }
 
 pub async fn update_album(db: &SqlitePool, viewer: i64, id: i64, change: &AlbumUpdate) -> Result<Album> {
@@ -147,7 +196,8 @@ async fn update_album_once(
     }
     sqlx::query(
         "UPDATE albums SET title = coalesce(?1, title), description = coalesce(?2, description), \
-         cover_photo_id = CASE WHEN ?3 = 1 THEN ?4 ELSE cover_photo_id END, updated_at = ?5 WHERE id = ?6",
+         cover_photo_id = CASE WHEN ?3 = 1 THEN ?4 ELSE cover_photo_id END, sort_order = coalesce(?7, sort_order), \
+         updated_at = ?5 WHERE id = ?6",
     )
     .bind(title)
     .bind(description)
@@ -155,6 +205,7 @@ async fn update_album_once(
     .bind(change.cover.flatten())
     .bind(now())
     .bind(id)
+    .bind(change.order)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

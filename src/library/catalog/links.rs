@@ -347,7 +347,7 @@ pub async fn shared_photos(db: &SqlitePool, s: &SharedAlbum, after: Option<Curso
     .bind(s.link.album_id)
     .bind(s.owner_id)
     .bind(s.hidden)
-    .bind(after.map(|c| c.taken_at))
+    .bind(after.map(|c| c.key))
     .bind(after.map(|c| c.id))
     .bind(limit + 1)
     .fetch_all(db)

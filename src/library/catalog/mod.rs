@@ -24,8 +24,8 @@ use sqlx::SqlitePool;
 use super::store::PhotoRow;
 
 pub use albums::{
-    Album, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album, shared_albums,
-    update_album,
+    Album, AlbumOrder, AlbumUpdate, add_to_album, album, albums, create_album, delete_album, remove_from_album,
+    shared_albums, update_album,
 };
 pub use downloads::{ZipItem, album_files, selection_files};
 pub use links::{
@@ -41,7 +41,7 @@ pub use partners::{Partner, Partners, partner_library, partners, set_in_timeline
 pub use photos::{PhotoUpdate, own_photo, restore, set_archived, set_favorite, trash, update_photo};
 pub use places::{Place, places};
 pub use purge::{Disk, Purged, empty_trash, purge_expired};
-pub use query::{Camera, Month, cameras, list, months, neighbours, query_plan};
+pub use query::{Camera, Month, cameras, cursor_of, list, months, neighbours, query_plan};
 
 /// The most photos one list page or one bulk action takes.
 pub const MAX_PAGE: i64 = 500;
@@ -150,28 +150,30 @@ pub struct Filter {
     pub media_type: Option<&'static str>,
 }
 
-/// Where a page starts: the `(taken_at, id)` of the last photo of the page before.
+/// Where a page starts: the `(key, id)` of the last photo of the page before, where the key is
+/// what the list is sorted by (the date taken; in an album sorted by when photos were added, that).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
-    pub taken_at: i64,
+    pub key: i64,
     pub id: i64,
 }
 
 impl Cursor {
+    /// The cursor after `p` in a list sorted by date taken (every list but an album in `added` order).
     pub fn of(p: &PhotoRow) -> Cursor {
-        Cursor { taken_at: p.taken_at, id: p.id }
+        Cursor { key: p.taken_at, id: p.id }
     }
 
-    /// `<taken_at>_<id>`, the form the API hands out.
+    /// `<key>_<id>`, the form the API hands out.
     pub fn parse(s: &str) -> Option<Cursor> {
         let (t, id) = s.split_once('_')?;
-        Some(Cursor { taken_at: t.parse().ok()?, id: id.parse().ok()? })
+        Some(Cursor { key: t.parse().ok()?, id: id.parse().ok()? })
     }
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}_{}", self.taken_at, self.id)
+        write!(f, "{}_{}", self.key, self.id)
     }
 }
 

@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, SqlitePool};
 
 use super::partners::timeline_partners;
-use super::{Cursor, Filter, MAX_PAGE, Page, Result, Scope, album_role, partner_library};
+use super::{AlbumOrder, CatalogError, Cursor, Filter, MAX_PAGE, Page, Result, Scope, album_role, partner_library};
 use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
 
 enum Arg {
@@ -41,12 +41,18 @@ fn page_query(
     after: Option<Cursor>,
     limit: i64,
     newer: bool,
-    mixed: bool,
+    opened: Opened,
 ) -> (String, Vec<Arg>) {
     let mut args = Vec::new();
-    let mut sql = format!("SELECT {PHOTO_COLUMNS} FROM ");
     let (from, from_args, (order_t, order_id)) =
-        if mixed && scope == Scope::Timeline { mixed_timeline(viewer) } else { source(viewer, scope) };
+        if opened.mixed && scope == Scope::Timeline { mixed_timeline(viewer) } else { source(viewer, scope) };
+    // An album is listed in its own order; every other list newest first.
+    let (order_t, descending) = match (scope, opened.order) {
+        (Scope::Album(_), AlbumOrder::Oldest) => (order_t, false),
+        (Scope::Album(_), AlbumOrder::Added) => ("ap.added_at", true),
+        _ => (order_t, true),
+    };
+    let mut sql = format!("SELECT {PHOTO_COLUMNS}, {order_t} AS sort_key FROM ");
     sql.push_str(&from);
     args.extend(from_args.into_iter().map(Arg::Int));
     sql.push_str(" AND ");
@@ -110,12 +116,13 @@ fn page_query(
         sql.push_str(" AND p.media_type = ?");
         args.push(Arg::Text(media_type.to_string()));
     }
-    let (cmp, dir, start) = if newer { (">", "ASC", i64::MIN) } else { ("<", "DESC", i64::MAX) };
-    let after = after.unwrap_or(Cursor { taken_at: start, id: start });
+    // `newer` walks back the other way, towards the start of the list.
+    let (cmp, dir, start) = if descending != newer { ("<", "DESC", i64::MAX) } else { (">", "ASC", i64::MIN) };
+    let after = after.unwrap_or(Cursor { key: start, id: start });
     sql.push_str(&format!(
         " AND ({order_t}, {order_id}) {cmp} (?, ?) ORDER BY {order_t} {dir}, {order_id} {dir} LIMIT ?"
     ));
-    args.push(Arg::Int(after.taken_at));
+    args.push(Arg::Int(after.key));
     args.push(Arg::Int(after.id));
     args.push(Arg::Int(limit));
     (sql, args)
@@ -169,18 +176,53 @@ fn arguments(args: Vec<Arg>) -> SqliteArguments<'static> {
     out
 }
 
+/// What a list needs to know before its query is made.
+#[derive(Debug, Clone, Copy, Default)]
+struct Opened {
+    /// The timeline takes in partners' libraries.
+    mixed: bool,
+    /// An album's order (Newest for every other list).
+    order: AlbumOrder,
+}
+
 /// Checks that `viewer` may list `scope` (NotFound for an album or a partner's library that is
-/// not theirs to see) and says whether their timeline takes in partners' libraries.
-async fn open_scope(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<bool> {
+/// not theirs to see), says whether their timeline takes in partners' libraries and in which
+/// order an album is listed.
+async fn open_scope(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<Opened> {
     match scope {
-        Scope::Album(album) => album_role(db, viewer, album).await.map(|_| false),
-        Scope::Partner(owner) => partner_library(db, viewer, owner).await.map(|_| false),
-        Scope::Timeline => timeline_partners(db, viewer).await,
-        _ => Ok(false),
+        Scope::Album(album) => {
+            album_role(db, viewer, album).await?;
+            Ok(Opened { mixed: false, order: album_order(db, album).await? })
+        }
+        Scope::Partner(owner) => partner_library(db, viewer, owner).await.map(|_| Opened::default()),
+        Scope::Timeline => Ok(Opened { mixed: timeline_partners(db, viewer).await?, ..Default::default() }),
+        _ => Ok(Opened::default()),
     }
 }
 
-/// One page of `viewer`'s photos in `scope` matching `filter`, newest first by date taken.
+/// The order the album's photos are listed in (the default for an album that does not exist).
+async fn album_order(db: &SqlitePool, album: i64) -> Result<AlbumOrder> {
+    let order: Option<AlbumOrder> =
+        sqlx::query_scalar("SELECT sort_order FROM albums WHERE id = ?").bind(album).fetch_optional(db).await?;
+    Ok(order.unwrap_or_default())
+}
+
+/// A page row: the photo and the value of the key its list is sorted by.
+#[derive(sqlx::FromRow)]
+struct Keyed {
+    #[sqlx(flatten)]
+    photo: PhotoRow,
+    sort_key: i64,
+}
+
+impl Keyed {
+    fn cursor(&self) -> Cursor {
+        Cursor { key: self.sort_key, id: self.photo.id }
+    }
+}
+
+/// One page of `viewer`'s photos in `scope` matching `filter`: newest first by date taken, an
+/// album in its own order.
 pub async fn list(
     db: &SqlitePool,
     viewer: i64,
@@ -189,19 +231,38 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Page> {
-    let mixed = open_scope(db, viewer, scope).await?;
+    let opened = open_scope(db, viewer, scope).await?;
     let limit = limit.clamp(1, MAX_PAGE);
-    let (sql, args) = page_query(viewer, scope, filter, after, limit, false, mixed);
-    let photos: Vec<PhotoRow> = sqlx::query_as_with(&sql, arguments(args)).fetch_all(db).await?;
-    let next = if photos.len() as i64 == limit { photos.last().map(Cursor::of) } else { None };
-    Ok(Page { photos, next })
+    let (sql, args) = page_query(viewer, scope, filter, after, limit, false, opened);
+    let rows: Vec<Keyed> = sqlx::query_as_with(&sql, arguments(args)).fetch_all(db).await?;
+    let next = if rows.len() as i64 == limit { rows.last().map(Keyed::cursor) } else { None };
+    Ok(Page { photos: rows.into_iter().map(|r| r.photo).collect(), next })
+}
+
+/// Where `photo` stands in the list of `scope`: the cursor whose page comes right after it.
+pub async fn cursor_of(db: &SqlitePool, scope: Scope, photo: &PhotoRow) -> Result<Cursor> {
+    let key = match scope {
+        Scope::Album(album) if album_order(db, album).await? == AlbumOrder::Added => {
+            sqlx::query_scalar("SELECT added_at FROM album_photos WHERE album_id = ? AND photo_id = ?")
+                .bind(album)
+                .bind(photo.id)
+                .fetch_optional(db)
+                .await?
+                .ok_or(CatalogError::NotFound)?
+        }
+        _ => photo.taken_at,
+    };
+    Ok(Cursor { key, id: photo.id })
 }
 
 /// The lines of `EXPLAIN QUERY PLAN` for a page query (tests check that it walks an index).
 pub async fn query_plan(db: &SqlitePool, viewer: i64, scope: Scope, filter: &Filter) -> Result<Vec<String>> {
     // The plan of the query as it would run; no access check, as nothing is read but the plan.
-    let mixed = scope == Scope::Timeline && timeline_partners(db, viewer).await?;
-    let (sql, args) = page_query(viewer, scope, filter, None, 100, false, mixed);
+    let opened = Opened {
+        mixed: scope == Scope::Timeline && timeline_partners(db, viewer).await?,
+        order: if let Scope::Album(album) = scope { album_order(db, album).await? } else { AlbumOrder::Newest },
+    };
+    let (sql, args) = page_query(viewer, scope, filter, None, 100, false, opened);
     let rows: Vec<(i64, i64, i64, String)> =
         sqlx::query_as_with(&format!("EXPLAIN QUERY PLAN {sql}"), arguments(args)).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| r.3).collect())
@@ -215,12 +276,13 @@ pub async fn neighbours(
     filter: &Filter,
     photo: &PhotoRow,
 ) -> Result<(Option<i64>, Option<i64>)> {
-    let mixed = open_scope(db, viewer, scope).await?;
+    let opened = open_scope(db, viewer, scope).await?;
+    let here = cursor_of(db, scope, photo).await?;
     let mut ids = [None, None];
     for (i, newer) in [true, false].into_iter().enumerate() {
-        let (sql, args) = page_query(viewer, scope, filter, Some(Cursor::of(photo)), 1, newer, mixed);
-        let row: Option<PhotoRow> = sqlx::query_as_with(&sql, arguments(args)).fetch_optional(db).await?;
-        ids[i] = row.map(|p| p.id);
+        let (sql, args) = page_query(viewer, scope, filter, Some(here), 1, newer, opened);
+        let row: Option<Keyed> = sqlx::query_as_with(&sql, arguments(args)).fetch_optional(db).await?;
+        ids[i] = row.map(|r| r.photo.id);
     }
     let [prev, next] = ids;
     Ok((prev, next))
@@ -267,7 +329,7 @@ pub struct Month {
 /// How many photos of `scope` were taken in each month, newest month first (for month headings,
 /// a date scrubber and the year/month filters).
 pub async fn months(db: &SqlitePool, viewer: i64, scope: Scope) -> Result<Vec<Month>> {
-    let mixed = open_scope(db, viewer, scope).await?;
+    let mixed = open_scope(db, viewer, scope).await?.mixed;
     let (sql, args) = match scope.count_terms() {
         // One's own library alone reads the counts of migration 0075, not every photo.
         Some(terms) if !mixed => (
