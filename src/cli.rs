@@ -392,7 +392,9 @@ async fn index(config: &Config, rescan: bool, json: bool) -> anyhow::Result<()> 
         match library.index(crate::library::IndexOptions { rescan }, &progress).await {
             Err(e) if matches!(e.downcast_ref(), Some(crate::library::CannotIndex::AlreadyRunning)) => {
                 if !waiting {
-                    eprintln!("another index is running (the server's, or another shoebox index): waiting for it to finish");
+                    eprintln!(
+                        "another index is running (the server's, or another shoebox index): waiting for it to finish"
+                    );
                     waiting = true;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;

@@ -1,8 +1,8 @@
 //! `Browser`: Debian's headless Chromium driven through chromedriver (WebDriver). Screenshots
 //! of every page visited go to `target/screenshots/` as test artifacts.
 
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
