@@ -11,7 +11,10 @@ load() {
   local client
   # The client is built like the server: release, unless BENCH_BIN asks for a build at hand
   # (then a debug client, only to prove the method works).
-  if [ -n "${BENCH_BIN:-}" ]; then
+  # BENCH_LOAD_CLIENT names a client already built (a release one beside BENCH_BIN's server).
+  if [ -n "${BENCH_LOAD_CLIENT:-}" ]; then
+    client=$(realpath "$BENCH_LOAD_CLIENT")
+  elif [ -n "${BENCH_BIN:-}" ]; then
     cargo build --quiet --example load && client=$PWD/target/debug/examples/load
   else
     cargo build --release --quiet --example load && client=$PWD/target/release/examples/load
