@@ -299,3 +299,39 @@ async fn a_link_without_downloads_refuses_the_paired_files_and_the_zip_but_plays
     assert!(!page.contains("Download clip") && page.contains(r#"id="live-clip""#), "{page}");
     assert_eq!(v.get(shared["video"].as_str().unwrap()).await.status(), 200, "watching is not downloading");
 }
+
+#[tokio::test]
+async fn an_hevc_live_clip_under_a_link_hiding_metadata_plays_as_its_h264_transcode_without_its_tags() {
+    let p = party().await;
+    let photos = index(&p, &[("IMG_0008.JPG", &live_still_jpeg(8)), ("IMG_0008.MOV", &live_clip_mov("libx265"))]).await;
+    let live = with_type(&photos, "live").clone();
+    let album = p.admin.album_with("Phone", &[live["id"].as_i64().unwrap()]).await;
+    let link = p.admin.make_link(album, json!({})).await;
+    let v = visitor(&p.app);
+    let shared = shown(&v, &link.token, &live["id"]).await;
+    let url = shared["video"].as_str().unwrap().to_string();
+    // The transcode is made in the background; until then the stream says so.
+    let mut served = None;
+    for _ in 0..600 {
+        let r = v.get(&url).await;
+        match r.status().as_u16() {
+            503 => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            200 => {
+                served = Some(bytes_of(r).await);
+                break;
+            }
+            s => panic!("the clip's stream answered {s}"),
+        }
+    }
+    let served = served.expect("the clip was transcoded within a minute");
+    assert_eq!(probe_codec(&served).0, "h264", "Chromium plays the iPhone's HEVC clip as H.264");
+    let tags = probe_tags(&served).to_string();
+    for gone in ["creationdate", "creation_time", "Apple", "2024-05-06"] {
+        assert!(!tags.contains(gone), "{gone} is still in {tags}");
+    }
+    let r = v.get(shared["downloads"]["motion"].as_str().unwrap()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(bytes_of(r).await, served, "the download is what plays");
+    let page = v.get(&format!("/s/{}/photos/{}", link.token, live["id"])).await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"src="{url}""#)), "{page}");
+}
