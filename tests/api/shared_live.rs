@@ -161,6 +161,23 @@ async fn a_motion_photos_clip_under_a_link_is_the_embedded_mp4_and_a_link_hiding
     let names: Vec<&str> = zip.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(names, [format!("photo-{}.jpg", live["id"]), format!("photo-{}.mp4", live["id"])]);
     assert_eq!((&zip[0].1, &zip[1].1), (&still, &plain));
+    let cached = files_under(p.app.storage.path());
+    assert!(cached.iter().any(|f| f.ends_with(&format!("{hash}_plain.mp4"))), "the plain clip is cached: {cached:?}");
+    let leftovers: Vec<&String> = cached.iter().filter(|f| f.ends_with(".clip") || f.ends_with(".part")).collect();
+    assert!(leftovers.is_empty(), "the clip copied out of the still is removed: {leftovers:?}");
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out
 }
 
 #[tokio::test]
