@@ -98,7 +98,12 @@ impl LinkUrls {
         format!("/api/v1/s/{}/dl/{hash}", self.token)
     }
 
-    /// A video's stream under the link, for the shared pages' `<video>`.
+    /// A file paired with a photo (`motion`, `companion`) under the link.
+    pub fn paired(&self, hash: &str, role: &str) -> String {
+        format!("/api/v1/s/{}/dl/{hash}/{role}", self.token)
+    }
+
+    /// A video's stream (or a live photo's clip) under the link, for the shared pages' `<video>`.
     pub fn video(&self, hash: &str) -> String {
         format!("/api/v1/s/{}/videos/{hash}", self.token)
     }

@@ -57,7 +57,7 @@ async fn write_zip(items: Vec<ZipItem>, writer: tokio::io::DuplexStream) -> anyh
         let stripped = match item.strip {
             Some(format) => {
                 let mut bytes = Vec::new();
-                file.read_to_end(&mut bytes).await?;
+                (&mut file).take(item.len.unwrap_or(u64::MAX)).read_to_end(&mut bytes).await?;
                 match tokio::task::spawn_blocking(move || super::strip::strip_metadata(&format, &bytes)).await? {
                     Some(b) => Some(b),
                     None => {
@@ -79,7 +79,7 @@ async fn write_zip(items: Vec<ZipItem>, writer: tokio::io::DuplexStream) -> anyh
         match stripped {
             Some(bytes) => out.write_all(&bytes).await?,
             None => {
-                tokio::io::copy(&mut file, &mut out).await?;
+                tokio::io::copy(&mut (&mut file).take(item.len.unwrap_or(u64::MAX)), &mut out).await?;
             }
         }
         out.into_inner().close().await?;

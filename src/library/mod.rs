@@ -176,11 +176,12 @@ impl Library {
     }
 
     /// A video as share links that hide metadata serve it, remuxed without its metadata from
-    /// `source` (its original or transcode) and cached ([`plain_video`]); made on first request.
+    /// `source` (its original or transcode, or a live photo's clip) and cached ([`plain_video`]);
+    /// made on first request.
     pub async fn plain_video(
         &self,
         hash: &str,
-        source: PathBuf,
+        source: transcode::Clip,
         container: plain_video::Container,
     ) -> anyhow::Result<PathBuf> {
         let settings = &self.inner.settings;

@@ -2,7 +2,10 @@
 //! original, or its H.264 transcode) remuxed without the container's tags (dates, GPS such as
 //! QuickTime's `©xyz`, camera, titles), without data tracks (an iPhone's timed location) and
 //! without chapters. Pictures and sound are copied, not encoded again, so it costs about a file
-//! copy; it is made on the first request and cached beside the thumbnails.
+//! copy; it is made on the first request and cached beside the thumbnails. A Motion Photo's clip
+//! (an MP4 inside the still) is copied out of the still first, as for its transcode: an MP4's
+//! sample offsets count from its own start, so ffmpeg cannot read it in place; remuxing it (rather
+//! than serving the byte range) is what takes its `mvhd`/`udta` metadata away.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,6 +14,7 @@ use std::time::Duration;
 
 use super::cache::ThumbCache;
 use super::tools::{Limits, MediaTools, Tool, path_arg};
+use super::transcode::{Clip, copy_slice};
 
 /// The container a plain video is written in, chosen by what its source plays as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,13 +67,13 @@ const REMUX_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// the same file.
 static NEXT_PART: AtomicU64 = AtomicU64::new(0);
 
-/// The cached plain rendition of `source` (the video with content `hash`), made now when it is
-/// not cached yet. Blocking: call it off the async threads.
+/// The cached plain rendition of `source` (the video, or the live photo's clip, of the item with
+/// content `hash`), made now when it is not cached yet. Blocking: call it off the async threads.
 pub fn plain_video(
     tools: &MediaTools,
     cache: &ThumbCache,
     hash: &str,
-    source: &Path,
+    source: &Clip,
     container: Container,
 ) -> anyhow::Result<PathBuf> {
     let done = cache.plain_video_path(hash, container.extension());
@@ -82,10 +86,24 @@ pub fn plain_video(
     if let Some(dir) = part.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    let copied = part.with_extension("clip");
+    let input = match source.slice {
+        Some((offset, len)) => match copy_slice(&source.path, offset, len, &copied) {
+            Ok(()) => copied.clone(),
+            Err(e) => {
+                let _ = std::fs::remove_file(&copied);
+                return Err(e);
+            }
+        },
+        None => source.path.clone(),
+    };
     // Copying the sound fails only where the container cannot hold its codec: then it is encoded.
-    let mut result = remux(ffmpeg, source, &part, container, "copy");
+    let mut result = remux(ffmpeg, &input, &part, container, "copy");
     if result.is_err() {
-        result = remux(ffmpeg, source, &part, container, container.audio_encoder());
+        result = remux(ffmpeg, &input, &part, container, container.audio_encoder());
+    }
+    if source.slice.is_some() {
+        let _ = std::fs::remove_file(&copied);
     }
     if let Err(e) = result {
         let _ = std::fs::remove_file(&part);

@@ -350,7 +350,7 @@ pub fn transcode(
 }
 
 /// Copies `len` bytes at `offset` of `from` into a new file `to`.
-fn copy_slice(from: &Path, offset: u64, len: u64, to: &Path) -> anyhow::Result<()> {
+pub(super) fn copy_slice(from: &Path, offset: u64, len: u64, to: &Path) -> anyhow::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(from)?;
     file.seek(SeekFrom::Start(offset))?;

@@ -1,5 +1,5 @@
 //! Who may do what with shared albums, proven: every sharing route (links, the upload, members,
-//! groups), the photo, thumbnail, original, video stream, zip and album routes they sit beside, and WebDAV with
+//! groups), the photo, thumbnail, original, paired file, video and clip stream, zip and album routes they sit beside, and WebDAV with
 //! its app passwords, and partners (a whole library shared read-only), asked by every kind of visitor. Each cell is
 //! the status expected; any other answer fails the test, so an unexpected 200 cannot pass. The
 //! same table is docs/sharing.md's matrix: the test compares them (run it with
@@ -10,8 +10,8 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Person, ResponseExt, VideoSpec, client, expire_link, h264_mp4, live_clip_mov, live_still_jpeg, party,
-    person, photo, store_groups, visitor,
+    MotionXmp, PASSWORD, Person, ResponseExt, VideoSpec, client, expire_link, h264_mp4, live_clip_mov, live_still_jpeg,
+    motion_photo_jpeg, party, person, photo, store_groups, visitor,
 };
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sharing.md");
@@ -73,6 +73,8 @@ const MATRIX: &[(&str, [u16; 17])] = &[
     ("GET /api/v1/s/{T}/t/{X}/tile_224",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 404, 410, 410, 410, 401, 404, 401, 401]),
     ("GET /api/v1/s/{T}/dl/{H}",                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
     ("GET /api/v1/s/{T}/videos/{V}",             [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
+    ("GET /api/v1/s/{T}/videos/{LV}",            [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
+    ("GET /api/v1/s/{T}/dl/{LV}/motion",         [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 404, 401, 401]),
     ("GET /api/v1/s/{T}/zip",                    [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401, 401]),
     ("POST /api/v1/s/{T}/upload",                [401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 410, 410, 410, 401, 200, 401, 401]),
     ("GET /s/{T}/photos/{P}",                    [303, 303, 303, 303, 303, 303, 303, 303, 303, 200, 410, 410, 410, 303, 404, 303, 303]),
@@ -126,6 +128,9 @@ struct Cells {
     video_hash_b: String,
     /// A Live Photo (a JPEG and the MOV beside it) in album A.
     live_hash: String,
+    /// A Live Photo (a Motion Photo) in album B: what `{LV}` names for a column asking for album
+    /// B's things.
+    live_hash_b: String,
 }
 
 impl Cells {
@@ -140,7 +145,7 @@ impl Cells {
             .replace("{H}", &c.hash)
             .replace("{X}", &self.private_hash)
             .replace("{V}", if c.album == self.album_b { &self.video_hash_b } else { &self.video_hash })
-            .replace("{LV}", &self.live_hash)
+            .replace("{LV}", if c.album == self.album_b { &self.live_hash_b } else { &self.live_hash })
             .replace("{MT}", &c.media_token)
             .replace("{T}", &c.token)
             .replace("{L}", &self.link.to_string())
@@ -221,7 +226,12 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let video_b =
         p.alice.upload(&[("w.mp4", crate::helpers::video(&VideoSpec { seconds: 1.0, ..VideoSpec::default() }))]).await
             [0];
-    let album_b = p.alice.album_with("B", &[ids[2], video_b]).await;
+    let live_b = p
+        .alice
+        .upload(&[("PXL_20240506_102030123.MP.jpg", motion_photo_jpeg(MotionXmp::MicroVideo, "libx264").0)])
+        .await[0];
+    assert_eq!(p.alice.get(&format!("/api/v1/photos/{live_b}")).await["media_type"], "live");
+    let album_b = p.alice.album_with("B", &[ids[2], video_b, live_b]).await;
     let album_c = p.alice.album_with("C", &ids[3..]).await;
     let (hash, private_hash, hash_b) =
         (p.alice.hash_of(ids[0]).await, p.alice.hash_of(ids[1]).await, p.alice.hash_of(ids[2]).await);
@@ -335,8 +345,12 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
     let alice: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&p.app.db).await.unwrap();
 
-    let (video_hash, video_hash_b, live_hash) =
-        (p.alice.hash_of(video).await, p.alice.hash_of(video_b).await, p.alice.hash_of(live).await);
+    let (video_hash, video_hash_b, live_hash, live_hash_b) = (
+        p.alice.hash_of(video).await,
+        p.alice.hash_of(video_b).await,
+        p.alice.hash_of(live).await,
+        p.alice.hash_of(live_b).await,
+    );
     let cells = Cells {
         link: valid.id,
         spare: spare.id,
@@ -348,6 +362,7 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         album_b,
         video_hash_b,
         live_hash,
+        live_hash_b,
     };
     let mut actual = Vec::new();
     let mut wrong = Vec::new();
@@ -391,5 +406,5 @@ async fn every_sharing_route_answers_each_kind_of_visitor_as_docs_sharing_md_say
         );
     }
     let cells_count = MATRIX.len() * COLUMNS.len();
-    assert_eq!(cells_count, 799);
+    assert_eq!(cells_count, 833);
 }

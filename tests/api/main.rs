@@ -42,6 +42,8 @@ mod revocation;
 mod security;
 mod sessions;
 mod share_links;
+mod shared_live;
+mod shared_live_browser;
 mod shared_videos;
 mod sharing_browser;
 mod sign_in;

@@ -2,13 +2,11 @@
 //! (ranges for seeking, the transcode for what browsers cannot play), without the container's
 //! GPS and dates when the link hides metadata, and a revoked link stops the stream at once.
 
-use std::process::Command;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Person, ResponseExt, VideoSpec, Visitor, iphone_hevc_mov, party, photo, probe_codec, video, visitor,
+    Person, ResponseExt, VideoSpec, Visitor, iphone_hevc_mov, party, photo, probe_codec, probe_tags, video, visitor,
 };
 
 /// Where the fixture was filmed, as QuickTime writes it: these bytes must not leave where
@@ -30,19 +28,6 @@ fn phone_h264_mov() -> Vec<u8> {
         ],
         ..VideoSpec::default()
     })
-}
-
-/// ffprobe's view of the container's and tracks' tags and the picture's rotation, as JSON.
-fn probe_tags(bytes: &[u8]) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("probe.bin");
-    std::fs::write(&file, bytes).unwrap();
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format_tags:stream_tags:stream_side_data=rotation", "-of", "json"])
-        .arg(&file)
-        .output()
-        .expect("ffprobe runs");
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {

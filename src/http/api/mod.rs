@@ -15,6 +15,7 @@ pub mod photos;
 pub mod places;
 pub mod session;
 pub mod shared;
+pub mod shared_downloads;
 pub mod shared_videos;
 pub mod users;
 pub mod videos;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(media::router())
         .merge(videos::router())
         .merge(shared_videos::router())
+        .merge(shared_downloads::router())
         .merge(links::router())
         .merge(shared::router())
 }

@@ -1,10 +1,11 @@
 //! What a share link's visitor gets as JSON and media, under `/api/v1/s/{token}`: the album
-//! (`GET`, 401 with `"password_required": true` until unlocked), `unlock`, thumbnails, originals
-//! and the zip (video streams: `shared_videos`). Every handler asks `share_access` first, so a revoked, expired, used-up or locked
-//! link serves nothing, whatever URL a visitor kept. With `show_metadata` off the JSON has no
-//! camera, place, date or file name, and originals leave with their metadata stripped.
+//! (`GET`, 401 with `"password_required": true` until unlocked), `unlock`, thumbnails and the
+//! upload (video and Live Photo clip streams: `shared_videos`; originals, paired files and the
+//! zip: `shared_downloads`). Every handler asks `share_access` first, so a revoked, expired,
+//! used-up or locked link serves nothing, whatever URL a visitor kept. With `show_metadata` off
+//! the JSON has no camera, place, date or file name, and originals leave with their metadata
+//! stripped.
 
-use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,16 +16,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::media::valid_hash;
+use super::shared_downloads::paired_offered;
 use crate::auth::client::ClientAddr;
 use crate::error::{AppError, AppResult};
-use crate::http::download::{attachment, zip_response};
 use crate::http::extract::{ListQuery, json_body};
 use crate::http::media_urls::{LinkUrls, MediaUrls};
 use crate::http::share_access::{self, downloadable};
 use crate::library::catalog::{self, SharedAlbum};
 use crate::library::store::PhotoRow;
+use crate::library::thumbs;
 use crate::library::transcode::Playable;
-use crate::library::{strip, thumbs};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,13 +33,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/s/{token}", get(album))
         .route("/api/v1/s/{token}/unlock", post(unlock))
         .route("/api/v1/s/{token}/t/{hash}/{size}", get(thumbnail))
-        .route("/api/v1/s/{token}/dl/{hash}", get(original))
-        .route("/api/v1/s/{token}/zip", get(zip))
         .route("/api/v1/s/{token}/upload", post(upload).layer(DefaultBodyLimit::disable()))
 }
 
-/// A photo as a visitor sees it.
-fn photo_json(urls: &LinkUrls, s: &SharedAlbum, p: &PhotoRow) -> Value {
+/// A photo as a visitor sees it; `has_companion`: a RAW is stored beside it.
+fn photo_json(urls: &LinkUrls, s: &SharedAlbum, p: &PhotoRow, has_companion: bool) -> Value {
     let mut v = json!({
         "id": p.id,
         "width": p.width,
@@ -51,11 +50,18 @@ fn photo_json(urls: &LinkUrls, s: &SharedAlbum, p: &PhotoRow) -> Value {
         "media_type": p.media_type,
         "duration_ms": p.duration_ms,
     });
-    if p.media_type == "video" {
+    // A live photo's clip plays through the same route as a video, under the still's hash.
+    if p.media_type == "video" || p.media_type == "live" {
         v["video"] = json!(urls.video(&p.hash));
-        let playable = Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref());
+        let format = p.motion_format.as_deref().unwrap_or(&p.format);
+        let playable = Playable::of(format, p.video_codec.as_deref(), p.transcode.as_deref());
         v["video_status"] = json!(playable.as_str());
     }
+    let paired: serde_json::Map<String, Value> = paired_offered(s, &p.media_type, has_companion)
+        .into_iter()
+        .map(|role| (role.to_string(), json!(urls.paired(&p.hash, role))))
+        .collect();
+    v["downloads"] = Value::Object(paired);
     if s.link.show_metadata {
         for (k, x) in [
             ("taken_at", json!(p.taken_at)),
@@ -88,7 +94,9 @@ fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {
 async fn album_json(state: &AppState, token: &str, s: &SharedAlbum, q: &ListQuery) -> AppResult<Value> {
     let urls = LinkUrls::new(token);
     let page = catalog::shared_photos(&state.db, s, q.after()?, q.limit()?).await?;
-    let photos: Vec<Value> = page.photos.iter().map(|p| photo_json(&urls, s, p)).collect();
+    let ids: Vec<i64> = page.photos.iter().map(|p| p.id).collect();
+    let companions = catalog::with_companion(&state.db, &ids).await?;
+    let photos: Vec<Value> = page.photos.iter().map(|p| photo_json(&urls, s, p, companions.contains(&p.id))).collect();
     Ok(json!({
         "album": { "title": s.title, "description": s.description },
         "link": {
@@ -146,7 +154,7 @@ async fn thumbnail(
     if !valid_hash(&hash) {
         return Err(AppError::NotFound);
     }
-    let (rel, _, _) = catalog::shared_file(&state.db, &s, &hash).await?;
+    let rel = catalog::shared_item(&state.db, &s, &hash).await?.path;
     let etag = format!("\"{hash}-{size}-q{}\"", state.library.settings().jpeg_quality);
     let revalidate = (header::CACHE_CONTROL, "private, no-cache".to_string());
     let sent = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
@@ -155,73 +163,6 @@ async fn thumbnail(
     }
     let bytes = state.library.thumbnail(&hash, &rel, spec).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg".to_string()), (header::ETAG, etag), revalidate], bytes).into_response())
-}
-
-fn refused_download(s: &SharedAlbum) -> AppError {
-    if s.link.can_download {
-        AppError::Forbidden("This photo's format cannot be downloaded through this link.".into())
-    } else {
-        AppError::Forbidden("This link does not allow downloads.".into())
-    }
-}
-
-/// The original, stripped of its metadata when the link hides it (then named after the photo's
-/// id, not its file).
-async fn original(
-    State(state): State<AppState>,
-    Path((token, hash)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    let s = share_access::continue_visit(&state, &token, &headers).await?;
-    if !valid_hash(&hash) {
-        return Err(AppError::NotFound);
-    }
-    let (rel, format, id) = catalog::shared_file(&state.db, &s, &hash).await?;
-    if !downloadable(&s, &format) {
-        return Err(refused_download(&s));
-    }
-    let path = state.library.originals().join(&rel);
-    let bytes = tokio::fs::read(&path).await.map_err(|_| AppError::NotFound)?;
-    let (bytes, name) = if s.link.show_metadata {
-        (bytes, rel.rsplit('/').next().unwrap_or(&rel).to_string())
-    } else {
-        let name = format!("photo-{id}.{}", catalog::extension(&format));
-        let stripped = tokio::task::spawn_blocking(move || strip::strip_metadata(&format, &bytes))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let stripped = stripped.ok_or_else(|| {
-            tracing::warn!(photo = id, "an original could not be stripped of its metadata: not served");
-            refused_download(&s)
-        })?;
-        (stripped, name)
-    };
-    let mime = mime_guess::from_path(&name).first_or_octet_stream().to_string();
-    let mut r = Body::from(bytes).into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")));
-    h.insert(header::CONTENT_DISPOSITION, attachment(&name));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
-}
-
-async fn zip(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> AppResult<Response> {
-    let s = share_access::continue_visit(&state, &token, &headers).await?;
-    if !s.link.can_download {
-        return Err(refused_download(&s));
-    }
-    let hide = !s.link.show_metadata;
-    let items = catalog::shared_files(&state.db, state.library.originals(), &s, hide)
-        .await?
-        .into_iter()
-        .filter(|(_, format)| downloadable(&s, format))
-        .map(|(mut item, format)| {
-            if hide {
-                item.strip = Some(format);
-            }
-            item
-        })
-        .collect();
-    Ok(zip_response(&s.title, items))
 }
 
 /// Multipart, one or many files; they go to the album owner's library and into the album.

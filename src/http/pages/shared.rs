@@ -1,6 +1,7 @@
 //! What a share link's visitor sees, with no account: `/s/{token}` (the album's grid, or first
 //! the password prompt), its unlock form and `/s/{token}/photos/{id}` (one photo, or a video that plays). No account
 //! menu; every request asks `share_access`, so a revoked, expired or used-up link shows nothing.
+//! A live photo's clip plays over its still on hover or press-and-hold, as in the owner's viewer.
 
 use askama::Template;
 use axum::Router;
@@ -14,6 +15,7 @@ use super::{Layout, render};
 use crate::auth::MaybeUser;
 use crate::auth::client::ClientAddr;
 use crate::error::{AppError, AppResult};
+use crate::http::api::shared_downloads::paired_offered;
 use crate::http::extract::ListQuery;
 use crate::http::media_urls::LinkUrls;
 use crate::http::share_access;
@@ -37,6 +39,8 @@ pub struct Tile {
     pub alt: String,
     /// A video's length, shown on its tile.
     pub duration: Option<String>,
+    /// A live photo: the tile says so.
+    pub live: bool,
 }
 
 #[derive(Template)]
@@ -87,6 +91,11 @@ struct PhotoPage {
     video: Option<String>,
     /// A video whose browser rendition is still being made: the poster and a note instead.
     preparing: bool,
+    /// A live photo's clip under the link, ready for the browser: it plays over the still while
+    /// the pointer hovers or a finger holds it (viewer.js, as in the owner's viewer).
+    live_clip: Option<String>,
+    /// The files paired with the photo that the link offers: (label, URL).
+    paired: Vec<(&'static str, String)>,
 }
 
 fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {
@@ -134,6 +143,7 @@ async fn album(
             large: urls.thumbnail(&p.hash, "tile_500"),
             alt: alt(p),
             duration: p.duration_ms.filter(|_| p.media_type == "video").map(super::photo_list::duration_text),
+            live: p.media_type == "live",
         })
         .collect();
     let html = render(&AlbumPage {
@@ -205,8 +215,16 @@ async fn photo(
     };
     let p = catalog::shared_photo(&state.db, &s, id).await?;
     let downloadable = share_access::downloadable(&s, &p.format);
+    let has_companion = catalog::with_companion(&state.db, &[p.id]).await?.contains(&p.id);
+    let paired = paired_offered(&s, &p.media_type, has_companion)
+        .into_iter()
+        .map(|role| (if role == "motion" { "Download clip" } else { "Download RAW" }, urls.paired(&p.hash, role)))
+        .collect();
+    let clip_playable =
+        Playable::of(p.motion_format.as_deref().unwrap_or(&p.format), p.video_codec.as_deref(), p.transcode.as_deref());
+    let title = if p.title.is_empty() { s.title.clone() } else { p.title.clone() };
     let page = PhotoPage {
-        layout: Layout::new(&state, if p.title.is_empty() { s.title.clone() } else { p.title.clone() }, None),
+        layout: Layout::new(&state, title, None).with_script("viewer.js"),
         back: urls.page(),
         src: urls.thumbnail(&p.hash, "fit_1280"),
         width: p.width,
@@ -216,8 +234,9 @@ async fn photo(
         download: downloadable.then(|| urls.original(&p.hash)),
         facts: if s.link.show_metadata { facts(&p) } else { Vec::new() },
         video: (p.media_type == "video").then(|| urls.video(&p.hash)),
-        preparing: p.media_type == "video"
-            && Playable::of(&p.format, p.video_codec.as_deref(), p.transcode.as_deref()) == Playable::Preparing,
+        preparing: p.media_type == "video" && clip_playable == Playable::Preparing,
+        live_clip: (p.media_type == "live" && clip_playable != Playable::Preparing).then(|| urls.video(&p.hash)),
+        paired,
     };
     Ok(render(&page)?.into_response())
 }

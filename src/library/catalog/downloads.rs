@@ -17,6 +17,9 @@ pub struct ZipItem {
     /// Some(format): the entry is the original with its metadata stripped (a share link that
     /// hides metadata); a file that cannot be stripped is left out.
     pub strip: Option<String>,
+    /// Some(n): only the first n bytes (a Motion Photo's still without the clip appended to it,
+    /// which carries metadata of its own).
+    pub len: Option<u64>,
 }
 
 /// Which of a photo's present files (`f`, of photo `p`) a download takes: one primary file (copies
@@ -81,7 +84,7 @@ pub(super) fn zip_items(originals: &Path, paths: Vec<String>) -> Vec<ZipItem> {
                 name = format!("{stem} ({n}){ext}");
                 n += 1;
             }
-            Some(ZipItem { path: originals.join(rel_path), name, strip: None })
+            Some(ZipItem { path: originals.join(rel_path), name, strip: None, len: None })
         })
         .collect()
 }

@@ -9,9 +9,9 @@ use rand::RngCore;
 use serde::Serialize;
 use sqlx::{FromRow, SqlitePool};
 
-use super::{CatalogError, Cursor, Page, Result, ZipItem, check_owned, check_text, json_ids, own_album, unique};
+use super::{CatalogError, Cursor, Page, Result, check_owned, check_text, json_ids, own_album, unique};
 use crate::db::{now, retry_busy, write_tx};
-use crate::library::store::{PHOTO_COLUMNS, PhotoRow, VisibleVideo};
+use crate::library::store::{PHOTO_COLUMNS, PhotoRow};
 
 /// Links last this long unless the sharer says otherwise.
 pub const DEFAULT_EXPIRY_SECS: i64 = 30 * 86_400;
@@ -334,7 +334,7 @@ pub async fn record_view(db: &SqlitePool, link: i64) -> Result<bool> {
 
 /// The terms every query under a link repeats: ?1 the album, ?2 its owner, ?3 whether it is a
 /// selection (private photos shown).
-const SHARED_TERMS: &str = "ap.album_id = ?1 AND p.owner_id = ?2 AND p.missing = 0 AND p.trashed_at IS NULL \
+pub(super) const SHARED_TERMS: &str = "ap.album_id = ?1 AND p.owner_id = ?2 AND p.missing = 0 AND p.trashed_at IS NULL \
      AND (p.private = 0 OR ?3 = 1)";
 
 /// A page of the shared album, newest first.
@@ -374,83 +374,6 @@ pub async fn shared_photo(db: &SqlitePool, s: &SharedAlbum, id: i64) -> Result<P
     .fetch_optional(db)
     .await?
     .ok_or(CatalogError::NotFound)
-}
-
-/// A present file of the shared album's photo with this content: (path relative to the
-/// originals, format, photo id).
-pub async fn shared_file(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result<(String, String, i64)> {
-    sqlx::query_as(&format!(
-        "SELECT f.path, p.format, p.id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' AND f.role = 'primary' \
-         WHERE {SHARED_TERMS} AND p.hash = ?4 ORDER BY f.id LIMIT 1"
-    ))
-    .bind(s.link.album_id)
-    .bind(s.owner_id)
-    .bind(s.hidden)
-    .bind(hash)
-    .fetch_optional(db)
-    .await?
-    .ok_or(CatalogError::NotFound)
-}
-
-/// A present video file of the shared album with this content, with its codec and transcode
-/// state: the same rule as [`shared_file`], so a visitor may play a video exactly where they may
-/// see its thumbnail.
-pub async fn shared_video(db: &SqlitePool, s: &SharedAlbum, hash: &str) -> Result<VisibleVideo> {
-    sqlx::query_as(&format!(
-        "SELECT f.path, p.format, p.video_codec, (SELECT t.status FROM transcodes t WHERE t.hash = p.hash) AS transcode, \
-         NULL AS motion_format, NULL AS motion_path, NULL AS motion_offset, NULL AS motion_length \
-         FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-         JOIN files f ON f.photo_id = p.id AND f.status = 'indexed' AND f.role = 'primary' \
-         WHERE {SHARED_TERMS} AND p.hash = ?4 \
-         AND p.media_type = 'video' ORDER BY f.id LIMIT 1"
-    ))
-    .bind(s.link.album_id)
-    .bind(s.owner_id)
-    .bind(s.hidden)
-    .bind(hash)
-    .fetch_optional(db)
-    .await?
-    .ok_or(CatalogError::NotFound)
-}
-
-/// The shared album's originals for a zip, newest first, each with its format. With
-/// `plain_names` the entries are named `photo-<id>.<ext>` rather than after their files, whose
-/// names can say where or of whom a picture was taken.
-pub async fn shared_files(
-    db: &SqlitePool,
-    originals: &std::path::Path,
-    s: &SharedAlbum,
-    plain_names: bool,
-) -> Result<Vec<(ZipItem, String)>> {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'indexed' AND f.role = 'primary' \
-         ORDER BY f.id LIMIT 1) AS path, p.format, p.id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-         WHERE {SHARED_TERMS} AND path IS NOT NULL ORDER BY ap.taken_at DESC, ap.photo_id DESC"
-    ))
-    .bind(s.link.album_id)
-    .bind(s.owner_id)
-    .bind(s.hidden)
-    .fetch_all(db)
-    .await?;
-    // Only paths `zip_items` keeps, so the formats and ids below stay beside their files.
-    let rows: Vec<_> = rows.into_iter().filter(|r| super::safe_relative(&r.0).is_some()).collect();
-    let formats: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-    let mut items = super::downloads::zip_items(originals, rows.iter().map(|r| r.0.clone()).collect());
-    if plain_names {
-        for (item, (_, format, id)) in items.iter_mut().zip(&rows) {
-            item.name = format!("photo-{id}.{}", extension(format));
-        }
-    }
-    Ok(items.into_iter().zip(formats).collect())
-}
-
-/// The usual file extension of a stored format.
-pub fn extension(format: &str) -> &str {
-    match format {
-        "jpeg" => "jpg",
-        other => other,
-    }
 }
 
 /// Files a visitor uploaded through a link: each photo joins the shared album, and a photo new

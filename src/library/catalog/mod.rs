@@ -7,6 +7,7 @@
 
 mod albums;
 mod downloads;
+mod link_files;
 mod links;
 mod members;
 mod partners;
@@ -28,10 +29,11 @@ pub use albums::{
     shared_albums, update_album,
 };
 pub use downloads::{ZipItem, album_files, selection_files};
+pub use link_files::{LinkZipEntry, SharedItem, extension, shared_item, shared_items, with_companion, zip_entries};
 pub use links::{
     DEFAULT_EXPIRY_SECS, Link, LinkChange, LinkState, MAX_PASSWORD, SharedAlbum, add_contributions, create_link,
-    create_selection_link, extension, links, open_link, record_view, revoke_links, shared_file, shared_files,
-    shared_photo, shared_photos, shared_video, token_hash, update_link,
+    create_selection_link, links, open_link, record_view, revoke_links, shared_photo, shared_photos, token_hash,
+    update_link,
 };
 pub use members::{
     AlbumRole, GroupShare, Member, album_credits, album_groups, album_role, members, remove_album_group, remove_member,

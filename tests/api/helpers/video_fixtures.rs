@@ -129,6 +129,19 @@ pub fn iphone_hevc_mov() -> Vec<u8> {
     })
 }
 
+/// ffprobe's view of the container's and tracks' tags and the picture's rotation, as JSON.
+pub fn probe_tags(bytes: &[u8]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("probe.bin");
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format_tags:stream_tags:stream_side_data=rotation", "-of", "json"])
+        .arg(&file)
+        .output()
+        .expect("ffprobe runs");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// What ffprobe says of `bytes`: the first video stream's codec name and the container's names.
 pub fn probe_codec(bytes: &[u8]) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
