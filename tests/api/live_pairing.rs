@@ -202,3 +202,31 @@ async fn a_clip_does_not_join_another_owners_still_with_the_same_content_identif
     .unwrap();
     assert_eq!(owners, [("admin".to_string(), "video".to_string()), ("bob".to_string(), "image".to_string())]);
 }
+
+#[tokio::test]
+async fn a_still_sent_to_the_webdav_inbox_and_its_renamed_clip_put_in_another_folder_are_one_live_photo() {
+    let p = crate::helpers::party().await;
+    let secret = p.bob.app_password("PhotoSync").await;
+    let bob = ("bob", secret.as_str());
+    let id = content_id(30);
+    let dav = crate::helpers::dav;
+    assert_eq!(dav(&p.app, "MKCOL", "/import/Phone", bob, None).await.status(), 201);
+    let r = dav(&p.app, "PUT", "/import/Phone/IMG_0030.HEIC", bob, Some(live_still_heic_with_id(30, &id))).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    crate::helpers::wait_for_timeline(&p.bob, 1).await;
+
+    assert_eq!(dav(&p.app, "MKCOL", "/originals/Clips", bob, None).await.status(), 201);
+    let r = dav(&p.app, "PUT", "/originals/Clips/Lake walk.mov", bob, Some(live_clip_mov_with_id(&id))).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let person = &p.bob;
+    crate::helpers::eventually("the clip joins the still", || async move {
+        let v: Value = person.photos("").await.json().await.unwrap();
+        let list = v["photos"].as_array().unwrap();
+        list.len() == 1 && list[0]["media_type"] == "live"
+    })
+    .await;
+    assert_eq!(
+        files(&p.app).await,
+        [file("bob/2024/05/IMG_0030.HEIC", "primary", Some(&id)), file("bob/Clips/Lake walk.mov", "motion", Some(&id))]
+    );
+}
