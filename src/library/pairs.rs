@@ -49,6 +49,8 @@ struct Neighbour {
     format: String,
     motion_offset: Option<i64>,
     content_id: Option<String>,
+    /// Its photo already has an Apple clip.
+    has_clip: bool,
 }
 
 impl Neighbour {
@@ -75,12 +77,14 @@ fn other_live_photo(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// The files of one folder and base name in any case: the range [?1, ?2) of `lower(path)`.
 const BY_NAME: &str = "SELECT f.path, f.role, p.id AS photo_id, p.owner_id, p.media_type, p.format, \
-     p.motion_offset, f.content_id FROM files f JOIN photos p ON p.id = f.photo_id \
+     p.motion_offset, f.content_id, EXISTS (SELECT 1 FROM files m WHERE m.photo_id = p.id AND m.role = 'motion' \
+     AND m.status = 'indexed') AS has_clip FROM files f JOIN photos p ON p.id = f.photo_id \
      WHERE lower(f.path) >= ?1 AND lower(f.path) < ?2 AND f.path != ?3 AND f.status = 'indexed' ORDER BY f.id";
 
 /// The files with the identifier ?1.
 const BY_IDENTIFIER: &str = "SELECT f.path, f.role, p.id AS photo_id, p.owner_id, p.media_type, p.format, \
-     p.motion_offset, f.content_id FROM files f JOIN photos p ON p.id = f.photo_id \
+     p.motion_offset, f.content_id, EXISTS (SELECT 1 FROM files m WHERE m.photo_id = p.id AND m.role = 'motion' \
+     AND m.status = 'indexed') AS has_clip FROM files f JOIN photos p ON p.id = f.photo_id \
      WHERE f.content_id = ?1 AND f.path != ?2 AND f.status = 'indexed' ORDER BY f.id";
 
 /// `a/b/IMG_1.HEIC` → (`a/b/`, `IMG_1`); None for a name without an extension.
@@ -118,28 +122,37 @@ async fn same_identifier(conn: &mut SqliteConnection, id: &str, path: &str) -> s
     sqlx::query_as(BY_IDENTIFIER).bind(id).bind(path).fetch_all(&mut *conn).await
 }
 
-/// The possible partners of the analysed file, best first: for a still or a clip, the files with
-/// its identifier (which must be clips, or stills, to pair), then those with its name that are not
-/// another Live Photo; for a RAW, those with its name.
+/// The possible partners of the analysed file, best first. For a still or a clip: the files with
+/// its identifier (clips for a still, stills for a clip) and those with its name that are not
+/// another Live Photo, ranked so that an iPhone's edited copy (`IMG_E1234.HEIC`, the same
+/// identifier as `IMG_1234.HEIC`) and the original each keep their own clip: a still without a
+/// clip first, then identifier and name, identifier, name. For a RAW: the files with its name.
 async fn candidates(conn: &mut SqliteConnection, path: &str, a: &Analysis) -> sqlx::Result<Vec<Neighbour>> {
     let part = part_of(a);
     let live = matches!(part, Some(Part::Still | Part::Clip));
     let own = a.meta.content_id.as_deref();
-    let mut found = match own {
+    let mut by_identifier = match own {
         Some(id) if live => same_identifier(conn, id, path).await?,
         _ => Vec::new(),
     };
-    // A still takes a clip and a clip joins a still; other files with the identifier (an edited
-    // copy of the still, a second clip) stay what they are.
-    found.retain(|n| if part == Some(Part::Clip) { n.is_still() } else { n.is_clip() });
-    for n in neighbours(conn, path).await? {
-        let (clip_and_still, differ) = (n.is_clip() || n.is_still(), other_live_photo(own, n.content_id.as_deref()));
-        if live && clip_and_still && differ || found.iter().any(|f| f.path == n.path) {
+    // A still takes a clip and a clip joins a still; other files with the identifier (a second
+    // copy of the still, another clip) stay what they are.
+    by_identifier.retain(|n| if part == Some(Part::Clip) { n.is_still() } else { n.is_clip() });
+    let by_name = neighbours(conn, path).await?;
+    let named: Vec<String> = by_name.iter().map(|n| n.path.clone()).collect();
+    let mut ranked: Vec<((bool, u8), Neighbour)> =
+        by_identifier.into_iter().map(|n| ((n.has_clip, if named.contains(&n.path) { 0 } else { 1 }), n)).collect();
+    for n in by_name {
+        let live_pair = n.is_clip() || n.is_still();
+        if ranked.iter().any(|(_, f)| f.path == n.path)
+            || (live && live_pair && other_live_photo(own, n.content_id.as_deref()))
+        {
             continue;
         }
-        found.push(n);
+        ranked.push(((live && n.has_clip, 2), n));
     }
-    Ok(found)
+    ranked.sort_by_key(|(rank, _)| *rank);
+    Ok(ranked.into_iter().map(|(_, n)| n).collect())
 }
 
 /// When the analysed file is a clip or a RAW whose still is already a photo of `owner`, records it

@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use crate::helpers::{
-    TestApp, content_id, live_clip_mov, live_clip_mov_with_id, live_still_heic, live_still_heic_with_id,
-    live_still_jpeg, live_still_jpeg_with_id, photos, run_index, spawn_app, upload_photos, write_original,
+    TestApp, content_id, edited_live_clip_mov_with_id, live_clip_mov, live_clip_mov_with_id, live_still_heic,
+    live_still_heic_with_id, live_still_jpeg, live_still_jpeg_with_id, photos, run_index, spawn_app, upload_photos,
+    write_original,
 };
 
 /// (path, role, content_id) of every indexed file, by path.
@@ -229,4 +230,43 @@ async fn a_still_sent_to_the_webdav_inbox_and_its_renamed_clip_put_in_another_fo
         files(&p.app).await,
         [file("bob/2024/05/IMG_0030.HEIC", "primary", Some(&id)), file("bob/Clips/Lake walk.mov", "motion", Some(&id))]
     );
+}
+
+#[tokio::test]
+async fn an_edited_copy_and_its_original_sharing_one_identifier_each_keep_the_clip_of_their_own_name() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    // An iCloud export of an edited Live Photo: the original and the edit (IMG_E…) both carry the
+    // shot's identifier, and so do both clips. Folder `a` gets its clips first, `b` its stills.
+    // The edit's clip is indexed before the original's, so the first still to arrive meets it
+    // first: it must still pick the clip of its own name.
+    let (a, b) = (content_id(40), content_id(41));
+    write_original(&app, "a/IMG_E1240.MOV", &edited_live_clip_mov_with_id(&a));
+    write_original(&app, "b/IMG_1241.HEIC", &live_still_heic_with_id(41, &b));
+    write_original(&app, "b/IMG_E1241.JPG", &live_still_jpeg_with_id(42, &b, false));
+    run_index(&app, &csrf).await;
+    write_original(&app, "a/IMG_1240.MOV", &live_clip_mov_with_id(&a));
+    run_index(&app, &csrf).await;
+    write_original(&app, "a/IMG_1240.HEIC", &live_still_heic_with_id(40, &a));
+    write_original(&app, "a/IMG_E1240.JPG", &live_still_jpeg_with_id(43, &a, false));
+    write_original(&app, "b/IMG_1241.MOV", &live_clip_mov_with_id(&b));
+    write_original(&app, "b/IMG_E1241.MOV", &edited_live_clip_mov_with_id(&b));
+    run_index(&app, &csrf).await;
+
+    assert_eq!(kinds(&app).await, ["live"; 4]);
+    let pairs: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.path, m.path FROM files s JOIN files m ON m.photo_id = s.photo_id AND m.role = 'motion' \
+         WHERE s.role = 'primary' ORDER BY s.path",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let expected = [
+        ("a/IMG_1240.HEIC", "a/IMG_1240.MOV"),
+        ("a/IMG_E1240.JPG", "a/IMG_E1240.MOV"),
+        ("b/IMG_1241.HEIC", "b/IMG_1241.MOV"),
+        ("b/IMG_E1241.JPG", "b/IMG_E1241.MOV"),
+    ];
+    assert_eq!(pairs, expected.map(|(s, m)| (s.to_string(), m.to_string())));
+    assert_eq!(photo_rows(&app).await, 4);
 }

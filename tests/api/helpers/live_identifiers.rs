@@ -100,14 +100,24 @@ pub fn live_still_heic_with_id(seed: u64, id: &str) -> Vec<u8> {
     heic_from_jpeg(&live_still_jpeg_with_id(seed, id, false))
 }
 
-/// A Live Photo's clip: an H.264 QuickTime file with the iPhone's creation date and `id` as
-/// `com.apple.quicktime.content.identifier`. ffprobe is asked whether the key reads back, so a
-/// clip without it never makes a test pass by name alone.
+/// A Live Photo's clip: an H.264 QuickTime file of 2 s with the iPhone's creation date and `id` as
+/// `com.apple.quicktime.content.identifier`.
 pub fn live_clip_mov_with_id(id: &str) -> Vec<u8> {
+    clip_with_id(id, 2.0)
+}
+
+/// The clip of an edited Live Photo (Photos trims it): the same identifier, 1 s, other bytes.
+pub fn edited_live_clip_mov_with_id(id: &str) -> Vec<u8> {
+    clip_with_id(id, 1.0)
+}
+
+/// ffprobe is asked whether the identifier reads back, so a clip without it never makes a test
+/// pass by name alone.
+fn clip_with_id(id: &str, seconds: f64) -> Vec<u8> {
     let clip = video(&VideoSpec {
         width: 320,
         height: 240,
-        seconds: 2.0,
+        seconds,
         codec: "libx264",
         container: "mov",
         audio: false,
