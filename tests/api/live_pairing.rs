@@ -270,3 +270,28 @@ async fn an_edited_copy_and_its_original_sharing_one_identifier_each_keep_the_cl
     assert_eq!(pairs, expected.map(|(s, m)| (s.to_string(), m.to_string())));
     assert_eq!(photo_rows(&app).await, 4);
 }
+
+#[tokio::test]
+async fn a_live_photo_uploaded_then_rescanned_and_deleted_for_good_takes_both_uploaded_files_off_the_disk() {
+    let p = crate::helpers::party().await;
+    let id = content_id(50);
+    let clip = ("Lake walk.MOV", live_clip_mov_with_id(&id));
+    let ids = p.alice.upload(&[("IMG_0050.HEIC", live_still_heic_with_id(50, &id)), clip]).await;
+    assert_eq!(ids[0], ids[1], "one live photo");
+    // A rescan records both files again: they stay uploads of their owner.
+    assert_eq!(p.admin.rescan().await.status(), 202);
+    run_index(&p.app, &p.admin.csrf).await;
+    let uploaded: Vec<(String, String, bool)> =
+        sqlx::query_as("SELECT path, role, uploaded FROM files ORDER BY path").fetch_all(&p.app.db).await.unwrap();
+    let expected = [("alice/2024/05/IMG_0050.HEIC", "primary"), ("alice/2024/05/Lake walk.MOV", "motion")];
+    assert_eq!(uploaded, expected.map(|(path, role)| (path.to_string(), role.to_string(), true)));
+
+    assert_eq!(p.alice.batch("trash", &[ids[0]]).await.status(), 200);
+    let r = p.alice.empty_trash().await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, serde_json::json!({ "photos": 1, "files_deleted": 2, "files_kept": 0 }));
+    for (path, _) in expected {
+        assert!(!p.app.originals_path().join(path).exists(), "{path} is deleted");
+    }
+}
