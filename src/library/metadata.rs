@@ -24,6 +24,9 @@ pub struct Metadata {
     pub orientation: u8,
     pub title: String,
     pub description: String,
+    /// Apple's ContentIdentifier (`apple.rs`): from a still's MakerNote, or a clip's QuickTime
+    /// metadata. A Live Photo's still and clip carry the same one.
+    pub content_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +249,10 @@ pub fn extract(
         if let Some(d) = text(e, Tag::ImageDescription) {
             m.description = d;
         }
+        m.content_id = e.get_field(Tag::MakerNote, In::PRIMARY).and_then(|f| match &f.value {
+            Value::Undefined(note, _) => super::apple::maker_note_content_id(note),
+            _ => None,
+        });
         for (tag, offset_tag, source) in [
             (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal, DateSource::ExifOriginal),
             (Tag::DateTimeDigitized, Tag::OffsetTimeDigitized, DateSource::ExifDigitized),

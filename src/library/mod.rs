@@ -2,6 +2,7 @@
 //! rules for media. Knows nothing about HTTP; handlers and the command line call it.
 
 pub mod analyze;
+pub mod apple;
 pub mod archive;
 pub(crate) mod atomic;
 pub mod budget;

@@ -220,12 +220,12 @@ pub async fn record_photo(
         }
     };
     sqlx::query(
-        "INSERT INTO files (path, size, mtime_ns, hash, photo_id, status, reason, indexed_at, missing_since) \
-         VALUES (?, ?, ?, ?, ?, 'indexed', '', ?, NULL) \
+        "INSERT INTO files (path, size, mtime_ns, hash, photo_id, status, reason, indexed_at, missing_since, \
+         content_id) VALUES (?1, ?2, ?3, ?4, ?5, 'indexed', '', ?6, NULL, ?8) \
          ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, \
          photo_id = excluded.photo_id, status = 'indexed', reason = '', indexed_at = excluded.indexed_at, \
-         missing_since = NULL, role = 'primary', \
-         uploaded = CASE WHEN (SELECT owner_id FROM photos WHERE id = files.photo_id) = ?8 THEN files.uploaded ELSE 0 END",
+         missing_since = NULL, role = 'primary', content_id = excluded.content_id, \
+         uploaded = CASE WHEN (SELECT owner_id FROM photos WHERE id = files.photo_id) = ?7 THEN files.uploaded ELSE 0 END",
     )
     .bind(path)
     .bind(size)
@@ -236,6 +236,7 @@ pub async fn record_photo(
     // A file that changes owner (its uploader's account was deleted) is no longer an upload: it
     // stays on disk when its new owner deletes the photo, like any file indexed in place.
     .bind(owner)
+    .bind(&a.meta.content_id)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE photos SET missing = 0 WHERE id = ? AND missing = 1")

@@ -47,6 +47,8 @@ pub struct Probe {
     pub altitude: Option<f64>,
     pub make: Option<String>,
     pub model: Option<String>,
+    /// `com.apple.quicktime.content.identifier`: the Live Photo's still carries the same one.
+    pub content_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +229,7 @@ pub fn parse_probe(json: &[u8]) -> Result<Probe, VideoError> {
         altitude: location.and_then(|l| l.2),
         make,
         model,
+        content_id: tag("com.apple.quicktime.content.identifier").and_then(|t| super::apple::content_identifier(&t)),
     })
 }
 
@@ -420,6 +423,7 @@ fn analyze_hashed(
     meta.latitude = probe.latitude;
     meta.longitude = probe.longitude;
     meta.altitude = probe.altitude;
+    meta.content_id = probe.content_id.clone();
     Ok(Analysis {
         hash: hash.to_string(),
         size,
@@ -482,6 +486,17 @@ mod tests {
         assert_eq!((p.width, p.height), (1080, 1920));
         assert_eq!(p.duration_ms, Some(3500));
         assert_eq!(p.frame_rate, Some(29.97));
+    }
+
+    #[test]
+    fn a_live_photo_clip_gives_its_content_identifier_from_the_format_tags() {
+        let json = br#"{"streams":[{"codec_type":"video","codec_name":"h264","width":320,"height":240}],
+            "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","tags":
+            {"com.apple.quicktime.content.identifier":"4f2c3b1a-0000-4000-8000-000000000001"}}}"#;
+        let p = parse_probe(json).unwrap();
+        assert_eq!(p.content_id.as_deref(), Some("4F2C3B1A-0000-4000-8000-000000000001"));
+        let plain = br#"{"streams":[{"codec_type":"video","codec_name":"h264","width":320,"height":240}]}"#;
+        assert_eq!(parse_probe(plain).unwrap().content_id, None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod layout_browser;
 mod library;
 mod library_links;
 mod live_browser;
+mod live_pairing;
 mod live_photos;
 mod load;
 mod media_revocation;

@@ -25,6 +25,12 @@ fn heif_enc(name: &str, input: &[u8], avif: bool) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// A HEIC made from a JPEG; heif-enc (libheif 1.15) copies the JPEG's whole EXIF block into the
+/// HEIC's `Exif` item, MakerNote included.
+pub fn heic_from_jpeg(jpeg: &[u8]) -> Vec<u8> {
+    heif_enc("camera.jpg", jpeg, false)
+}
+
 /// A HEIC made from a camera JPEG (heif-enc copies its EXIF: date, GPS, camera, orientation).
 pub fn heic_from_camera(spec: &Spec) -> Vec<u8> {
     heif_enc("camera.jpg", &jpeg(spec), false)
