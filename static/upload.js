@@ -24,6 +24,7 @@ document.addEventListener("DOMContentLoaded", () => {
   function explain(f) {
     if (f.result === "new") return null;
     if (f.result === "existing") return "already in your library (duplicate): nothing stored";
+    if (f.result === "joined") return "uploaded, and joined the photo of the same name (its Live Photo clip or RAW)";
     return f.reason || "refused";
   }
 
@@ -59,9 +60,9 @@ document.addEventListener("DOMContentLoaded", () => {
       const f = xhr.response?.files?.[0];
       if (f) {
         const why = explain(f);
-        if (f.result === "new") added.push(f.photo_id);
+        if (f.result === "new" || f.result === "joined") added.push(f.photo_id);
         if (why === null) finish(true, "uploaded");
-        else finish(f.result === "existing", why);
+        else finish(f.result === "existing" || f.result === "joined", why);
       } else {
         finish(false, xhr.response?.error || xhr.response?.message || `the server answered ${xhr.status}`);
       }

@@ -197,6 +197,10 @@ pub async fn receive_visitor_files(
                 existing.push(photo_id);
                 json!({ "name": name, "result": "existing", "photo_id": photo_id })
             }
+            UploadResult::Joined { photo_id, .. } => {
+                existing.push(photo_id);
+                json!({ "name": name, "result": "joined", "photo_id": photo_id })
+            }
             UploadResult::Refused(r) => json!({ "name": name, "result": "refused", "reason": r.reason }),
         });
     }

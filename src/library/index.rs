@@ -292,7 +292,7 @@ async fn record_batch(db: &SqlitePool, owners: &Owners, batch: &[Done], rescan: 
             Ok(Outcome::Photo(a)) => {
                 match store::record_photo(&mut tx, owners.of(rel), rel, *size, *mtime_ns, a, rescan).await? {
                     Recorded::New(_) => tally.new_photos += 1,
-                    Recorded::Existing(_) => tally.existing_photos += 1,
+                    Recorded::Existing(_) | Recorded::Joined(_) => tally.existing_photos += 1,
                 }
             }
             Ok(Outcome::Skipped { hash, reason, .. }) => {

@@ -213,7 +213,7 @@ pub async fn join_still(
     if let Some(Some(old)) = before {
         forget_if_empty(conn, old, still.photo_id).await?;
     }
-    Ok(Some(Recorded::Existing(still.photo_id)))
+    Ok(Some(Recorded::Joined(still.photo_id)))
 }
 
 /// After a still was recorded as photo `photo`: takes the clip (by identifier or name) and the RAW

@@ -41,12 +41,15 @@ pub enum Recorded {
     New(i64),
     /// Another file (a copy, a moved file, a duplicate upload) of a photo the owner already had.
     Existing(i64),
+    /// A file of its own that joined a photo the owner already had: a Live Photo's clip beside
+    /// its still, a RAW beside its JPEG.
+    Joined(i64),
 }
 
 impl Recorded {
     pub fn id(self) -> i64 {
         match self {
-            Recorded::New(id) | Recorded::Existing(id) => id,
+            Recorded::New(id) | Recorded::Existing(id) | Recorded::Joined(id) => id,
         }
     }
 }

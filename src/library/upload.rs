@@ -22,6 +22,9 @@ pub enum UploadResult {
     New { photo_id: i64, hash: String, path: String },
     /// The user already has this photo; nothing was stored.
     Existing { photo_id: i64, hash: String },
+    /// Stored as another file of a photo the user already has: a Live Photo's clip that arrived
+    /// beside (or after) its still, a RAW beside its JPEG.
+    Joined { photo_id: i64, hash: String, path: String },
     /// Not stored.
     Refused(UploadRefusal),
 }
@@ -328,6 +331,7 @@ impl Library {
                     return Ok(match recorded {
                         Recorded::New(id) => UploadResult::New { photo_id: id, hash: a.hash.clone(), path: rel },
                         Recorded::Existing(id) => UploadResult::Existing { photo_id: id, hash: a.hash.clone() },
+                        Recorded::Joined(id) => UploadResult::Joined { photo_id: id, hash: a.hash.clone(), path: rel },
                     });
                 }
                 Err(e) => {

@@ -2,7 +2,7 @@
 //! identifier, in any folders under any names) and by base name in any ASCII case; a still and a
 //! clip that carry different identifiers are two items even with the same name.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp, content_id, edited_live_clip_mov_with_id, live_clip_mov, live_clip_mov_with_id, live_still_heic,
@@ -133,8 +133,11 @@ async fn an_uploaded_still_and_its_clip_renamed_by_an_export_are_one_live_photo_
     // A little-endian MakerNote, as some editing tools rewrite it.
     let ids = upload_photos(&app, &csrf, &[("IMG_1234.JPG", live_still_jpeg_with_id(3, &id, true))]).await;
     let clip = live_clip_mov_with_id(&id);
-    let joined = upload_photos(&app, &csrf, &[("IMG_1234 (1).MOV", clip.clone())]).await;
-    assert_eq!(joined, ids, "the clip joins the still's photo");
+    let r: Value = app.upload(&csrf, &[("IMG_1234 (1).MOV", clip.clone())]).await.json().await.unwrap();
+    let answer = &r["files"][0];
+    assert_eq!(answer["photo_id"].as_i64(), Some(ids[0]), "the clip joins the still's photo: {r}");
+    // Stored, as a file of that photo: not "existing", which tells the uploader nothing was stored.
+    assert_eq!((&answer["result"], &answer["path"]), (&json!("joined"), &json!("admin/2024/05/IMG_1234 (1).MOV")));
     let p = only_photo(&app).await;
     assert_eq!(p["media_type"], "live", "{p}");
     let expected = [
@@ -143,8 +146,10 @@ async fn an_uploaded_still_and_its_clip_renamed_by_an_export_are_one_live_photo_
     ];
     assert_eq!(files(&app).await, expected);
 
-    let again = upload_photos(&app, &csrf, &[("IMG_1234 (1).MOV", clip)]).await;
-    assert_eq!(again, ids, "the same clip again finds the photo it joined");
+    let r: Value = app.upload(&csrf, &[("IMG_1234 (1).MOV", clip)]).await.json().await.unwrap();
+    let answer = &r["files"][0];
+    assert_eq!(answer["photo_id"].as_i64(), Some(ids[0]), "the same clip again finds the photo it joined: {r}");
+    assert_eq!(answer["result"], "existing", "{r}");
     assert_eq!(files(&app).await, expected, "and is not stored a second time");
 }
 

@@ -200,6 +200,11 @@ pub(crate) async fn receive_files(
                 accepted.push(photo_id);
                 json!({ "name": name, "result": "existing", "photo_id": photo_id, "hash": hash })
             }
+            UploadResult::Joined { photo_id, hash, path } => {
+                tracing::info!(photo_id, user = %username, "upload stored as a file of a photo already there");
+                accepted.push(photo_id);
+                json!({ "name": name, "result": "joined", "photo_id": photo_id, "hash": hash, "path": path })
+            }
             UploadResult::Refused(UploadRefusal { kind, reason }) => {
                 let status = refusal_status(kind);
                 first_refusal.get_or_insert(status);

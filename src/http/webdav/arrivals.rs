@@ -153,7 +153,9 @@ async fn store_from_inbox(state: &AppState, user: &User, path: &std::path::Path)
         UploadResult::Refused(r) => {
             tracing::warn!(file = %path.display(), reason = %r.reason, "the import inbox keeps a file the library refused");
         }
-        UploadResult::New { photo_id, .. } | UploadResult::Existing { photo_id, .. } => {
+        UploadResult::New { photo_id, .. }
+        | UploadResult::Existing { photo_id, .. }
+        | UploadResult::Joined { photo_id, .. } => {
             std::fs::remove_file(path)?;
             if favorites::take(path) {
                 favorites::mark_photo(&state.db, user.id, photo_id).await?;

@@ -170,7 +170,8 @@ pub async fn run(
                 .receive_staged(user.id, &user.username, staged, &file, date.unwrap_or_else(chrono::Utc::now))
                 .await?;
             let photo = match stored {
-                UploadResult::New { photo_id, .. } => {
+                // A Live Photo's clip joining its still is a file stored, not a duplicate.
+                UploadResult::New { photo_id, .. } | UploadResult::Joined { photo_id, .. } => {
                     report.stored += 1;
                     photo_id
                 }
