@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use crate::helpers::{
     Spec, TestApp, avif_from_camera, decode_jpeg, decode_leftovers, dng, dng_without_preview, file_rows,
-    has_heif_rotation, heic_from_camera, photos, plain_tiff, run_index, spawn_app, spawn_app_with, write_original,
+    has_heif_rotation, heic_from_camera, photos, plain_tiff, run_index, spawn_app, spawn_app_with, ten_bit_heif,
+    write_original,
 };
 
 fn phone_spec(seed: u64) -> Spec {
@@ -93,6 +94,24 @@ async fn a_heic_whose_exif_says_turned_is_shown_as_libheif_displays_it_and_never
         let (w, h) = (img.width, img.height);
         let red = img.at(w / 4, 3 * h / 4);
         assert!(red[0] > 180 && red[1] < 90 && red[2] < 90, "stored orientation expected, got {red:?}");
+    }
+}
+
+#[tokio::test]
+async fn ten_bit_heic_and_avif_pictures_from_hdr_cameras_show_their_own_colours() {
+    let app = spawn_app().await;
+    let csrf = app.sign_in_admin().await;
+    write_original(&app, "camera/deep.heic", &ten_bit_heif(640, 480, false));
+    write_original(&app, "camera/deep.avif", &ten_bit_heif(640, 480, true));
+    run_index(&app, &csrf).await;
+
+    let list = photos(&app).await;
+    assert_eq!(list.len(), 2, "{:?}", file_rows(&app).await);
+    for p in &list {
+        assert_eq!((p["width"].as_i64(), p["height"].as_i64()), (Some(640), Some(480)), "{p}");
+        // libheif writes deeper pictures' samples as 8-bit y4m cut in half: stripes, not quadrants.
+        let img = decode_jpeg(&thumbnail(&app, p, "fit_720").await);
+        img.assert_upright(&format!("10-bit {}", p["format"]));
     }
 }
 

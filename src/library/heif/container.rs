@@ -19,6 +19,9 @@ pub struct Container {
     /// An ICC profile (`colr` of type `prof` or `rICC`), copied into the thumbnails.
     pub icc: Option<Vec<u8>>,
     pub yuv: YuvMatrix,
+    /// Bits per sample of the picture (`pixi`, or the `hvcC`/`av1C` of its coded images): 10 or
+    /// 12 for HDR and camera HEIFs, which libheif cannot write as 8-bit `.y4m`. 8 when unsaid.
+    pub bit_depth: u8,
 }
 
 /// How YUV samples turn into RGB: the `nclx` matrix coefficients and range.
@@ -120,6 +123,40 @@ fn children(data: &[u8]) -> Vec<([u8; 4], &[u8])> {
     out
 }
 
+/// The bits per sample of the primary picture: its own `pixi` or decoder configuration, or for a
+/// grid (an iPhone's 512-pixel tiles) the deepest of the coded pictures that are not auxiliary.
+fn picture_depth(
+    primary: u32,
+    items: &HashMap<u32, ItemInfo>,
+    properties: &[([u8; 4], &[u8])],
+    associations: &HashMap<u32, Vec<usize>>,
+) -> u8 {
+    let props_of = |id: u32| {
+        associations
+            .get(&id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| i.checked_sub(1).and_then(|i| properties.get(i)))
+            .filter_map(|&(kind, body)| property(kind, body))
+            .collect::<Vec<_>>()
+    };
+    let depth_of = |props: &[Property]| {
+        props.iter().filter_map(|p| if let Property::Depth(d) = p { Some(*d) } else { None }).max()
+    };
+    if let Some(d) = depth_of(&props_of(primary)) {
+        return d;
+    }
+    items
+        .iter()
+        .filter(|(_, info)| matches!(&info.kind, b"hvc1" | b"av01"))
+        .map(|(&id, _)| props_of(id))
+        .filter(|props| !props.iter().any(|p| matches!(p, Property::Auxiliary)))
+        .filter_map(|props| depth_of(&props))
+        .max()
+        .unwrap_or(8)
+}
+
 struct ItemInfo {
     kind: [u8; 4],
     content_type: Vec<u8>,
@@ -136,8 +173,15 @@ struct Location {
 enum Property<'a> {
     Size(u32, u32),
     Rotation(u8),
-    Nclx { matrix: u16, full_range: bool },
+    Nclx {
+        matrix: u16,
+        full_range: bool,
+    },
     Icc(&'a [u8]),
+    /// Bits per sample, from `pixi` (per channel), `hvcC` (luma) or `av1C`.
+    Depth(u8),
+    /// `auxC`: the item is an auxiliary picture (alpha, depth map, gain map), not the photo.
+    Auxiliary,
     Other,
 }
 
@@ -158,6 +202,21 @@ fn property(kind: [u8; 4], body: &[u8]) -> Option<Property<'_>> {
             b"prof" | b"rICC" => Property::Icc(f.rest()),
             _ => Property::Other,
         },
+        b"pixi" => {
+            f.u32()?;
+            let channels = f.u8()?;
+            Property::Depth(f.take(usize::from(channels))?.iter().copied().max()?)
+        }
+        // configurationVersion, profile, compatibility (4), constraints (6), level, segmentation
+        // (2), parallelism, chroma format: then 5 reserved bits and bitDepthLumaMinus8.
+        b"hvcC" => Property::Depth(8 + (body.get(17)? & 0x07)),
+        // high_bitdepth and twelve_bit, in the third byte.
+        b"av1C" => Property::Depth(match body.get(2)? & 0x60 {
+            0x60 => 12,
+            0x40 => 10,
+            _ => 8,
+        }),
+        b"auxC" => Property::Auxiliary,
         _ => Property::Other,
     })
 }
@@ -219,6 +278,7 @@ pub fn read_container(bytes: &[u8]) -> Result<Container, DecodeError> {
             _ => {}
         }
     }
+    container.bit_depth = picture_depth(primary, &items, &properties, &associations);
     let (w, h) = size.ok_or_else(|| corrupt("the primary image has no size (ispe)"))?;
     container.displayed = if rotation % 2 == 1 { (h, w) } else { (w, h) };
     let data_of = |id: u32| -> Option<Vec<u8>> {

@@ -71,13 +71,19 @@ fn decode<'s>(
 ) -> Result<(Rgb, (u32, u32), Permit<'s>), HeifError> {
     let tool = settings.tools.heif_dec.as_ref().ok_or_else(|| HeifError::NoTool(no_tool_reason(format, settings)))?;
     let (w, h) = head.displayed;
-    // heif-dec holds the decoded frame (4:2:0, 1.5 bytes a pixel) while it writes it: that memory
-    // is taken from the budget too, so two 48 MP decodes take turns.
-    let frame = u64::from(w) * u64::from(h) * 3 / 2;
+    let pixels = u64::from(w) * u64::from(h);
+    // libheif writes `.y4m` in 8 bits only (1.15 writes a deeper picture's samples cut in half,
+    // garbage), so a 10- or 12-bit picture comes as a 16-bit PNG, slower but right.
+    let deep = head.bit_depth > 8;
+    let extension = if deep { "png" } else { "y4m" };
+    // heif-dec holds the decoded frame (4:2:0, 1.5 bytes a pixel; 16-bit RGB beside the deep
+    // one's planes) while it writes it: that memory is taken from the budget too, so two 48 MP
+    // decodes take turns.
+    let frame = if deep { pixels * 9 } else { pixels * 3 / 2 };
     let permit = settings.decode_budget.acquire(frame);
     std::fs::create_dir_all(&settings.decode_temp).map_err(HeifError::Io)?;
     let dir = tempfile::Builder::new().prefix("heif-").tempdir_in(&settings.decode_temp).map_err(HeifError::Io)?;
-    let out = dir.path().join("decoded.y4m");
+    let out = dir.path().join(format!("decoded.{extension}"));
     let args: Vec<OsString> = vec!["--quiet".into(), tools::path_arg(path), tools::path_arg(&out)];
     match tool.run(&args, Limits::new(DECODE_TIMEOUT, 64 * 1024)) {
         Ok(_) => {}
@@ -87,25 +93,45 @@ fn decode<'s>(
         }
     }
     drop(permit);
-    let permit = settings.decode_budget.acquire(cost);
+    // The PNG is read whole: 16-bit RGB and its 8-bit copy.
+    let permit = settings.decode_budget.acquire(if deep { cost.max(pixels * 9) } else { cost });
     // A file of several top-level images is written as decoded-1.y4m, decoded-2.y4m, …
-    let written = if out.is_file() { Some(out) } else { first_y4m(dir.path()) };
+    let written = if out.is_file() { Some(out) } else { first_written(dir.path(), extension) };
     let written = written
         .ok_or_else(|| DecodeError::Corrupt { format: format.as_str(), detail: "heif-dec wrote no picture".into() })?;
-    let (rgb, displayed) = read_y4m(&written, head, sizes, settings)?;
+    let (rgb, displayed) =
+        if deep { read_deep_png(&written, format, settings)? } else { read_y4m(&written, head, sizes, settings)? };
     dir.close().map_err(HeifError::Io)?;
     Ok((rgb, displayed, permit))
 }
 
-fn first_y4m(dir: &Path) -> Option<PathBuf> {
+fn first_written(dir: &Path, extension: &str) -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "y4m"))
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
         .collect();
     found.sort();
     found.into_iter().next()
+}
+
+/// Reads the 16-bit PNG libheif writes for a deeper picture, as 8-bit RGB at full size (already
+/// in RGB: libheif applied the `nclx` matrix). HDR transfer curves are not tone-mapped.
+fn read_deep_png(path: &Path, format: Format, settings: &Settings) -> Result<(Rgb, (u32, u32)), HeifError> {
+    let bad = |detail: String| HeifError::Decode(corrupt(format!("decoded picture: {detail}")));
+    let reader = image::ImageReader::open(path).map_err(HeifError::Io)?.with_guessed_format().map_err(HeifError::Io)?;
+    let (w, h) = reader.into_dimensions().map_err(|e| bad(e.to_string()))?;
+    thumbs::check_pixels(w, h, settings.max_pixels)?;
+    let decoded = image::ImageReader::open(path)
+        .map_err(HeifError::Io)?
+        .with_guessed_format()
+        .map_err(HeifError::Io)?
+        .decode()
+        .map_err(|e| bad(format!("{} PNG from heif-dec: {e}", format.as_str())))?;
+    let rgb = decoded.into_rgb8();
+    let (width, height) = rgb.dimensions();
+    Ok((Rgb { width, height, pixels: rgb.into_raw() }, (width, height)))
 }
 
 /// Reads an 8-bit 4:2:0 `.y4m` frame (what libheif writes) and converts it to RGB at the

@@ -10,12 +10,16 @@ pub use shoebox::library::synth::{BLUE, GREEN, RED, Spec, WHITE};
 /// Runs `heif-enc` on `input` (named `name`, whose suffix tells heif-enc its type) and returns the
 /// encoded file. `avif` asks for AV1 instead of HEVC.
 fn heif_enc(name: &str, input: &[u8], avif: bool) -> Vec<u8> {
+    heif_enc_with(name, input, avif, &[])
+}
+
+fn heif_enc_with(name: &str, input: &[u8], avif: bool, options: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join(name);
     std::fs::write(&source, input).unwrap();
     let out = dir.path().join(if avif { "out.avif" } else { "out.heic" });
     let mut cmd = Command::new("heif-enc");
-    cmd.arg("-q").arg("85");
+    cmd.arg("-q").arg("85").args(options);
     if avif {
         cmd.arg("-A");
     }
@@ -39,6 +43,36 @@ pub fn heic_from_camera(spec: &Spec) -> Vec<u8> {
 /// An AVIF made from the same camera JPEG.
 pub fn avif_from_camera(spec: &Spec) -> Vec<u8> {
     heif_enc("camera.jpg", &jpeg(spec), true)
+}
+
+/// A 10-bit HEIC (or AVIF) of the four upright quadrants, as HDR phones and cameras write them:
+/// from a 16-bit PNG, by heif-enc with `-b 10` (HEIC) or ffmpeg's AVIF muxer (Debian 12's libaom
+/// fails an assertion for 10-bit AVIF through heif-enc).
+pub fn ten_bit_heif(width: u32, height: u32, avif: bool) -> Vec<u8> {
+    let deep = |c: [u8; 3]| image::Rgb(c.map(|v| u16::from(v) * 257));
+    let picture = image::ImageBuffer::from_fn(width, height, |x, y| match (x < width / 2, y < height / 2) {
+        (true, true) => deep(RED),
+        (false, true) => deep(GREEN),
+        (true, false) => deep(BLUE),
+        (false, false) => deep(WHITE),
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb16(picture).write_to(&mut png, image::ImageFormat::Png).unwrap();
+    if !avif {
+        return heif_enc_with("deep.png", png.get_ref(), false, &["-b", "10"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (source, out) = (dir.path().join("deep.png"), dir.path().join("deep.avif"));
+    std::fs::write(&source, png.get_ref()).unwrap();
+    let done = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&source)
+        .args(["-frames:v", "1", "-c:v", "libaom-av1", "-pix_fmt", "yuv420p10le", "-still-picture", "1", "-f", "avif"])
+        .arg(&out)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(done.status.success(), "ffmpeg failed: {}", String::from_utf8_lossy(&done.stderr));
+    std::fs::read(out).unwrap()
 }
 
 /// Whether the HEIF file carries its own rotation (`irot`): newer heif-enc versions turn a JPEG's
