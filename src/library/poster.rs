@@ -32,63 +32,81 @@ pub fn same_point(a: f64, b: f64) -> bool {
     (a - b).abs() < 0.02
 }
 
-/// The length an MP4 or QuickTime file declares in its movie header (`moov/mvhd`), read from a
-/// few boxes without ffprobe, so the poster frame can be grabbed while ffprobe still runs. None
-/// for other containers or anything unexpected (the caller then waits for ffprobe).
-pub fn header_duration_ms(path: &Path) -> Option<i64> {
+/// What an MP4 or QuickTime file's movie header declares: the clip's length (`moov/mvhd`) and
+/// its first video track's stored size (`moov/trak/tkhd`), read from a few boxes without ffprobe,
+/// so the poster frame can be grabbed while ffprobe still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub duration_ms: i64,
+    pub size: (u32, u32),
+}
+
+/// None for other containers or anything unexpected (the caller then waits for ffprobe).
+pub fn read_header(path: &Path) -> Option<Header> {
     let mut file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
-    let moov = find_box(&mut file, 0, len, b"moov")?;
-    let mvhd = find_box(&mut file, moov.0, moov.1, b"mvhd")?;
-    file.seek(SeekFrom::Start(mvhd.0)).ok()?;
-    let mut head = [0u8; 32];
-    file.read_exact(&mut head).ok()?;
-    let be32 = |i: usize| u64::from(u32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]));
+    let top = boxes(&mut file, 0, len)?;
+    let &(_, moov_start, moov_end) = top.iter().find(|b| &b.0 == b"moov")?;
+    let moov = boxes(&mut file, moov_start, moov_end)?;
+    let &(_, mvhd, _) = moov.iter().find(|b| &b.0 == b"mvhd")?;
+    let head = read_at::<32>(&mut file, mvhd)?;
+    let be32 = |b: &[u8], i: usize| u64::from(u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
     // Version 0: 32-bit creation and modification times and length; version 1: 64-bit ones.
     let (timescale, duration) = match head[0] {
-        0 => (be32(12), be32(16)),
-        1 => (be32(20), (be32(24) << 32) | be32(28)),
+        0 => (be32(&head, 12), be32(&head, 16)),
+        1 => (be32(&head, 20), (be32(&head, 24) << 32) | be32(&head, 28)),
         _ => return None,
     };
     // All ones: "unknown length" (a fragmented or live file).
     if timescale == 0 || duration == u64::from(u32::MAX) || duration == u64::MAX {
         return None;
     }
-    i64::try_from(u128::from(duration) * 1000 / u128::from(timescale)).ok()
-}
-
-/// The body (start, end) of the first box of `kind` between `start` and `end` of the file.
-fn find_box(file: &mut std::fs::File, start: u64, end: u64, kind: &[u8; 4]) -> Option<(u64, u64)> {
-    let mut at = start;
-    // A real file has a handful of boxes at each level; more is garbage not worth walking.
-    for _ in 0..64 {
-        if at + 8 > end {
+    let duration_ms = i64::try_from(u128::from(duration) * 1000 / u128::from(timescale)).ok()?;
+    // The first track with a picture: audio tracks declare 0×0. Width and height are 16.16
+    // fixed point at the end of `tkhd` (84 bytes in version 0, 96 in version 1).
+    let size = moov.iter().filter(|b| &b.0 == b"trak").find_map(|&(_, start, end)| {
+        let &(_, tkhd, tkhd_end) = boxes(&mut file, start, end)?.iter().find(|b| &b.0 == b"tkhd")?;
+        let at = tkhd + if read_at::<1>(&mut file, tkhd)?[0] == 1 { 88 } else { 76 };
+        if at + 8 > tkhd_end {
             return None;
         }
-        file.seek(SeekFrom::Start(at)).ok()?;
-        let mut head = [0u8; 16];
-        file.read_exact(&mut head[..8]).ok()?;
+        let wh = read_at::<8>(&mut file, at)?;
+        let (w, h) = ((be32(&wh, 0) >> 16) as u32, (be32(&wh, 4) >> 16) as u32);
+        (w > 0 && h > 0).then_some((w, h))
+    })?;
+    Some(Header { duration_ms, size })
+}
+
+fn read_at<const N: usize>(file: &mut std::fs::File, at: u64) -> Option<[u8; N]> {
+    let mut buf = [0u8; N];
+    file.seek(SeekFrom::Start(at)).ok()?;
+    file.read_exact(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// The boxes between `start` and `end` of the file: (type, body start, end).
+fn boxes(file: &mut std::fs::File, start: u64, end: u64) -> Option<Vec<([u8; 4], u64, u64)>> {
+    let mut found = Vec::new();
+    let mut at = start;
+    // A real file has a handful of boxes at each level; more is garbage not worth walking.
+    while at + 8 <= end && found.len() < 64 {
+        let head = read_at::<8>(file, at)?;
         let size32 = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
         let (body, size) = match size32 {
             // The box runs to the end of its parent.
             0 => (at + 8, end - at),
             // A 64-bit size follows the type (a large `mdat`).
-            1 => {
-                file.read_exact(&mut head[8..16]).ok()?;
-                (at + 16, u64::from_be_bytes(head[8..16].try_into().ok()?))
-            }
+            1 => (at + 16, u64::from_be_bytes(read_at::<8>(file, at + 8)?)),
             n => (at + 8, n),
         };
         let box_end = at.checked_add(size)?;
         if size < body - at || box_end > end {
             return None;
         }
-        if &head[4..8] == kind {
-            return Some((body, box_end));
-        }
+        found.push((head[4..8].try_into().ok()?, body, box_end));
         at = box_end;
     }
-    None
+    Some(found)
 }
 
 /// ffmpeg's filter making the frame's pixels square (as players show them), then shrinking it,
@@ -150,11 +168,13 @@ impl Grab<'_> {
 /// MAX_PIXELS would allow. A frame larger than this is grabbed again once its size is known.
 const EARLY_MAX_BYTES: usize = 32 << 20;
 
-/// A grab started before ffprobe answered, at the point the file's header gave.
+/// A grab started before ffprobe answered, at the point the file's header gave, with its part of
+/// the decode budget.
 pub struct Early<'scope> {
     at: f64,
     grab: std::thread::ScopedJoinHandle<'scope, Result<Rgb, VideoError>>,
     stop: &'scope AtomicBool,
+    permit: Permit<'scope>,
 }
 
 impl Early<'_> {
@@ -164,7 +184,8 @@ impl Early<'_> {
 }
 
 /// Starts grabbing the poster frame for `sizes` on a thread of `scope` when the file's header
-/// tells where it is (MP4 and QuickTime files); `stop` ends it.
+/// tells where it is (MP4 and QuickTime files) and the decode budget has room for its frame now;
+/// otherwise the grab waits for ffprobe, and its turn, as before. `stop` ends it.
 pub fn start_early<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     path: &'scope Path,
@@ -174,14 +195,18 @@ pub fn start_early<'scope>(
 ) -> Option<Early<'scope>> {
     let ffmpeg = settings.tools.ffmpeg.as_ref()?;
     settings.tools.ffprobe.as_ref()?;
-    let at = poster_at(Some(header_duration_ms(path)?));
+    let header = read_header(path)?;
+    let permit = settings.decode_budget.try_acquire(decode_cost(header.size))?;
+    let at = poster_at(Some(header.duration_ms));
     let grab = Grab { at, sizes, max_pixels: settings.max_pixels, max_bytes: EARLY_MAX_BYTES };
-    Some(Early { at, grab: scope.spawn(move || grab.run(ffmpeg, path, stop)), stop })
+    Some(Early { at, grab: scope.spawn(move || grab.run(ffmpeg, path, stop)), stop, permit })
 }
 
-/// Decoded frame plus the resizes beside it.
-fn poster_cost(frame: (u32, u32)) -> u64 {
-    u64::from(frame.0) * u64::from(frame.1) * 3 * 2
+/// What grabbing a frame of `size` costs: the frame twice at full size. ffmpeg decodes it at
+/// full size (several frames in flight, in its own process), and Shoebox holds the shrunk copy and
+/// its resizes; counting the full frame keeps two 4K decodes from running side by side.
+fn decode_cost(size: (u32, u32)) -> u64 {
+    u64::from(size.0) * u64::from(size.1) * 3 * 2
 }
 
 /// The poster frame for `sizes`, with its part of the decode budget (held until its thumbnails
@@ -194,31 +219,39 @@ pub fn poster<'a>(
     probe: &Probe,
     sizes: &[SizeSpec],
     settings: &'a Settings,
-    early: Option<Early<'_>>,
+    early: Option<Early<'a>>,
 ) -> Result<(Rgb, Permit<'a>), VideoError> {
     if let Err(e) = thumbs::check_pixels(probe.width, probe.height, settings.max_pixels) {
-        early.map(Early::abandon);
+        if let Some(e) = early {
+            e.abandon();
+        }
         return Err(VideoError::TooLarge(e));
     }
     let frame = shrunk_size(sizes, (probe.width, probe.height));
     // A frame may come larger than ffprobe's size says when its pixels are not square: twice the
     // bytes leaves room for a stretched anamorphic frame, and no more.
-    let max_bytes = (poster_cost(frame) + 64) as usize;
+    let max_bytes = (u64::from(frame.0) * u64::from(frame.1) * 3 * 2 + 64) as usize;
     let at = poster_at(probe.duration_ms);
     let grab = Grab { at, sizes, max_pixels: settings.max_pixels, max_bytes };
     let never = AtomicBool::new(false);
-    let permit = settings.decode_budget.acquire(poster_cost(frame));
-    let first = match early {
-        Some(e) if same_point(e.at, at) => match e.grab.join() {
-            Ok(Ok(rgb)) if rgb.pixels.len() <= max_bytes => Ok(rgb),
-            Ok(Ok(_)) => Err(VideoError::Corrupt("ffmpeg gave a larger frame than the video declares".into())),
-            Ok(Err(VideoError::Tool(ToolError::TooMuchOutput { .. }))) => grab.run(ffmpeg, path, &never),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(VideoError::Corrupt("the poster frame's thread panicked".into())),
-        },
+    let (first, permit) = match early {
+        Some(e) if same_point(e.at, at) => {
+            let joined = match e.grab.join() {
+                Ok(Ok(rgb)) if rgb.pixels.len() <= max_bytes => Ok(rgb),
+                Ok(Ok(_)) => Err(VideoError::Corrupt("ffmpeg gave a larger frame than the video declares".into())),
+                Ok(Err(VideoError::Tool(ToolError::TooMuchOutput { .. }))) => grab.run(ffmpeg, path, &never),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(VideoError::Corrupt("the poster frame's thread panicked".into())),
+            };
+            (joined, e.permit)
+        }
         other => {
-            other.map(Early::abandon);
-            grab.run(ffmpeg, path, &never)
+            if let Some(e) = other {
+                e.stop.store(true, Ordering::SeqCst);
+                drop(e.permit);
+            }
+            let permit = settings.decode_budget.acquire(decode_cost((probe.width, probe.height)));
+            (grab.run(ffmpeg, path, &never), permit)
         }
     };
     let rgb = match first {
@@ -284,15 +317,24 @@ mod tests {
         b
     }
 
-    fn header_duration_of(bytes: &[u8]) -> Option<i64> {
+    fn header_of(bytes: &[u8]) -> Option<Header> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clip.mp4");
         std::fs::write(&path, bytes).unwrap();
-        header_duration_ms(&path)
+        read_header(&path)
+    }
+
+    /// A track whose `tkhd` (version 0 or 1) declares `w`×`h`.
+    fn trak(version: u8, w: u32, h: u32) -> Vec<u8> {
+        let mut tkhd = vec![version, 0, 0, 0];
+        tkhd.extend(vec![0u8; if version == 1 { 84 } else { 72 }]);
+        tkhd.extend((w << 16).to_be_bytes());
+        tkhd.extend((h << 16).to_be_bytes());
+        mp4_box(b"trak", &mp4_box(b"tkhd", &tkhd))
     }
 
     #[test]
-    fn the_length_is_read_from_the_movie_header_behind_a_64_bit_mdat_in_either_version() {
+    fn the_length_and_size_are_read_from_the_movie_header_behind_a_64_bit_mdat_in_either_version() {
         // Version 0: 90,000 ticks a second, 10.5 s.
         let mut mvhd0 = vec![0u8; 4 + 8];
         mvhd0.extend(90_000u32.to_be_bytes());
@@ -305,29 +347,39 @@ mod tests {
         mdat.extend([0u8; 4]);
         let mut file = mp4_box(b"ftyp", b"isom\0\0\0\0");
         file.extend(&mdat);
-        file.extend(mp4_box(b"moov", &[mp4_box(b"free", &[0; 3]), mp4_box(b"mvhd", &mvhd0)].concat()));
-        assert_eq!(header_duration_of(&file), Some(10_500));
+        // The sound's track (0×0) comes first.
+        let moov = [mp4_box(b"free", &[0; 3]), mp4_box(b"mvhd", &mvhd0), trak(0, 0, 0), trak(0, 3840, 2160)].concat();
+        file.extend(mp4_box(b"moov", &moov));
+        assert_eq!(header_of(&file), Some(Header { duration_ms: 10_500, size: (3840, 2160) }));
         // Version 1: 64-bit times and length, 600 ticks a second, 3.2 s.
         let mut mvhd1 = vec![1u8, 0, 0, 0];
         mvhd1.extend([0u8; 16]);
         mvhd1.extend(600u32.to_be_bytes());
         mvhd1.extend(1_920u64.to_be_bytes());
         mvhd1.extend([0u8; 80]);
-        let file = [mp4_box(b"ftyp", b"qt  "), mp4_box(b"moov", &mp4_box(b"mvhd", &mvhd1))].concat();
-        assert_eq!(header_duration_of(&file), Some(3_200));
+        let moov = [mp4_box(b"mvhd", &mvhd1), trak(1, 1920, 1080)].concat();
+        let file = [mp4_box(b"ftyp", b"qt  "), mp4_box(b"moov", &moov)].concat();
+        assert_eq!(header_of(&file), Some(Header { duration_ms: 3_200, size: (1920, 1080) }));
     }
 
     #[test]
     fn files_without_a_readable_movie_header_have_no_header_length() {
-        assert_eq!(header_duration_of(b"\x1a\x45\xdf\xa3 matroska"), None);
+        assert_eq!(header_of(b"\x1a\x45\xdf\xa3 matroska"), None);
         // A moov box claiming more bytes than the file has.
         let mut lying = 4000u32.to_be_bytes().to_vec();
         lying.extend(b"moov");
         lying.extend([0u8; 40]);
-        assert_eq!(header_duration_of(&lying), None);
+        assert_eq!(header_of(&lying), None);
         // A zero timescale.
-        let mvhd = [0u8; 100];
-        assert_eq!(header_duration_of(&mp4_box(b"moov", &mp4_box(b"mvhd", &mvhd))), None);
+        let moov = [mp4_box(b"mvhd", &[0u8; 100]), trak(0, 640, 480)].concat();
+        assert_eq!(header_of(&mp4_box(b"moov", &moov)), None);
+        // No track with a picture.
+        let mut mvhd = vec![0u8; 12];
+        mvhd.extend(1000u32.to_be_bytes());
+        mvhd.extend(5000u32.to_be_bytes());
+        mvhd.extend([0u8; 80]);
+        let moov = [mp4_box(b"mvhd", &mvhd), trak(0, 0, 0)].concat();
+        assert_eq!(header_of(&mp4_box(b"moov", &moov)), None);
     }
 
     #[test]

@@ -293,7 +293,7 @@ pub fn parse_iso6709(s: &str) -> Option<(f64, f64, Option<f64>)> {
 /// The three run side by side: hashing reads the file on a thread, ffprobe and ffmpeg are other
 /// processes (and starting each costs more than a 1080p frame), so on two cores a clip takes about
 /// as long as its slowest part instead of their sum. ffmpeg starts before ffprobe has answered
-/// when the file's own header tells the clip's length (see [`poster::header_duration_ms`]); it is
+/// when the file's own header tells the clip's length (see [`poster::read_header`]); it is
 /// stopped if the thumbnails turn out to be cached or the video is refused.
 pub fn analyze(path: &Path, format: Format, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
     let sizes = thumbs::index_sizes();
