@@ -32,6 +32,12 @@ probe_and_grab() { # corpus out
 
 video() {
   command -v ffmpeg >/dev/null || apt-get install -y -qq ffmpeg >/dev/null
+  video_speed
+  video_4k
+  transcode_speed "${BENCH_VIDEO_SECS:-10}"
+}
+
+video_speed() {
   local n=${BENCH_VIDEO_N:-6} secs=${BENCH_VIDEO_SECS:-10} corpus=$work/videos
   make_videos "$corpus" "$n" "$secs"
   echo "video corpus: $n clips of 1080p H.264/AAC, $secs s, $(du -sm "$corpus" | cut -f1) MB"
@@ -54,8 +60,6 @@ video() {
   printf 'video, per 1080p clip, 1 worker: shoebox (hash, metadata, poster, every index size) %.3f s; ffprobe + one frame grab %.3f s; shoebox/anchor %.2f (target <= 1.3, median of %d runs)\n' \
     "$(median <"$work/v.s")" "$(median <"$work/v.a")" "$(median <"$work/v.ratio")" "$runs"
   printf '  of which once per run, not per clip: shoebox index of an empty folder %.3f s (median)\n' "$(median <"$work/v.start")"
-  video_4k
-  transcode_speed "$secs"
 }
 export -f probe_and_grab
 
@@ -198,7 +202,8 @@ video_upload() {
   stored=$(sqlite3 "$storage/shoebox.db" "SELECT size FROM files f JOIN photos p ON p.id = f.photo_id
                                          WHERE p.media_type = 'video' ORDER BY f.size DESC LIMIT 1")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  rm -rf "$storage" "$big"
+  # The stored copy goes; the source stays in BENCH_DIR for the next run, as the other corpora do.
+  rm -rf "$storage"
   [ "$result" = new ] && [ "$stored" -eq "$size" ] ||
     { echo "video-upload: the upload answered $(cat "$answer"), stored $stored of $size bytes" >&2; return 1; }
   printf 'video-upload of a %.2f GB MP4 (uploaded, hashed, probed, poster made): %.1f s; server memory idle %d MB, peak %d MB, added %d MB (target < 50)\n' \
