@@ -349,24 +349,27 @@ fn thumbnails(
 
 /// The index sizes from the poster frame, the largest on a thread of its own: encoding it costs
 /// about as much as making all the smaller ones (each from the one before), so a clip's sizes
-/// take half the time when a core is free, and no longer when none is. The placeholder comes
-/// from the smaller ones, as `thumbs::render` makes it from the smallest fit size.
+/// take half the time when a core is free, and no longer when none is. ffmpeg hands the frame
+/// over at the largest size's own dimensions, so that one is encoded straight from the frame
+/// (no copy); the smaller ones are made from a copy of it. The placeholder comes from the
+/// smaller ones, as `thumbs::render` makes it from the smallest fit size.
 fn render_on_two_threads(
     rgb: thumbs::Rgb,
     sizes: &[SizeSpec],
     quality: u8,
 ) -> anyhow::Result<(Vec<thumbs::Thumb>, Vec<u8>)> {
     let largest = sizes.iter().copied().filter(|s| !s.tile).max_by_key(|s| u64::from(s.width) * u64::from(s.height));
-    let (Some(largest), true) = (largest, sizes.len() > 2) else {
+    let (w, h) = (rgb.width, rgb.height);
+    let Some(largest) = largest.filter(|l| sizes.len() > 2 && thumbs::target(*l, w, h) == (w, h)) else {
         return thumbs::render(rgb, 1, sizes, quality, None);
     };
     let rest: Vec<SizeSpec> = sizes.iter().copied().filter(|s| *s != largest).collect();
-    let copy = thumbs::Rgb { width: rgb.width, height: rgb.height, pixels: rgb.pixels.clone() };
+    let copy = thumbs::Rgb { width: w, height: h, pixels: rgb.pixels.clone() };
     std::thread::scope(|s| {
-        let big = s.spawn(move || thumbs::render(copy, 1, &[largest], quality, None));
-        let (mut made, placeholder) = thumbs::render(rgb, 1, &rest, quality, None)?;
-        let (big, _) = big.join().map_err(|_| anyhow::anyhow!("the thread making {} panicked", largest.name))??;
-        made.extend(big);
+        let big = s.spawn(|| thumbs::encode(&rgb.pixels, w, h, quality, None));
+        let (mut made, placeholder) = thumbs::render(copy, 1, &rest, quality, None)?;
+        let jpeg = big.join().map_err(|_| anyhow::anyhow!("the thread making {} panicked", largest.name))??;
+        made.push(thumbs::Thumb { spec: largest, width: w, height: h, jpeg });
         Ok((made, placeholder))
     })
 }
