@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod motion;
 pub mod pairs;
 pub mod plain_video;
+pub mod poster;
 pub mod raw;
 pub mod sniff;
 pub mod store;

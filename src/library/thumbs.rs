@@ -538,7 +538,7 @@ fn placeholder(rgb: &[u8], w: u32, h: u32) -> anyhow::Result<Vec<u8>> {
     Ok(thumbhash::rgba_to_thumb_hash(pw as usize, ph as usize, &rgba))
 }
 
-fn encode(rgb: &[u8], w: u32, h: u32, quality: u8, icc: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+pub fn encode(rgb: &[u8], w: u32, h: u32, quality: u8, icc: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity((w * h / 4) as usize + 1024);
     let mut enc = jpeg_encoder::Encoder::new(&mut buf, quality);
     if let Some(profile) = icc.filter(|p| !p.is_empty()) {

@@ -1,8 +1,9 @@
 //! Videos: their hash (streamed, never read whole), their metadata from ffprobe and a poster frame
-//! from ffmpeg, made into every thumbnail size like a photo's pixels.
+//! from ffmpeg (see `poster`), made into every thumbnail size like a photo's pixels.
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
@@ -10,14 +11,13 @@ use serde::Deserialize;
 
 use super::analyze::{Analysis, Media, MediaType, Outcome, Settings, SkipKind};
 use super::metadata::{self, DateSource, Metadata, Taken};
+use super::poster;
 use super::sniff::Format;
-use super::thumbs::{self, Rgb, SizeSpec};
+use super::thumbs::{self, SizeSpec};
 use super::tools::{Limits, Tool, ToolError, path_arg};
 
 /// ffprobe reads headers only; a file it cannot answer for in this time is broken or hostile.
 const PROBE_LIMITS: Limits = Limits::new(Duration::from_secs(60), 1 << 20);
-/// Seeking and decoding one frame of a 4K HEVC file takes a few seconds on a small machine.
-const POSTER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// BLAKE3 of a file read through a buffer: a 4 GB video costs 64 KiB of memory, not 4 GB.
 pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
@@ -291,118 +291,52 @@ pub fn parse_iso6709(s: &str) -> Option<(f64, f64, Option<f64>)> {
     Some((lat, lon, parts.get(2).and_then(|a| number(a))))
 }
 
-/// Where the poster frame is taken: one second in, or a tenth of a short clip (its first frame
-/// is often black or blurred).
-fn poster_at(duration_ms: Option<i64>) -> f64 {
-    match duration_ms {
-        Some(ms) if ms >= 10_000 => 1.0,
-        Some(ms) => ms as f64 / 10_000.0,
-        None => 0.0,
-    }
-}
-
-/// One frame at `at` seconds, rotated as the video is shown, as RGB pixels. `size` is the
-/// displayed size from ffprobe and bounds what ffmpeg may print.
-fn grab_frame(ffmpeg: &Tool, path: &Path, at: f64, size: (u32, u32)) -> Result<Rgb, VideoError> {
-    let expected = u64::from(size.0) * u64::from(size.1) * 3;
-    let mut args: Vec<OsString> =
-        ["-v", "error", "-nostdin", "-ss", &format!("{at:.3}"), "-i"].into_iter().map(OsString::from).collect();
-    args.push(path_arg(path));
-    // PPM on a pipe: no temporary file, and the header says the size. Non-square pixels are made
-    // square, as players show them.
-    args.extend(
-        ["-map", "0:v:0", "-frames:v", "1", "-vf", "scale=iw*sar:ih,setsar=1", "-f", "image2pipe", "-c:v", "ppm", "-"]
-            .map(OsString::from),
-    );
-    // Twice the expected pixels leaves room for a stretched anamorphic frame, and no more.
-    let limits = Limits::new(POSTER_TIMEOUT, (expected * 2 + 64) as usize);
-    let out = ffmpeg.run(&args, limits)?;
-    parse_ppm(out.stdout)
-}
-
-/// A binary PPM (`P6 w h 255` then RGB bytes), as ffmpeg writes it.
-fn parse_ppm(mut bytes: Vec<u8>) -> Result<Rgb, VideoError> {
-    let corrupt = || VideoError::Corrupt("ffmpeg gave no frame".into());
-    let mut fields = Vec::new();
-    let mut pos = 0;
-    while fields.len() < 4 {
-        while bytes.get(pos).is_some_and(u8::is_ascii_whitespace) {
-            pos += 1;
-        }
-        let start = pos;
-        while bytes.get(pos).is_some_and(|b| !b.is_ascii_whitespace()) {
-            pos += 1;
-        }
-        if start == pos {
-            return Err(corrupt());
-        }
-        fields.push(std::str::from_utf8(&bytes[start..pos]).map_err(|_| corrupt())?.to_string());
-    }
-    let (w, h): (u32, u32) = match (fields[1].parse(), fields[2].parse()) {
-        (Ok(w), Ok(h)) => (w, h),
-        _ => return Err(corrupt()),
-    };
-    if fields[0] != "P6" || fields[3] != "255" || w == 0 || h == 0 {
-        return Err(corrupt());
-    }
-    let len = (w as usize) * (h as usize) * 3;
-    let start = pos + 1;
-    if bytes.len() < start + len {
-        return Err(corrupt());
-    }
-    bytes.drain(..start);
-    bytes.truncate(len);
-    Ok(Rgb { width: w, height: h, pixels: bytes })
-}
-
-/// The poster frame, grabbed once; a seek past the end of a clip falls back to its first frame.
-fn poster(ffmpeg: &Tool, path: &Path, probe: &Probe, settings: &Settings) -> Result<Rgb, VideoError> {
-    thumbs::check_pixels(probe.width, probe.height, settings.max_pixels).map_err(VideoError::TooLarge)?;
-    let size = (probe.width, probe.height);
-    match grab_frame(ffmpeg, path, poster_at(probe.duration_ms), size) {
-        Ok(rgb) => Ok(rgb),
-        Err(VideoError::Corrupt(_)) => grab_frame(ffmpeg, path, 0.0, size),
-        Err(e) => Err(e),
-    }
-}
-
-/// Decoded frame plus the resizes beside it.
-fn poster_cost(probe: &Probe) -> u64 {
-    u64::from(probe.width) * u64::from(probe.height) * 3 * 2
-}
-
 /// Analyses a video: hash, ffprobe, poster frame into the index sizes (unless cached).
+///
+/// The three run side by side: hashing reads the file on a thread, ffprobe and ffmpeg are other
+/// processes (and starting each costs more than a 1080p frame), so on two cores a clip takes about
+/// as long as its slowest part instead of their sum. ffmpeg starts before ffprobe has answered
+/// when the file's own header tells the clip's length (see [`poster::read_header`]); it is
+/// stopped if the thumbnails turn out to be cached or the video is refused.
 pub fn analyze(path: &Path, format: Format, name: &str, mtime: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
-    let (hash, size) = match hash_file(path) {
-        Ok(h) => h,
-        Err(e) => {
-            return Outcome::Skipped { hash: None, kind: SkipKind::Corrupt, reason: format!("cannot read it: {e}") };
-        }
-    };
-    match analyze_hashed(path, format, name, mtime, settings, &hash, size) {
-        Ok(a) => Outcome::Photo(Box::new(a)),
-        Err(e) => Outcome::Skipped { hash: Some(hash), kind: e.kind(), reason: e.to_string() },
-    }
+    let sizes = thumbs::index_sizes();
+    let early_stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let hashing = s.spawn(|| hash_file(path));
+        let early = poster::start_early(s, path, &sizes, settings, &early_stop);
+        let probed = tools(settings).and_then(|(_, ffprobe)| probe(ffprobe, path));
+        let hashed = hashing.join().unwrap_or_else(|_| Err(std::io::Error::other("the hashing thread panicked")));
+        let outcome = match hashed {
+            Err(e) => Outcome::Skipped { hash: None, kind: SkipKind::Corrupt, reason: format!("cannot read it: {e}") },
+            Ok((hash, size)) => match thumbnails(path, settings, &hash, probed, early) {
+                Ok((probe, placeholder)) => {
+                    Outcome::Photo(Box::new(analysis((&hash, size), format, name, mtime, probe, placeholder)))
+                }
+                Err(e) => Outcome::Skipped { hash: Some(hash), kind: e.kind(), reason: e.to_string() },
+            },
+        };
+        // A grab nobody took is not waited for.
+        early_stop.store(true, Ordering::SeqCst);
+        outcome
+    })
 }
 
-fn analyze_hashed(
+/// The poster's placeholder, with the thumbnails written to the cache unless it has them all.
+fn thumbnails(
     path: &Path,
-    format: Format,
-    name: &str,
-    mtime: Option<DateTime<Utc>>,
     settings: &Settings,
     hash: &str,
-    size: u64,
-) -> Result<Analysis, VideoError> {
-    let (ffmpeg, ffprobe) = tools(settings)?;
-    let probe = probe(ffprobe, path)?;
+    probed: Result<Probe, VideoError>,
+    early: Option<poster::Early<'_>>,
+) -> Result<(Probe, Vec<u8>), VideoError> {
+    let (ffmpeg, _) = tools(settings)?;
+    let probe = probed?;
     let sizes = thumbs::index_sizes();
     let placeholder = match (settings.cache.has_all(hash, &sizes), settings.cache.read_placeholder(hash)) {
         (true, Some(p)) => p,
         _ => {
-            let permit = settings.decode_budget.acquire(poster_cost(&probe));
-            let rgb = poster(ffmpeg, path, &probe, settings)?;
-            let (made, placeholder) = thumbs::render(rgb, 1, &sizes, settings.jpeg_quality, None)
+            let (rgb, permit) = poster::poster(ffmpeg, path, &probe, &sizes, settings, early)?;
+            let (made, placeholder) = render_on_two_threads(rgb, &sizes, settings.jpeg_quality)
                 .map_err(|e| VideoError::Corrupt(format!("cannot make thumbnails: {e:#}")))?;
             drop(permit);
             let write = |r: std::io::Result<()>| r.map_err(|e| VideoError::Corrupt(format!("writing the cache: {e}")));
@@ -413,6 +347,45 @@ fn analyze_hashed(
             placeholder
         }
     };
+    Ok((probe, placeholder))
+}
+
+/// The index sizes from the poster frame, the largest on a thread of its own: encoding it costs
+/// about as much as making all the smaller ones (each from the one before), so a clip's sizes
+/// take half the time when a core is free, and no longer when none is. ffmpeg hands the frame
+/// over at the largest size's own dimensions, so that one is encoded straight from the frame
+/// (no copy); the smaller ones are made from a copy of it. The placeholder comes from the
+/// smaller ones, as `thumbs::render` makes it from the smallest fit size.
+fn render_on_two_threads(
+    rgb: thumbs::Rgb,
+    sizes: &[SizeSpec],
+    quality: u8,
+) -> anyhow::Result<(Vec<thumbs::Thumb>, Vec<u8>)> {
+    let largest = sizes.iter().copied().filter(|s| !s.tile).max_by_key(|s| u64::from(s.width) * u64::from(s.height));
+    let (w, h) = (rgb.width, rgb.height);
+    let Some(largest) = largest.filter(|l| sizes.len() > 2 && thumbs::target(*l, w, h) == (w, h)) else {
+        return thumbs::render(rgb, 1, sizes, quality, None);
+    };
+    let rest: Vec<SizeSpec> = sizes.iter().copied().filter(|s| *s != largest).collect();
+    let copy = thumbs::Rgb { width: w, height: h, pixels: rgb.pixels.clone() };
+    std::thread::scope(|s| {
+        let big = s.spawn(|| thumbs::encode(&rgb.pixels, w, h, quality, None));
+        let (mut made, placeholder) = thumbs::render(copy, 1, &rest, quality, None)?;
+        let jpeg = big.join().map_err(|_| anyhow::anyhow!("the thread making {} panicked", largest.name))??;
+        made.push(thumbs::Thumb { spec: largest, width: w, height: h, jpeg });
+        Ok((made, placeholder))
+    })
+}
+
+/// What the index records of a video.
+fn analysis(
+    (hash, size): (&str, u64),
+    format: Format,
+    name: &str,
+    mtime: Option<DateTime<Utc>>,
+    probe: Probe,
+    placeholder: Vec<u8>,
+) -> Analysis {
     // The name and the file's time stand in for a date the video does not record.
     let mut meta: Metadata = metadata::extract(None, None, None, name, mtime);
     if probe.taken.is_some() {
@@ -424,7 +397,7 @@ fn analyze_hashed(
     meta.longitude = probe.longitude;
     meta.altitude = probe.altitude;
     meta.content_id = probe.content_id.clone();
-    Ok(Analysis {
+    Analysis {
         hash: hash.to_string(),
         size,
         format,
@@ -439,15 +412,14 @@ fn analyze_hashed(
             frame_rate: probe.frame_rate,
             motion: None,
         },
-    })
+    }
 }
 
 /// One size on request (the large ones, or after the cache was cleared), from a new poster frame.
 pub fn make_one(original: &Path, hash: &str, spec: SizeSpec, settings: &Settings) -> anyhow::Result<Vec<u8>> {
     let (ffmpeg, ffprobe) = tools(settings)?;
     let probe = probe(ffprobe, original)?;
-    let permit = settings.decode_budget.acquire(poster_cost(&probe));
-    let rgb = poster(ffmpeg, original, &probe, settings)?;
+    let (rgb, permit) = poster::poster(ffmpeg, original, &probe, &[spec], settings, None)?;
     let (made, _) = thumbs::render(rgb, 1, &[spec], settings.jpeg_quality, None)?;
     drop(permit);
     let jpeg = made.into_iter().next().map(|t| t.jpeg).ok_or_else(|| anyhow::anyhow!("no thumbnail made"))?;
@@ -497,14 +469,5 @@ mod tests {
         assert_eq!(p.content_id.as_deref(), Some("4F2C3B1A-0000-4000-8000-000000000001"));
         let plain = br#"{"streams":[{"codec_type":"video","codec_name":"h264","width":320,"height":240}]}"#;
         assert_eq!(parse_probe(plain).unwrap().content_id, None);
-    }
-
-    #[test]
-    fn a_ppm_frame_is_read_to_its_pixels() {
-        let mut ppm = b"P6\n2 1\n255\n".to_vec();
-        ppm.extend([1, 2, 3, 4, 5, 6, 7]);
-        let rgb = parse_ppm(ppm).unwrap();
-        assert_eq!((rgb.width, rgb.height, rgb.pixels), (2, 1, vec![1, 2, 3, 4, 5, 6]));
-        assert!(parse_ppm(b"P6\n2 1\n255\n\x01".to_vec()).is_err());
     }
 }
